@@ -1,0 +1,52 @@
+# Thin wrapper over meson. `make demo` and `make check` install missing Debian packages first.
+MESON ?= meson
+BUILD ?= build
+
+.PHONY: all deps build demo check test-plain test-asan test-fuzz-regress bench fuzz install clean
+
+all: build
+
+deps:
+	@scripts/deps
+
+$(BUILD)/build.ninja:
+	@scripts/deps
+	$(MESON) setup $(BUILD) --buildtype=release >/dev/null
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	@scripts/demo $(BUILD)/antibody
+
+# Every test: plain (with test hooks) and ASan+UBSan builds, plus the fuzz targets over their
+# seed corpora. The last line printed is "N passed, N failed".
+check: deps
+	@rm -f build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json
+	@[ -f build-test/build.ninja ] || $(MESON) setup build-test -Dtest_hooks=true >/dev/null
+	@[ -f build-asan/build.ninja ] || $(MESON) setup build-asan -Dtest_hooks=true \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true \
+		-Db_lundef=false >/dev/null
+	-ninja -C build-test && $(MESON) test -C build-test --print-errorlogs --num-processes 2
+	-ninja -C build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MESON) test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+	-ninja -C build-fuzz && $(MESON) test -C build-fuzz --suite fuzz --print-errorlogs
+	@scripts/test-summary build-test build-asan build-fuzz
+
+bench: build
+	@scripts/deps --bench
+	@bench/sweep $(BUILD)/antibody
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
+	ninja -C build-fuzz
+	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-test build-asan build-fuzz

@@ -1,0 +1,253 @@
+/* antibody.h: the public C API of libantibody, a threat-hunting scanner.
+ *
+ * The contract, in the spirit of libyara:
+ *  - opaque handles (ab_scanner), every call returns an ab_status;
+ *  - results (findings, per-object errors, skips, the summary) are delivered to a caller-supplied
+ *    sink, one ab_event at a time, always from the thread that called the scan function; the
+ *    library never prints;
+ *  - no global state beyond libyara's own initialisation (ab_init/ab_finish wrap it).
+ *
+ * Life cycle:
+ *   ab_init();
+ *   ab_scanner_new(&sc);
+ *   ab_scanner_set_*(sc, ...);               limits, workers, hashing
+ *   ab_scanner_add_rules(sc, path, ...);     YARA sources, folders or compiled files
+ *   ab_scanner_add_iocs(sc, path, ...);      IOC files or folders
+ *   ab_scanner_add_pack(sc, "apt29-2020");   built-in content
+ *   ab_scanner_compile(sc, ...);             freeze: compile rules and IOC databases
+ *   ab_scan_paths(sc, paths, n, &sink);      sweep (forks workers), or ab_scan_buffer/ab_scan_pid
+ *   ab_scanner_free(sc);
+ *   ab_finish();
+ */
+#ifndef ANTIBODY_H
+#define ANTIBODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_VERSION "0.1.0"
+
+typedef enum ab_status {
+    AB_OK = 0,
+    AB_ERR_NOMEM,       /* an allocation failed */
+    AB_ERR_ARG,         /* a caller passed a bad argument or called in the wrong state */
+    AB_ERR_IO,          /* open/read/stat failed (errno is in the message) */
+    AB_ERR_PARSE,       /* malformed input (IOC line, rule file) */
+    AB_ERR_RULES,       /* YARA rules failed to compile or load */
+    AB_ERR_LIMIT,       /* a documented limit was hit */
+    AB_ERR_TIMEOUT,     /* a per-object time limit was hit */
+    AB_ERR_CRASH,       /* a worker died on a signal while scanning an object */
+    AB_ERR_UNSUPPORTED, /* not supported on this platform or by this build */
+    AB_ERR_NOTFOUND,    /* a named pack, process or file does not exist */
+    AB_ERR_INTERNAL,    /* a bug: please report */
+} ab_status;
+
+/* A static string describing a status. Never NULL. */
+const char *ab_strerror(ab_status st);
+
+/* Initialise/finalise libyara. Call once per process, before/after everything else. */
+ab_status ab_init(void);
+void ab_finish(void);
+
+/* ---- Events delivered to the sink ---------------------------------------------------------- */
+
+typedef enum ab_event_kind {
+    AB_EVENT_FINDING = 1,
+    AB_EVENT_ERROR,   /* an object could not be (fully) scanned; the sweep went on */
+    AB_EVENT_SKIP,    /* an object was deliberately not scanned; see ab_skip_reason */
+    AB_EVENT_OBJECT,  /* an object was scanned (only when ab_scanner_set_list_objects is on) */
+    AB_EVENT_SUMMARY, /* last event of every scan call */
+} ab_event_kind;
+
+typedef enum ab_skip_reason {
+    AB_SKIP_TOO_LARGE = 0, /* larger than max_filesize */
+    AB_SKIP_EXCLUDED,      /* matched an --exclude glob */
+    AB_SKIP_SPECIAL,       /* FIFO, socket, device */
+    AB_SKIP_SYMLINK,       /* a symlink, not followed */
+    AB_SKIP_PSEUDO_FS,     /* under /proc, /sys or /dev */
+    AB_SKIP_OTHER_FS,      /* another file system with one_file_system */
+    AB_SKIP_DEPTH,         /* deeper than max_depth */
+    AB_SKIP_LOOP,          /* a directory already visited (symlink loop) */
+    AB_SKIP_SELF,          /* antibody's own process */
+    AB_SKIP_ALLOWLIST,     /* hash on an allow-list: findings suppressed */
+    AB_SKIP_REASON_COUNT
+} ab_skip_reason;
+
+/* A stable lower-case token for a skip reason ("too-large", ...), used in JSON and summaries. */
+const char *ab_skip_reason_name(ab_skip_reason r);
+
+typedef enum ab_matcher_kind {
+    AB_MATCHER_YARA = 1,
+    AB_MATCHER_HASH,
+    AB_MATCHER_NAME,
+} ab_matcher_kind;
+
+/* "yara", "hash", "name". */
+const char *ab_matcher_name(ab_matcher_kind m);
+
+typedef struct ab_meta {
+    const char *key;
+    const char *str; /* value as text (integers and booleans are rendered) */
+    int is_int;      /* 1: integer meta, ival holds it */
+    int is_bool;     /* 1: boolean meta, ival is 0/1 */
+    int64_t ival;
+} ab_meta;
+
+/* What was scanned. Strings are NUL-terminated bytes, not necessarily UTF-8 (file names). */
+typedef struct ab_object_info {
+    const char *path;            /* file on disk; for a process "pid:NNN" */
+    const char *const *location; /* chain from the file on disk down to the object */
+    size_t location_len;         /* >= 1 */
+    uint64_t size;
+    const char *md5, *sha1, *sha256; /* lower-case hex, or NULL when not computed */
+    pid_t pid;                       /* > 0 for process-memory objects */
+    const char *process_name;        /* process objects only, else NULL */
+    const char *cmdline;             /* process objects only, else NULL (args joined by ' ') */
+} ab_object_info;
+
+typedef struct ab_finding {
+    ab_object_info obj;
+    ab_matcher_kind matcher;
+    const char *rule;      /* YARA rule name, or the IOC value that matched */
+    const char *rule_namespace; /* YARA namespace, or the IOC source file */
+    const char *const *tags;
+    size_t tags_len;
+    const ab_meta *meta;
+    size_t meta_len;
+    const char *description; /* from meta/IOC, or NULL */
+    const char *family;      /* meta "family"/"malware_family", or NULL */
+    int score;               /* 0..100: meta "score" (default 75) or IOC score */
+    const char *severity;    /* "info", "low", "medium", "high", "critical" from score */
+    const char *reason;      /* a short human "why", e.g. "3 strings matched" or "sha256 IOC" */
+} ab_finding;
+
+typedef struct ab_error {
+    const char *path; /* may be NULL for errors not tied to an object */
+    const char *const *location;
+    size_t location_len;
+    ab_status status;
+    const char *message; /* one line, no trailing newline */
+} ab_error;
+
+typedef struct ab_skip {
+    const char *path;
+    ab_skip_reason reason;
+    uint64_t size; /* when known, else 0 */
+} ab_skip;
+
+typedef struct ab_summary {
+    uint64_t objects; /* files (or processes) scanned */
+    uint64_t bytes;   /* bytes handed to matchers */
+    uint64_t skipped[AB_SKIP_REASON_COUNT];
+    uint64_t skipped_total;
+    uint64_t errors;
+    uint64_t findings;
+    double seconds; /* wall time of the scan call */
+} ab_summary;
+
+typedef struct ab_event {
+    ab_event_kind kind;
+    double time; /* seconds since the epoch when the event was produced */
+    union {
+        ab_finding finding;
+        ab_error error;
+        ab_skip skip;
+        ab_object_info object;
+        ab_summary summary;
+    } u;
+} ab_event;
+
+/* The sink. Called in the thread that called the scan function. Pointers in ev are valid only
+ * during the call: copy what you keep. Returning non-zero asks the scan to stop early. */
+typedef int (*ab_sink_fn)(void *ctx, const ab_event *ev);
+
+typedef struct ab_sink {
+    ab_sink_fn fn;
+    void *ctx;
+} ab_sink;
+
+/* Optional progress callback (called at most ~10 times per second from the scanning thread). */
+typedef void (*ab_progress_fn)(void *ctx, const ab_summary *so_far);
+
+/* Diagnostics while loading content (rule compile errors, malformed IOC lines). `where` is
+ * "file:line" or a file name; message is one line. */
+typedef void (*ab_diag_fn)(void *ctx, const char *where, const char *message);
+
+/* ---- The scanner ---------------------------------------------------------------------------- */
+
+typedef struct ab_scanner ab_scanner;
+
+ab_status ab_scanner_new(ab_scanner **out);
+void ab_scanner_free(ab_scanner *sc);
+
+/* Last error message of a failed call on this scanner (never NULL, may be ""). */
+const char *ab_scanner_last_error(const ab_scanner *sc);
+
+/* Settings; call before ab_scanner_compile. Defaults are in docs/antibody.1. */
+ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);        /* 0: online cores */
+ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* default 256 MiB */
+ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);  /* per object, default 60 */
+ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);  /* default 64 */
+ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
+ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
+ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
+ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
+ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes for every object */
+ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
+ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
+ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
+
+/* YARA rules: a .yar/.yara file, a folder of them (not recursive into dot/~/_ names), or a
+ * compiled file from yarac. A source file that fails to compile is reported through diag and
+ * skipped; the others still load (AB_ERR_RULES is returned only when nothing usable loaded). */
+ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
+/* Rules from memory (namespace may be NULL). */
+ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
+                                      const char *ns, ab_diag_fn diag, void *ctx);
+
+/* IOC files or folders (docs/ioc-format.md and the Loki/THOR list formats). */
+ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
+
+/* Built-in packs. */
+typedef struct ab_pack_info {
+    const char *name;
+    const char *description;
+    size_t rules; /* YARA rules */
+    size_t iocs;  /* indicators */
+} ab_pack_info;
+size_t ab_pack_count(void);
+/* Fills *out for pack i (counts are computed by compiling; may be slow-ish). */
+ab_status ab_pack_info_get(size_t i, ab_pack_info *out);
+ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag, void *ctx);
+
+/* Freeze the configuration: compile YARA rules and IOC matchers. */
+ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx);
+
+/* Number of YARA rules / IOCs loaded (after compile). */
+size_t ab_scanner_rule_count(const ab_scanner *sc);
+size_t ab_scanner_ioc_count(const ab_scanner *sc);
+
+/* ---- Scanning -------------------------------------------------------------------------------- */
+
+/* Sweep paths (files or directories) with the worker pool. Events go to sink; the last one is the
+ * summary. Returns AB_OK when the sweep ran (even with per-object errors, which are events). */
+ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink);
+
+/* Scan the memory of processes (pid list, or all readable processes when all != 0), isolated in
+ * workers like files. antibody's own processes are never scanned. */
+ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
+
+/* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
+ * name is used as path and for the filename/extension externals. */
+ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
+                         const ab_sink *sink);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ANTIBODY_H */

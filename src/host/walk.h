@@ -1,0 +1,77 @@
+/* walk.h: the safe tree walker (runs in the parent) and the safe file opener (runs in workers).
+ * Hostile trees are normal: symlinks are not followed unless asked (then loops are detected),
+ * FIFOs/sockets/devices are never opened, /proc, /sys and /dev are skipped by default, depth is
+ * bounded, and every file not handed out is reported with a reason. */
+#ifndef AB_WALK_H
+#define AB_WALK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "antibody/antibody.h"
+
+typedef struct ab_walk_opts {
+    uint64_t max_filesize;  /* larger regular files are skipped (AB_SKIP_TOO_LARGE); 0: no limit */
+    unsigned max_depth;     /* directories deeper than this below a root are skipped */
+    int follow_symlinks;    /* follow symlinks (files and dirs), detecting loops by dev/ino */
+    int one_file_system;    /* do not cross into other file systems than the root's */
+    int scan_pseudo_fs;     /* 0: skip /proc, /sys, /dev (and anything under them) */
+    const char *const *excludes; /* fnmatch globs: without '/' against the base name, with '/'
+                                    against the full path; an excluded dir is not entered */
+    size_t n_excludes;
+} ab_walk_opts;
+
+typedef enum ab_walk_kind {
+    AB_WALK_END = 0, /* no more entries */
+    AB_WALK_FILE,    /* a regular file to scan: path, st */
+    AB_WALK_SKIP,    /* not scanned: path, reason, st when known */
+    AB_WALK_ERROR,   /* could not stat/open/read a path or directory: path, status, message */
+} ab_walk_kind;
+
+/* Pointers are valid until the next ab_walk_next/ab_walk_free. */
+typedef struct ab_walk_entry {
+    ab_walk_kind kind;
+    const char *path;
+    struct stat st; /* lstat (or stat when following) result; zeroed when unknown */
+    ab_skip_reason reason;
+    ab_status status;
+    const char *message; /* one line, e.g. "cannot open directory: Permission denied" */
+} ab_walk_entry;
+
+typedef struct ab_walk ab_walk;
+
+/* roots are copied. A root that is a file yields that file (symlink roots are followed: the user
+ * named them). opts and its excludes array must outlive the walk. */
+ab_status ab_walk_new(const ab_walk_opts *opts, const char *const *roots, size_t n, ab_walk **out);
+ab_status ab_walk_next(ab_walk *w, ab_walk_entry *e);
+void ab_walk_free(ab_walk *w);
+
+/* 1 when path is /proc, /sys or /dev or below them. */
+int ab_walk_is_pseudo_fs(const char *path);
+/* 1 when path matches one of the exclude globs (rules as in ab_walk_opts). */
+int ab_walk_excluded(const ab_walk_opts *opts, const char *path);
+
+/* ---- Safe reading, in the worker ---- */
+
+/* A file's bytes: read into memory for small files, mmap'd for large ones. */
+typedef struct ab_mapped {
+    const uint8_t *data; /* NULL when size == 0 */
+    size_t size;
+    struct stat st;
+    int fd;     /* -1 after unmap */
+    void *map;  /* non-NULL when mmap'd */
+    void *heap; /* non-NULL when read into memory */
+} ab_mapped;
+
+/* Open path without following a symlink (unless follow), O_NONBLOCK|O_NOATIME (NOATIME dropped
+ * on EPERM), re-check with fstat that it is a regular file (and, when expect is non-NULL, the same
+ * dev/ino as the walker saw), refuse files over max_size, and map/read it. On failure returns a
+ * status and writes a one-line reason into err. */
+ab_status ab_file_map(const char *path, int follow, const struct stat *expect, uint64_t max_size,
+                      ab_mapped *out, char *err, size_t errlen);
+/* After scanning: AB_ERR_IO with a message when the file changed size/mtime while being read. */
+ab_status ab_file_check_unchanged(const ab_mapped *m, char *err, size_t errlen);
+void ab_file_unmap(ab_mapped *m);
+
+#endif
