@@ -1,0 +1,29 @@
+/* object.c: helpers shared by all sources and matchers. */
+#include "core/object.h"
+
+void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
+{
+    info->path = obj->path;
+    info->location = obj->location;
+    info->location_len = obj->location_len;
+    info->size = obj->size;
+    info->md5 = obj->hashed ? obj->md5 : NULL;
+    info->sha1 = obj->hashed ? obj->sha1 : NULL;
+    info->sha256 = obj->hashed ? obj->sha256 : NULL;
+    info->pid = obj->pid;
+    info->process_name = obj->process_name;
+    info->cmdline = obj->cmdline;
+}
+
+const char *ab_severity_for_score(int score)
+{
+    if (score >= 90)
+        return "critical";
+    if (score >= 75)
+        return "high";
+    if (score >= 50)
+        return "medium";
+    if (score >= 25)
+        return "low";
+    return "info";
+}

@@ -1,0 +1,873 @@
+/* pool.c: the sweep. The parent walks (or lists processes) and hands one job at a time to each of
+ * N worker processes forked after the rules were compiled, so they share them copy-on-write. A
+ * worker that dies on a signal or overruns its deadline costs the object it held: the parent
+ * reports an error event for that object, forks a replacement, and the sweep goes on. The sink is
+ * only ever called in the parent. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/scanner.h"
+#include "core/wire.h"
+
+#define MAX_WORKERS       256
+#define KILL_GRACE_S      10  /* past the YARA timeout before a worker is killed */
+#define MAX_BAD_STARTS    5   /* workers dying before they are ready: give up */
+#define IN_BUF_CAP        ((size_t)(AB_WIRE_MAX_FRAME) + 64)
+#define PROGRESS_INTERVAL 0.1
+#define MAX_PROC_TEXT     4096
+
+enum { JOB_FILE = 1, JOB_PROC = 2 };
+
+typedef struct job {
+    int kind;
+    char *path; /* owned; the file, or "pid:N" */
+    struct stat st;
+    pid_t pid;
+} job;
+
+typedef struct worker {
+    pid_t pid; /* 0: slot empty */
+    int fd;    /* parent's end of the socketpair */
+    int ready; /* READY received */
+    int busy;  /* holds cur */
+    job cur;
+    double deadline;
+    ab_buf in; /* bytes read but not yet consumed */
+} worker;
+
+struct pool;
+typedef struct feeder feeder;
+struct feeder {
+    /* 1: *j filled; 0: no more. May emit skip/error events through the pool. */
+    int (*next)(feeder *f, struct pool *p, job *j);
+    ab_walk *walk;
+    const pid_t *pids;
+    size_t n_pids, i;
+    DIR *proc;
+};
+
+typedef struct pool {
+    ab_scanner *sc;
+    const ab_sink *sink;
+    worker w[MAX_WORKERS];
+    unsigned n;
+    ab_summary sum;
+    double t0, last_progress;
+    int stop;       /* the sink asked to stop */
+    int bad_starts; /* consecutive workers that died before READY */
+    ab_status fatal;
+} pool;
+
+/* ---- events to the sink (parent only) ---- */
+
+static void deliver(pool *p, ab_event *ev)
+{
+    ev->time = ab_now();
+    if (!p->stop && p->sink && p->sink->fn && p->sink->fn(p->sink->ctx, ev))
+        p->stop = 1;
+}
+
+static void pool_error(pool *p, const char *path, ab_status st, const char *msg)
+{
+    const char *loc[1] = {path};
+    ab_event ev = {.kind = AB_EVENT_ERROR};
+    ev.u.error = (ab_error){path, path ? loc : NULL, path ? 1 : 0, st, msg};
+    p->sum.errors++;
+    deliver(p, &ev);
+}
+
+static void pool_skip(pool *p, const char *path, ab_skip_reason r, uint64_t size)
+{
+    ab_event ev = {.kind = AB_EVENT_SKIP};
+    ev.u.skip = (ab_skip){path, r, size};
+    p->sum.skipped[r]++;
+    p->sum.skipped_total++;
+    deliver(p, &ev);
+}
+
+/* ---- the worker side ---- */
+
+typedef struct wctx {
+    int fd;
+    ab_buf out;
+} wctx;
+
+static int send_all(int fd, const void *data, size_t len)
+{
+    const char *s = data;
+    while (len) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_frame(int fd, ab_buf *b)
+{
+    if (ab_wire_finish(b) != AB_OK)
+        return -1;
+    return send_all(fd, b->data, b->len);
+}
+
+static int w_finding(void *ctx, const ab_finding *f)
+{
+    wctx *w = ctx;
+    ab_wire_begin(&w->out, AB_MSG_FINDING);
+    ab_wire_put_finding(&w->out, f);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3); /* the parent is gone */
+    return 0;
+}
+
+static void w_send_error(wctx *w, const char *path, ab_status st, const char *msg)
+{
+    ab_wire_begin(&w->out, AB_MSG_ERROR);
+    ab_wire_u32(&w->out, (uint32_t)st);
+    ab_wire_str(&w->out, msg);
+    ab_wire_str(&w->out, path);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+static int w_error(void *ctx, const ab_error *e)
+{
+    w_send_error(ctx, e->path, e->status, e->message);
+    return 0;
+}
+
+static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
+{
+    ab_wire_begin(&w->out, type);
+    ab_wire_u64(&w->out, a);
+    ab_wire_u32(&w->out, b);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+static void w_send_object(wctx *w, const ab_object *obj)
+{
+    ab_object_info info;
+    ab_object_info_fill(&info, obj);
+    ab_wire_begin(&w->out, AB_MSG_OBJECT);
+    ab_wire_put_object(&w->out, &info);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+/* Reads one frame (blocking). Returns the type, 0 on EOF/error. */
+static int w_read_frame(int fd, ab_buf *b)
+{
+    uint32_t len;
+    uint8_t type;
+    char hdr[5];
+    size_t got = 0;
+    while (got < 5) {
+        ssize_t n = read(fd, hdr + got, 5 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        got += (size_t)n;
+    }
+    memcpy(&len, hdr, 4);
+    type = (uint8_t)hdr[4];
+    if (len > AB_WIRE_MAX_FRAME)
+        return 0;
+    ab_buf_reset(b);
+    if (ab_buf_reserve(b, len) != AB_OK)
+        return 0;
+    for (got = 0; got < len;) {
+        ssize_t n = read(fd, b->data + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        got += (size_t)n;
+    }
+    b->len = len;
+    return type;
+}
+
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    if (bus_armed)
+        siglongjmp(bus_jmp, 1);
+    signal(SIGBUS, SIG_DFL);
+    raise(SIGBUS);
+}
+
+#ifdef AB_TEST_HOOKS
+/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME or vanish:NAME makes the worker
+ * crash, spin, or delete the file just before opening it (a file deleted mid-scan), for a file
+ * whose base name is NAME. stage 0: before open, 1: while scanning. */
+static void test_fault(const char *path, int stage)
+{
+    const char *f = getenv("ANTIBODY_TEST_FAULT");
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!f)
+        return;
+    if (stage == 0 && strncmp(f, "vanish:", 7) == 0 && strcmp(f + 7, base) == 0)
+        unlink(path);
+    if (stage == 1 && strncmp(f, "crash:", 6) == 0 && strcmp(f + 6, base) == 0)
+        raise(SIGSEGV);
+    if (stage == 1 && strncmp(f, "hang:", 5) == 0 && strcmp(f + 5, base) == 0)
+        for (volatile unsigned long i = 0;; i++)
+            ;
+}
+#else
+static void test_fault(const char *path, int stage)
+{
+    (void)path;
+    (void)stage;
+}
+#endif
+
+static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path,
+                        const struct stat *expect)
+{
+    ab_emit em = {w_finding, w_error, w};
+    ab_mapped m;
+    char err[512];
+    test_fault(path, 0);
+    ab_status st = ab_file_map(path, sc->follow_symlinks, expect, sc->max_filesize, &m, err,
+                               sizeof(err));
+    if (st != AB_OK) {
+        if (st == AB_ERR_LIMIT) {
+            ab_wire_begin(&w->out, AB_MSG_SKIP);
+            ab_wire_u32(&w->out, AB_SKIP_TOO_LARGE);
+            send_frame(w->fd, &w->out);
+        } else {
+            w_send_error(w, path, st, err);
+        }
+        w_send_simple(w, AB_MSG_DONE, 0, 0);
+        return;
+    }
+    const char *loc[1] = {path};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.data = m.data;
+    obj.size = m.size;
+    obj.path = path;
+    obj.location = loc;
+    obj.location_len = 1;
+    obj.st = &m.st;
+    int allowed = 0;
+    test_fault(path, 1);
+    if (sigsetjmp(bus_jmp, 1) == 0) {
+        bus_armed = 1;
+        ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+        bus_armed = 0;
+        if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
+            w_send_error(w, path, AB_ERR_IO, err);
+    } else {
+        bus_armed = 0;
+        w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
+    }
+    if (allowed) {
+        ab_wire_begin(&w->out, AB_MSG_SKIP);
+        ab_wire_u32(&w->out, AB_SKIP_ALLOWLIST);
+        send_frame(w->fd, &w->out);
+    } else if (sc->list_objects) {
+        w_send_object(w, &obj);
+    }
+    w_send_simple(w, AB_MSG_DONE, allowed ? 0 : m.size, allowed ? 0 : 1);
+    ab_file_unmap(&m);
+}
+
+/* Reads a small /proc file into buf (NULs become spaces, trailing whitespace dropped). */
+static int read_proc_text(pid_t pid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        n--;
+    buf[n] = '\0';
+    return 0;
+}
+
+static void w_scan_proc(ab_engine *eng, wctx *w, const char *path, pid_t pid)
+{
+    ab_emit em = {w_finding, w_error, w};
+    char comm[256], cmdline[MAX_PROC_TEXT], err[512];
+    if (read_proc_text(pid, "comm", comm, sizeof(comm)) != 0) {
+        w_send_error(w, path, errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO,
+                     errno == ENOENT ? "process exited" : "cannot read process information");
+        w_send_simple(w, AB_MSG_DONE, 0, 0);
+        return;
+    }
+    if (read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
+        cmdline[0] = '\0';
+    const char *loc[1] = {path};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.path = path;
+    obj.location = loc;
+    obj.location_len = 1;
+    obj.pid = pid;
+    obj.process_name = comm;
+    obj.cmdline = cmdline;
+    int allowed = 0;
+    ab_status st = ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+    w_send_simple(w, AB_MSG_DONE, 0, st == AB_OK ? 1 : 0);
+}
+
+static void worker_main(ab_scanner *sc, int fd)
+{
+    wctx w = {fd, {0}};
+    ab_buf in;
+    ab_engine *eng = NULL;
+    ab_buf_init(&w.out, IN_BUF_CAP);
+    ab_buf_init(&in, IN_BUF_CAP);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the sweep */
+    signal(SIGINT, SIG_IGN);          /* the parent decides when to stop */
+    signal(SIGTERM, SIG_DFL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, NULL);
+    if (ab_engine_new(sc, &eng) != AB_OK)
+        _exit(4);
+    w_send_simple(&w, AB_MSG_READY, 0, 0);
+    for (;;) {
+        int type = w_read_frame(fd, &in);
+        if (type != AB_MSG_JOB)
+            break;
+        ab_wire_reader r = {(const uint8_t *)in.data, (const uint8_t *)in.data + in.len, 0};
+        int kind = ab_wire_get_u8(&r);
+        struct stat st;
+        memset(&st, 0, sizeof(st));
+        st.st_dev = (dev_t)ab_wire_get_u64(&r);
+        st.st_ino = (ino_t)ab_wire_get_u64(&r);
+        pid_t pid = (pid_t)ab_wire_get_u32(&r);
+        const char *path = ab_wire_get_str(&r);
+        if (r.bad || !path)
+            break;
+        if (kind == JOB_PROC)
+            w_scan_proc(eng, &w, path, pid);
+        else
+            w_scan_file(sc, eng, &w, path, st.st_ino ? &st : NULL);
+    }
+    /* _exit: no atexit handlers, no stdio flush of buffers inherited from the parent. */
+    _exit(0);
+}
+
+/* ---- the parent side ---- */
+
+static void job_clear(job *j)
+{
+    free(j->path);
+    memset(j, 0, sizeof(*j));
+}
+
+static ab_status spawn(pool *p, worker *w)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return AB_ERR_IO;
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return AB_ERR_IO;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        for (unsigned i = 0; i < p->n; i++) /* other workers' pipes: keep EOF detection exact */
+            if (p->w[i].pid && p->w[i].fd >= 0)
+                close(p->w[i].fd);
+        worker_main(p->sc, sv[1]);
+    }
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    w->pid = pid;
+    w->fd = sv[0];
+    w->ready = 0;
+    w->busy = 0;
+    ab_buf_init(&w->in, IN_BUF_CAP);
+    return AB_OK;
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGABRT: return "SIGABRT";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    default: return "signal";
+    }
+}
+
+/* The worker is gone (EOF, broken frame, or killed for its deadline): reap it, report its job,
+ * and start a replacement unless the sweep is ending. */
+static void worker_lost(pool *p, worker *w, const char *why, int respawn)
+{
+    int status = 0;
+    char msg[256];
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    kill(w->pid, SIGKILL);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!w->ready)
+        p->bad_starts++;
+    if (w->busy) {
+        ab_status st = AB_ERR_CRASH;
+        if (why)
+            snprintf(msg, sizeof(msg), "%s", why), st = AB_ERR_TIMEOUT;
+        else if (WIFSIGNALED(status))
+            snprintf(msg, sizeof(msg), "scanner worker killed by signal %d (%s) on this object",
+                     WTERMSIG(status), signal_name(WTERMSIG(status)));
+        else
+            snprintf(msg, sizeof(msg), "scanner worker exited (status %d) on this object",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        pool_error(p, w->cur.path, st, msg);
+        job_clear(&w->cur);
+        w->busy = 0;
+    }
+    ab_buf_release(&w->in);
+    w->pid = 0;
+    if (respawn && p->bad_starts < MAX_BAD_STARTS && spawn(p, w) != AB_OK)
+        p->fatal = AB_ERR_IO;
+    if (p->bad_starts >= MAX_BAD_STARTS)
+        p->fatal = AB_ERR_INTERNAL;
+}
+
+static int send_job(worker *w, const job *j)
+{
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    ab_wire_begin(&b, AB_MSG_JOB);
+    ab_wire_u8(&b, (uint8_t)j->kind);
+    ab_wire_u64(&b, (uint64_t)j->st.st_dev);
+    ab_wire_u64(&b, (uint64_t)j->st.st_ino);
+    ab_wire_u32(&b, (uint32_t)j->pid);
+    ab_wire_str(&b, j->path);
+    int rc = send_frame(w->fd, &b);
+    ab_buf_release(&b);
+    return rc;
+}
+
+/* Handle one complete frame from w. Returns -1 when the frame is malformed. */
+static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, size_t len)
+{
+    ab_wire_reader r = {data, data + len, 0};
+    ab_wire_arrays arr;
+    ab_event ev;
+    memset(&ev, 0, sizeof(ev));
+    switch (type) {
+    case AB_MSG_READY:
+        w->ready = 1;
+        p->bad_starts = 0;
+        return 0;
+    case AB_MSG_FINDING:
+        ev.kind = AB_EVENT_FINDING;
+        ab_wire_get_finding(&r, &ev.u.finding, &arr);
+        if (r.bad)
+            return -1;
+        p->sum.findings++;
+        deliver(p, &ev);
+        return 0;
+    case AB_MSG_OBJECT:
+        ev.kind = AB_EVENT_OBJECT;
+        ab_wire_get_object(&r, &ev.u.object, &arr);
+        if (r.bad)
+            return -1;
+        deliver(p, &ev);
+        return 0;
+    case AB_MSG_ERROR: {
+        ab_status st = (ab_status)ab_wire_get_u32(&r);
+        const char *msg = ab_wire_get_str(&r);
+        const char *path = ab_wire_get_str(&r);
+        if (r.bad || !msg)
+            return -1;
+        pool_error(p, path ? path : w->cur.path, st, msg);
+        return 0;
+    }
+    case AB_MSG_SKIP: {
+        uint32_t reason = ab_wire_get_u32(&r);
+        if (r.bad || reason >= AB_SKIP_REASON_COUNT || !w->busy)
+            return -1;
+        pool_skip(p, w->cur.path, (ab_skip_reason)reason, (uint64_t)w->cur.st.st_size);
+        return 0;
+    }
+    case AB_MSG_DONE: {
+        uint64_t bytes = ab_wire_get_u64(&r);
+        uint32_t counted = ab_wire_get_u32(&r);
+        if (r.bad || !w->busy)
+            return -1;
+        if (counted) {
+            p->sum.objects++;
+            p->sum.bytes += bytes;
+        }
+        job_clear(&w->cur);
+        w->busy = 0;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* Read what the worker has sent and handle complete frames. */
+static void drain(pool *p, worker *w)
+{
+    for (;;) {
+        if (ab_buf_reserve(&w->in, 65536) != AB_OK) {
+            worker_lost(p, w, NULL, 1);
+            return;
+        }
+        ssize_t n = read(w->fd, w->in.data + w->in.len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            worker_lost(p, w, NULL, !p->stop);
+            return;
+        }
+        w->in.len += (size_t)n;
+    }
+    size_t off = 0;
+    while (w->in.len - off >= 5) {
+        uint32_t len;
+        memcpy(&len, w->in.data + off, 4);
+        if (len > AB_WIRE_MAX_FRAME) {
+            worker_lost(p, w, NULL, 1);
+            return;
+        }
+        if (w->in.len - off - 5 < len)
+            break;
+        uint8_t type = (uint8_t)w->in.data[off + 4];
+        if (handle_frame(p, w, type, (const uint8_t *)w->in.data + off + 5, len) != 0) {
+            worker_lost(p, w, NULL, 1);
+            return;
+        }
+        off += 5 + (size_t)len;
+    }
+    memmove(w->in.data, w->in.data + off, w->in.len - off);
+    w->in.len -= off;
+}
+
+static void maybe_progress(pool *p)
+{
+    double now = ab_now();
+    if (!p->sc->progress || now - p->last_progress < PROGRESS_INTERVAL)
+        return;
+    p->last_progress = now;
+    ab_summary s = p->sum;
+    s.seconds = now - p->t0;
+    p->sc->progress(p->sc->progress_ctx, &s);
+}
+
+static void dispatch(pool *p, feeder *f, int *more)
+{
+    for (unsigned i = 0; i < p->n && *more && !p->stop; i++) {
+        worker *w = &p->w[i];
+        if (!w->pid || !w->ready || w->busy)
+            continue;
+        job j;
+        memset(&j, 0, sizeof(j));
+        if (!f->next(f, p, &j)) {
+            *more = 0;
+            break;
+        }
+        w->cur = j;
+        w->busy = 1;
+        w->deadline = ab_now() + p->sc->timeout + KILL_GRACE_S;
+        if (send_job(w, &w->cur) != 0)
+            worker_lost(p, w, NULL, 1);
+    }
+}
+
+static void wait_events(pool *p)
+{
+    struct pollfd pfd[MAX_WORKERS];
+    worker *who[MAX_WORKERS];
+    nfds_t n = 0;
+    double now = ab_now(), next = now + PROGRESS_INTERVAL;
+    for (unsigned i = 0; i < p->n; i++) {
+        if (!p->w[i].pid)
+            continue;
+        pfd[n] = (struct pollfd){.fd = p->w[i].fd, .events = POLLIN};
+        who[n++] = &p->w[i];
+        if (p->w[i].busy && p->w[i].deadline < next)
+            next = p->w[i].deadline;
+    }
+    int ms = next > now ? (int)((next - now) * 1000) + 1 : 0;
+    int rc = poll(pfd, n, ms);
+    for (nfds_t i = 0; rc > 0 && i < n; i++)
+        if (pfd[i].revents)
+            drain(p, who[i]);
+    now = ab_now();
+    for (unsigned i = 0; i < p->n; i++) {
+        worker *w = &p->w[i];
+        if (w->pid && w->busy && now > w->deadline) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "scan exceeded the time limit (%u s + %d s); worker killed",
+                     p->sc->timeout, KILL_GRACE_S);
+            worker_lost(p, w, msg, 1);
+        }
+    }
+}
+
+static int any_busy(const pool *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid && p->w[i].busy)
+            return 1;
+    return 0;
+}
+
+static int any_ready(const pool *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid)
+            return 1;
+    return 0;
+}
+
+static void shutdown_workers(pool *p)
+{
+    ab_buf b;
+    ab_buf_init(&b, 64);
+    for (unsigned i = 0; i < p->n; i++) {
+        worker *w = &p->w[i];
+        if (!w->pid)
+            continue;
+        ab_wire_begin(&b, AB_MSG_QUIT);
+        if (w->busy || send_frame(w->fd, &b) != 0)
+            kill(w->pid, SIGKILL);
+        close(w->fd);
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        job_clear(&w->cur);
+        ab_buf_release(&w->in);
+        w->pid = 0;
+    }
+    ab_buf_release(&b);
+}
+
+static unsigned worker_count(const ab_scanner *sc)
+{
+    long n = sc->workers ? (long)sc->workers : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+static ab_status run_pool(ab_scanner *sc, feeder *f, const ab_sink *sink)
+{
+    if (!sc || !sc->compiled)
+        return AB_ERR_ARG;
+    pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return AB_ERR_NOMEM;
+    p->sc = sc;
+    p->sink = sink;
+    p->t0 = ab_now();
+    p->n = worker_count(sc);
+    ab_status st = AB_OK;
+    for (unsigned i = 0; i < p->n; i++) {
+        p->w[i].fd = -1;
+        if ((st = spawn(p, &p->w[i])) != AB_OK) {
+            ab_scanner_set_error(sc, "cannot start scanner workers: %s", strerror(errno));
+            goto out;
+        }
+    }
+    int more = 1;
+    while (!p->stop && p->fatal == AB_OK && (more || any_busy(p)) && any_ready(p)) {
+        dispatch(p, f, &more);
+        if (!more && !any_busy(p))
+            break;
+        wait_events(p);
+        maybe_progress(p);
+    }
+    if (p->fatal != AB_OK) {
+        st = p->fatal;
+        ab_scanner_set_error(sc, "scanner workers keep dying at start-up; sweep aborted");
+    }
+out:
+    shutdown_workers(p);
+    p->sum.seconds = ab_now() - p->t0;
+    ab_event ev = {.kind = AB_EVENT_SUMMARY};
+    ev.u.summary = p->sum;
+    int was_stopped = p->stop;
+    p->stop = 0;
+    if (!was_stopped)
+        deliver(p, &ev);
+    free(p);
+    return st;
+}
+
+/* ---- feeders ---- */
+
+static int feed_walk(feeder *f, pool *p, job *j)
+{
+    ab_walk_entry e;
+    while (!p->stop) {
+        if (ab_walk_next(f->walk, &e) != AB_OK) {
+            pool_error(p, NULL, AB_ERR_NOMEM, "directory walk failed: out of memory");
+            return 0;
+        }
+        switch (e.kind) {
+        case AB_WALK_END:
+            return 0;
+        case AB_WALK_SKIP:
+            pool_skip(p, e.path, e.reason, (uint64_t)e.st.st_size);
+            continue;
+        case AB_WALK_ERROR:
+            pool_error(p, e.path, e.status, e.message);
+            continue;
+        case AB_WALK_FILE:
+            j->kind = JOB_FILE;
+            j->st = e.st;
+            if (!(j->path = strdup(e.path))) {
+                pool_error(p, e.path, AB_ERR_NOMEM, "out of memory");
+                continue;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink)
+{
+    if (!sc || !sc->compiled || (!paths && n))
+        return AB_ERR_ARG;
+    ab_walk_opts o;
+    ab_scanner_walk_opts(sc, &o);
+    feeder f;
+    memset(&f, 0, sizeof(f));
+    f.next = feed_walk;
+    ab_status st = ab_walk_new(&o, paths, n, &f.walk);
+    if (st != AB_OK)
+        return st;
+    st = run_pool(sc, &f, sink);
+    ab_walk_free(f.walk);
+    return st;
+}
+
+/* antibody never scans itself: the parent and its workers hold rule strings in memory. */
+static int is_self(const pool *p, pid_t pid)
+{
+    if (pid == getpid())
+        return 1;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid == pid)
+            return 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+    int ppid = 0;
+    char state;
+    if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+        return 1; /* a worker being started */
+    return 0;
+}
+
+static int make_proc_job(pool *p, pid_t pid, job *j)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "pid:%d", (int)pid);
+    if (is_self(p, pid)) {
+        pool_skip(p, path, AB_SKIP_SELF, 0);
+        return 0;
+    }
+    j->kind = JOB_PROC;
+    j->pid = pid;
+    j->path = strdup(path);
+    return j->path != NULL;
+}
+
+static int feed_pids(feeder *f, pool *p, job *j)
+{
+    while (!p->stop) {
+        pid_t pid;
+        if (f->pids) {
+            if (f->i >= f->n_pids)
+                return 0;
+            pid = f->pids[f->i++];
+        } else {
+            struct dirent *de = f->proc ? readdir(f->proc) : NULL;
+            if (!de)
+                return 0;
+            char *end;
+            long v = strtol(de->d_name, &end, 10);
+            if (*end || v <= 0)
+                continue;
+            pid = (pid_t)v;
+        }
+        if (make_proc_job(p, pid, j))
+            return 1;
+    }
+    return 0;
+}
+
+ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink)
+{
+    if (!sc || !sc->compiled || (!all && (!pids || !n)))
+        return AB_ERR_ARG;
+    feeder f;
+    memset(&f, 0, sizeof(f));
+    f.next = feed_pids;
+    if (all) {
+        if (!(f.proc = opendir("/proc"))) {
+            ab_scanner_set_error(sc, "/proc: %s", strerror(errno));
+            return AB_ERR_IO;
+        }
+    } else {
+        f.pids = pids;
+        f.n_pids = n;
+    }
+    ab_status st = run_pool(sc, &f, sink);
+    if (f.proc)
+        closedir(f.proc);
+    return st;
+}

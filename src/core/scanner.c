@@ -1,0 +1,554 @@
+/* scanner.c: the public scanner handle (settings, content, compile), the engine that runs every
+ * matcher over one object, and in-process buffer scans. */
+#include "core/scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yara.h>
+
+#include "intel/packs.h"
+
+#define DEFAULT_MAX_FILESIZE ((uint64_t)256 << 20)
+#define DEFAULT_TIMEOUT      60
+#define DEFAULT_MAX_DEPTH    64
+#define MAX_EXCLUDES         4096
+
+double ab_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+ab_status ab_init(void)
+{
+    return yr_initialize() == ERROR_SUCCESS ? AB_OK : AB_ERR_NOMEM;
+}
+
+void ab_finish(void)
+{
+    yr_finalize();
+}
+
+void ab_scanner_set_error(ab_scanner *sc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sc->errmsg, sizeof(sc->errmsg), fmt, ap);
+    va_end(ap);
+}
+
+const char *ab_scanner_last_error(const ab_scanner *sc)
+{
+    return sc ? sc->errmsg : "";
+}
+
+ab_status ab_scanner_new(ab_scanner **out)
+{
+    ab_scanner *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return AB_ERR_NOMEM;
+    sc->max_filesize = DEFAULT_MAX_FILESIZE;
+    sc->timeout = DEFAULT_TIMEOUT;
+    sc->max_depth = DEFAULT_MAX_DEPTH;
+    ab_status st = ab_rules_new(&sc->rules);
+    if (st == AB_OK)
+        st = ab_iocs_new(&sc->iocs);
+    if (st == AB_OK)
+        st = ab_filetypes_builtin(&sc->filetypes);
+    if (st != AB_OK) {
+        ab_scanner_free(sc);
+        return st;
+    }
+    *out = sc;
+    return AB_OK;
+}
+
+void ab_scanner_free(ab_scanner *sc)
+{
+    if (!sc)
+        return;
+    ab_engine_free(sc->local);
+    ab_rules_free(sc->rules);
+    ab_iocs_free(sc->iocs);
+    ab_filetypes_free(sc->filetypes);
+    for (size_t i = 0; i < sc->n_excludes; i++)
+        free(sc->excludes[i]);
+    free(sc->excludes);
+    free(sc);
+}
+
+/* Settings may only change before compile: workers share the compiled state. */
+#define SETTER_GUARD(sc)                                                                           \
+    do {                                                                                           \
+        if (!(sc) || (sc)->compiled)                                                               \
+            return AB_ERR_ARG;                                                                     \
+    } while (0)
+
+ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n)
+{
+    SETTER_GUARD(sc);
+    if (n > 1024)
+        return AB_ERR_ARG;
+    sc->workers = n;
+    return AB_OK;
+}
+
+ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes)
+{
+    SETTER_GUARD(sc);
+    sc->max_filesize = bytes;
+    return AB_OK;
+}
+
+ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds)
+{
+    SETTER_GUARD(sc);
+    if (seconds == 0 || seconds > 86400)
+        return AB_ERR_ARG;
+    sc->timeout = seconds;
+    return AB_OK;
+}
+
+ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth)
+{
+    SETTER_GUARD(sc);
+    if (depth > 4096)
+        return AB_ERR_ARG;
+    sc->max_depth = depth;
+    return AB_OK;
+}
+
+ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob)
+{
+    SETTER_GUARD(sc);
+    if (!glob || sc->n_excludes >= MAX_EXCLUDES)
+        return AB_ERR_ARG;
+    char **p = realloc(sc->excludes, (sc->n_excludes + 1) * sizeof(*p));
+    if (!p)
+        return AB_ERR_NOMEM;
+    sc->excludes = p;
+    if (!(p[sc->n_excludes] = strdup(glob)))
+        return AB_ERR_NOMEM;
+    sc->n_excludes++;
+    return AB_OK;
+}
+
+#define FLAG_SETTER(fn, field)                                                                     \
+    ab_status fn(ab_scanner *sc, int on)                                                           \
+    {                                                                                              \
+        SETTER_GUARD(sc);                                                                          \
+        sc->field = on ? 1 : 0;                                                                    \
+        return AB_OK;                                                                              \
+    }
+FLAG_SETTER(ab_scanner_set_follow_symlinks, follow_symlinks)
+FLAG_SETTER(ab_scanner_set_one_file_system, one_file_system)
+FLAG_SETTER(ab_scanner_set_scan_pseudo_fs, scan_pseudo_fs)
+FLAG_SETTER(ab_scanner_set_hash, hash_all)
+FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
+FLAG_SETTER(ab_scanner_set_strict, strict)
+
+ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx)
+{
+    if (!sc)
+        return AB_ERR_ARG;
+    sc->progress = fn;
+    sc->progress_ctx = ctx;
+    return AB_OK;
+}
+
+/* signature-base keeps its magic table in misc/ next to yara/: use it, as Loki does. */
+static void maybe_load_filetypes(ab_scanner *sc, const char *rules_dir, ab_diag_fn diag, void *ctx)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/../misc/file-type-signatures.txt", rules_dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    char *text = NULL;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 20))
+        goto out;
+    text = malloc((size_t)sb.st_size + 1);
+    if (!text || read(fd, text, (size_t)sb.st_size) != sb.st_size)
+        goto out;
+    ab_filetypes *ft = NULL;
+    if (ab_filetypes_parse(text, (size_t)sb.st_size, path, diag, ctx, &ft) == AB_OK) {
+        if (ab_filetypes_count(ft) > 0) {
+            ab_filetypes_free(sc->filetypes);
+            sc->filetypes = ft;
+        } else {
+            ab_filetypes_free(ft);
+        }
+    }
+out:
+    free(text);
+    close(fd);
+}
+
+ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx)
+{
+    SETTER_GUARD(sc);
+    char err[1024] = "";
+    ab_status st = ab_rules_add_path(sc->rules, path, diag, ctx, err, sizeof(err));
+    if (st != AB_OK) {
+        ab_scanner_set_error(sc, "%s", err[0] ? err : ab_strerror(st));
+        return st;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        maybe_load_filetypes(sc, path, diag, ctx);
+    return AB_OK;
+}
+
+ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
+                                      const char *ns, ab_diag_fn diag, void *ctx)
+{
+    (void)diag;
+    (void)ctx;
+    SETTER_GUARD(sc);
+    return ab_rules_add_string(sc->rules, source, name, ns);
+}
+
+ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx)
+{
+    SETTER_GUARD(sc);
+    ab_status st = ab_iocs_load_path(sc->iocs, path, sc->strict, diag, ctx);
+    if (st != AB_OK)
+        ab_scanner_set_error(sc, "%s: %s", path, ab_strerror(st));
+    return st;
+}
+
+ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag, void *ctx)
+{
+    SETTER_GUARD(sc);
+    ab_status st = ab_pack_load(name, sc->rules, sc->iocs, diag, ctx);
+    if (st == AB_ERR_NOTFOUND)
+        ab_scanner_set_error(sc, "no built-in pack named '%s' (see: antibody packs)", name);
+    return st;
+}
+
+ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx)
+{
+    SETTER_GUARD(sc);
+    ab_status st = ab_rules_compile(sc->rules, diag, ctx);
+    if (st != AB_OK) {
+        ab_scanner_set_error(sc, "no YARA rules could be compiled");
+        return st;
+    }
+    st = ab_iocs_compile(sc->iocs, diag, ctx);
+    if (st != AB_OK) {
+        ab_scanner_set_error(sc, "IOC compilation failed: %s", ab_strerror(st));
+        return st;
+    }
+    sc->need_hash = sc->hash_all || ab_iocs_has_hashes(sc->iocs);
+    sc->compiled = 1;
+    return AB_OK;
+}
+
+size_t ab_scanner_rule_count(const ab_scanner *sc)
+{
+    return sc ? ab_rules_count(sc->rules) : 0;
+}
+
+size_t ab_scanner_ioc_count(const ab_scanner *sc)
+{
+    return sc ? ab_iocs_total(sc->iocs) : 0;
+}
+
+void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->max_filesize = sc->max_filesize;
+    o->max_depth = sc->max_depth;
+    o->follow_symlinks = sc->follow_symlinks;
+    o->one_file_system = sc->one_file_system;
+    o->scan_pseudo_fs = sc->scan_pseudo_fs;
+    o->excludes = (const char *const *)sc->excludes;
+    o->n_excludes = sc->n_excludes;
+}
+
+/* ---- the engine ---- */
+
+#define OWNER_CACHE 16
+
+typedef struct id_name {
+    unsigned id;
+    int valid;
+    char name[64];
+} id_name;
+
+struct ab_engine {
+    const ab_scanner *sc;
+    ab_hasher *hasher;        /* owned; NULL when hashing is off */
+    ab_yara *yara;            /* owned */
+    ab_name_scratch *names;   /* owned; NULL without filename IOCs */
+    id_name users[OWNER_CACHE], groups[OWNER_CACHE]; /* small caches: NSS can be slow */
+};
+
+void ab_engine_free(ab_engine *e)
+{
+    if (!e)
+        return;
+    ab_hasher_free(e->hasher);
+    ab_yara_free(e->yara);
+    ab_name_scratch_free(e->names);
+    free(e);
+}
+
+ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out)
+{
+    ab_status st = AB_OK;
+    ab_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return AB_ERR_NOMEM;
+    e->sc = sc;
+    if (sc->need_hash)
+        st = ab_hasher_new(&e->hasher);
+    if (st == AB_OK)
+        st = ab_yara_new(sc->rules, sc->timeout, &e->yara);
+    if (st == AB_OK && ab_iocs_count(sc->iocs, AB_IOC_FILENAME_RE) > 0)
+        st = ab_name_scratch_new(sc->iocs, &e->names);
+    if (st != AB_OK) {
+        ab_engine_free(e);
+        return st;
+    }
+    *out = e;
+    return AB_OK;
+}
+
+static const char *cached_name(id_name *cache, unsigned id, int is_group)
+{
+    id_name *slot = &cache[id % OWNER_CACHE];
+    if (slot->valid && slot->id == id)
+        return slot->name;
+    char buf[4096];
+    const char *nm = NULL;
+    if (is_group) {
+        struct group g, *res = NULL;
+        if (getgrgid_r(id, &g, buf, sizeof(buf), &res) == 0 && res)
+            nm = res->gr_name;
+    } else {
+        struct passwd p, *res = NULL;
+        if (getpwuid_r(id, &p, buf, sizeof(buf), &res) == 0 && res)
+            nm = res->pw_name;
+    }
+    if (nm)
+        snprintf(slot->name, sizeof(slot->name), "%s", nm);
+    else
+        snprintf(slot->name, sizeof(slot->name), "%u", id);
+    slot->id = id;
+    slot->valid = 1;
+    return slot->name;
+}
+
+/* The Loki/THOR externals (docs/antibody.1): filename = base name, filepath = directory without
+ * trailing '/', extension = lower-cased ".ext" of the base name ("" when none or a dotfile). */
+static void fill_vars(ab_engine *e, const ab_object *obj, ab_yara_vars *v, char *dir, size_t dlen,
+                      char *ext, size_t elen)
+{
+    const char *name = obj->location[obj->location_len - 1];
+    const char *slash = strrchr(name, '/');
+    const char *base = slash ? slash + 1 : name;
+    memset(v, 0, sizeof(*v));
+    v->filename = base;
+    dir[0] = '\0';
+    if (slash) {
+        size_t n = (size_t)(slash - name);
+        if (n == 0)
+            n = 1; /* a file in "/" has filepath "/" */
+        if (n >= dlen)
+            n = dlen - 1;
+        memcpy(dir, name, n);
+        dir[n] = '\0';
+    }
+    v->filepath = dir;
+    ext[0] = '\0';
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base && strlen(dot) < elen) {
+        size_t i = 0;
+        for (; dot[i]; i++)
+            ext[i] = (dot[i] >= 'A' && dot[i] <= 'Z') ? (char)(dot[i] + 32) : dot[i];
+        ext[i] = '\0';
+    }
+    v->extension = ext;
+    v->filetype = ab_filetype_of(e->sc->filetypes, obj->data, obj->size);
+    if (obj->st) {
+        v->owner = cached_name(e->users, obj->st->st_uid, 0);
+        v->group = cached_name(e->groups, obj->st->st_gid, 1);
+        v->filemode = obj->st->st_mode & 07777;
+    }
+}
+
+typedef struct name_ctx {
+    const ab_object *obj;
+    const ab_emit *em;
+    int stop;
+} name_ctx;
+
+static int emit_ioc(const ab_emit *em, const ab_object *obj, const ab_ioc *ioc, ab_matcher_kind m,
+                    const char *reason)
+{
+    ab_finding f;
+    memset(&f, 0, sizeof(f));
+    ab_object_info_fill(&f.obj, obj);
+    f.matcher = m;
+    f.rule = ioc->value;
+    f.rule_namespace = ioc->source;
+    f.description = ioc->description;
+    f.family = ioc->family;
+    f.score = ioc->score;
+    f.severity = ab_severity_for_score(ioc->score);
+    f.reason = reason;
+    ab_meta meta[2];
+    size_t nm = 0;
+    if (ioc->reference)
+        meta[nm++] = (ab_meta){.key = "reference", .str = ioc->reference};
+    if (ioc->description)
+        meta[nm++] = (ab_meta){.key = "description", .str = ioc->description};
+    f.meta = meta;
+    f.meta_len = nm;
+    return em->finding(em->ctx, &f);
+}
+
+static int on_name_match(void *ctx, const ab_ioc *ioc)
+{
+    name_ctx *nc = ctx;
+    nc->stop = emit_ioc(nc->em, nc->obj, ioc, AB_MATCHER_NAME, "file name matches IOC regex");
+    return nc->stop;
+}
+
+static int match_hashes(ab_engine *e, const ab_object *obj, const ab_emit *em)
+{
+    static const char *const reasons[3] = {"md5 IOC", "sha1 IOC", "sha256 IOC"};
+    const char *hex[3] = {obj->md5, obj->sha1, obj->sha256};
+    const ab_ioc_type types[3] = {AB_IOC_MD5, AB_IOC_SHA1, AB_IOC_SHA256};
+    for (int i = 0; i < 3; i++) {
+        const ab_ioc *ioc = ab_iocs_find_hash(e->sc->iocs, types[i], hex[i]);
+        if (ioc && emit_ioc(em, obj, ioc, AB_MATCHER_HASH, reasons[i]))
+            return 1;
+    }
+    return 0;
+}
+
+static void emit_error(const ab_emit *em, const ab_object *obj, ab_status st, const char *msg)
+{
+    ab_error er = {obj->path, obj->location, obj->location_len, st, msg};
+    em->error(em->ctx, &er);
+}
+
+ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
+                         size_t errlen)
+{
+    ab_status st = AB_OK;
+    *allowed = 0;
+    err[0] = '\0';
+    if (e->hasher && !obj->pid) {
+        st = ab_hasher_hash(e->hasher, obj->data, obj->size, obj->md5, obj->sha1, obj->sha256);
+        if (st != AB_OK) {
+            snprintf(err, errlen, "hashing failed");
+            return st;
+        }
+        obj->hashed = 1;
+        if (ab_iocs_allowed(e->sc->iocs, obj->md5, obj->sha1, obj->sha256)) {
+            *allowed = 1;
+            return AB_OK;
+        }
+        if (match_hashes(e, obj, em))
+            return AB_OK;
+    }
+    if (e->names && !obj->pid) {
+        name_ctx nc = {obj, em, 0};
+        const char *p = obj->location[obj->location_len - 1];
+        ab_iocs_match_path(e->sc->iocs, e->names, p, strlen(p), on_name_match, &nc);
+        if (nc.stop)
+            return AB_OK;
+    }
+    char dir[4096], ext[64];
+    ab_yara_vars vars;
+    fill_vars(e, obj, &vars, dir, sizeof(dir), ext, sizeof(ext));
+    st = ab_yara_scan(e->yara, obj, &vars, em, err, errlen);
+    if (st != AB_OK)
+        emit_error(em, obj, st, err);
+    return st;
+}
+
+/* ---- in-process buffer scans ---- */
+
+typedef struct direct_ctx {
+    const ab_sink *sink;
+    ab_summary *sum;
+    int stop;
+} direct_ctx;
+
+static int direct_finding(void *ctx, const ab_finding *f)
+{
+    direct_ctx *d = ctx;
+    ab_event ev = {.kind = AB_EVENT_FINDING, .time = ab_now()};
+    ev.u.finding = *f;
+    d->sum->findings++;
+    if (d->sink && d->sink->fn(d->sink->ctx, &ev))
+        d->stop = 1;
+    return d->stop;
+}
+
+static int direct_error(void *ctx, const ab_error *er)
+{
+    direct_ctx *d = ctx;
+    ab_event ev = {.kind = AB_EVENT_ERROR, .time = ab_now()};
+    ev.u.error = *er;
+    d->sum->errors++;
+    if (d->sink && d->sink->fn(d->sink->ctx, &ev))
+        d->stop = 1;
+    return d->stop;
+}
+
+ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
+                         const ab_sink *sink)
+{
+    if (!sc || !sc->compiled || (!data && len) || !name)
+        return AB_ERR_ARG;
+    ab_status st = AB_OK;
+    if (!sc->local && (st = ab_engine_new(sc, &sc->local)) != AB_OK)
+        return st;
+    double t0 = ab_now();
+    ab_summary sum;
+    memset(&sum, 0, sizeof(sum));
+    direct_ctx d = {sink, &sum, 0};
+    ab_emit em = {direct_finding, direct_error, &d};
+    const char *loc[1] = {name};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.data = data;
+    obj.size = len;
+    obj.path = name;
+    obj.location = loc;
+    obj.location_len = 1;
+    char err[512];
+    int allowed = 0;
+    ab_engine_scan(sc->local, &obj, &em, &allowed, err, sizeof(err));
+    if (allowed) {
+        sum.skipped[AB_SKIP_ALLOWLIST]++;
+        sum.skipped_total++;
+    } else {
+        sum.objects = 1;
+        sum.bytes = len;
+    }
+    sum.seconds = ab_now() - t0;
+    ab_event ev = {.kind = AB_EVENT_SUMMARY, .time = ab_now()};
+    ev.u.summary = sum;
+    if (sink && !d.stop)
+        sink->fn(sink->ctx, &ev);
+    return AB_OK;
+}

@@ -1,0 +1,211 @@
+/* wire.c: encoding and bounded decoding of parent/worker messages. */
+#include "core/wire.h"
+#include "core/object.h"
+
+#include <string.h>
+
+void ab_wire_begin(ab_buf *b, uint8_t type)
+{
+    ab_buf_reset(b);
+    ab_wire_u32(b, 0); /* patched by ab_wire_finish */
+    ab_wire_u8(b, type);
+}
+
+void ab_wire_u8(ab_buf *b, uint8_t v)
+{
+    ab_buf_add(b, &v, 1);
+}
+
+void ab_wire_u32(ab_buf *b, uint32_t v)
+{
+    ab_buf_add(b, &v, 4); /* host order: both ends are the same binary on the same machine */
+}
+
+void ab_wire_u64(ab_buf *b, uint64_t v)
+{
+    ab_buf_add(b, &v, 8);
+}
+
+void ab_wire_str(ab_buf *b, const char *s)
+{
+    if (!s) {
+        ab_wire_u32(b, 0);
+        return;
+    }
+    size_t n = strlen(s) + 1;
+    if (n > AB_WIRE_MAX_FRAME) {
+        ab_wire_u32(b, 1); /* an absurd string becomes "" rather than a broken frame */
+        ab_wire_u8(b, 0);
+        return;
+    }
+    ab_wire_u32(b, (uint32_t)n);
+    ab_buf_add(b, s, n);
+}
+
+ab_status ab_wire_finish(ab_buf *b)
+{
+    if (b->len < 5 || b->len - 5 > AB_WIRE_MAX_FRAME)
+        return AB_ERR_LIMIT;
+    uint32_t n = (uint32_t)(b->len - 5);
+    memcpy(b->data, &n, 4);
+    return AB_OK;
+}
+
+static const uint8_t *take(ab_wire_reader *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+
+uint8_t ab_wire_get_u8(ab_wire_reader *r)
+{
+    const uint8_t *p = take(r, 1);
+    return p ? *p : 0;
+}
+
+uint32_t ab_wire_get_u32(ab_wire_reader *r)
+{
+    uint32_t v = 0;
+    const uint8_t *p = take(r, 4);
+    if (p)
+        memcpy(&v, p, 4);
+    return v;
+}
+
+uint64_t ab_wire_get_u64(ab_wire_reader *r)
+{
+    uint64_t v = 0;
+    const uint8_t *p = take(r, 8);
+    if (p)
+        memcpy(&v, p, 8);
+    return v;
+}
+
+const char *ab_wire_get_str(ab_wire_reader *r)
+{
+    uint32_t n = ab_wire_get_u32(r);
+    if (n == 0)
+        return NULL;
+    const uint8_t *p = take(r, n);
+    if (!p || p[n - 1] != '\0') {
+        r->bad = 1;
+        return NULL;
+    }
+    return (const char *)p;
+}
+
+/* An array count, bounded; excess elements are rejected as a bad frame. */
+static uint32_t get_count(ab_wire_reader *r)
+{
+    uint32_t n = ab_wire_get_u32(r);
+    if (n > AB_WIRE_MAX_ARRAY) {
+        r->bad = 1;
+        return 0;
+    }
+    return n;
+}
+
+void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
+{
+    size_t nl = o->location_len > AB_WIRE_MAX_ARRAY ? AB_WIRE_MAX_ARRAY : o->location_len;
+    ab_wire_str(b, o->path);
+    ab_wire_u32(b, (uint32_t)nl);
+    for (size_t i = 0; i < nl; i++)
+        ab_wire_str(b, o->location[i]);
+    ab_wire_u64(b, o->size);
+    ab_wire_str(b, o->md5);
+    ab_wire_str(b, o->sha1);
+    ab_wire_str(b, o->sha256);
+    ab_wire_u64(b, (uint64_t)(int64_t)o->pid);
+    ab_wire_str(b, o->process_name);
+    ab_wire_str(b, o->cmdline);
+}
+
+void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
+{
+    memset(o, 0, sizeof(*o));
+    o->path = ab_wire_get_str(r);
+    uint32_t nl = get_count(r);
+    for (uint32_t i = 0; i < nl; i++)
+        a->location[i] = ab_wire_get_str(r);
+    o->location = a->location;
+    o->location_len = nl;
+    o->size = ab_wire_get_u64(r);
+    o->md5 = ab_wire_get_str(r);
+    o->sha1 = ab_wire_get_str(r);
+    o->sha256 = ab_wire_get_str(r);
+    o->pid = (pid_t)(int64_t)ab_wire_get_u64(r);
+    o->process_name = ab_wire_get_str(r);
+    o->cmdline = ab_wire_get_str(r);
+    if (!o->path || nl == 0)
+        r->bad = 1;
+    for (uint32_t i = 0; i < nl; i++)
+        if (!a->location[i])
+            r->bad = 1;
+}
+
+void ab_wire_put_finding(ab_buf *b, const ab_finding *f)
+{
+    size_t nt = f->tags_len > AB_WIRE_MAX_ARRAY ? AB_WIRE_MAX_ARRAY : f->tags_len;
+    size_t nm = f->meta_len > AB_WIRE_MAX_ARRAY ? AB_WIRE_MAX_ARRAY : f->meta_len;
+    ab_wire_put_object(b, &f->obj);
+    ab_wire_u8(b, (uint8_t)f->matcher);
+    ab_wire_u32(b, (uint32_t)f->score);
+    ab_wire_str(b, f->rule);
+    ab_wire_str(b, f->rule_namespace);
+    ab_wire_str(b, f->description);
+    ab_wire_str(b, f->family);
+    ab_wire_str(b, f->reason);
+    ab_wire_u32(b, (uint32_t)nt);
+    for (size_t i = 0; i < nt; i++)
+        ab_wire_str(b, f->tags[i]);
+    ab_wire_u32(b, (uint32_t)nm);
+    for (size_t i = 0; i < nm; i++) {
+        ab_wire_str(b, f->meta[i].key);
+        ab_wire_str(b, f->meta[i].str);
+        ab_wire_u8(b, (uint8_t)((f->meta[i].is_int ? 1 : 0) | (f->meta[i].is_bool ? 2 : 0)));
+        ab_wire_u64(b, (uint64_t)f->meta[i].ival);
+    }
+}
+
+void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
+{
+    memset(f, 0, sizeof(*f));
+    ab_wire_get_object(r, &f->obj, a);
+    f->matcher = (ab_matcher_kind)ab_wire_get_u8(r);
+    uint32_t score = ab_wire_get_u32(r);
+    f->score = score > 100 ? 100 : (int)score;
+    f->rule = ab_wire_get_str(r);
+    f->rule_namespace = ab_wire_get_str(r);
+    f->description = ab_wire_get_str(r);
+    f->family = ab_wire_get_str(r);
+    f->reason = ab_wire_get_str(r);
+    uint32_t nt = get_count(r);
+    for (uint32_t i = 0; i < nt; i++)
+        if (!(a->tags[i] = ab_wire_get_str(r)))
+            r->bad = 1;
+    f->tags = a->tags;
+    f->tags_len = nt;
+    uint32_t nm = get_count(r);
+    for (uint32_t i = 0; i < nm; i++) {
+        ab_meta *m = &a->meta[i];
+        m->key = ab_wire_get_str(r);
+        m->str = ab_wire_get_str(r);
+        uint8_t fl = ab_wire_get_u8(r);
+        m->is_int = fl & 1;
+        m->is_bool = (fl & 2) != 0;
+        m->ival = (int64_t)ab_wire_get_u64(r);
+        if (!m->key)
+            r->bad = 1;
+    }
+    f->meta = a->meta;
+    f->meta_len = nm;
+    f->severity = ab_severity_for_score(f->score);
+    if (!f->rule)
+        r->bad = 1;
+}

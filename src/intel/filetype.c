@@ -1,0 +1,169 @@
+/* filetype.c: magic-header classification for the `filetype` YARA external. */
+#include "intel/filetype.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ft_entry {
+    uint8_t magic[AB_FILETYPE_MAX_MAGIC];
+    size_t len;
+    char *name; /* owned */
+} ft_entry;
+
+struct ab_filetypes {
+    ft_entry *v; /* owned, in file order */
+    size_t n, alloc;
+};
+
+/* Our built-in table: well-known magic numbers, named as Loki/THOR rule sets expect, ordered so a
+ * longer, more specific header is tried before a shorter one that prefixes it. */
+static const char builtin_table[] = "50 4B 03 04 14 00 06 00;Office\n"
+                                    "50 4B 03 04 14 00 08 00;JAR\n"
+                                    "50 4B 03 04;ZIP\n"
+                                    "50 4B 05 06;PKZIP\n"
+                                    "50 4B 53 70 58;PKSFX\n"
+                                    "52 61 72 21 1A 07;RAR\n"
+                                    "37 7A BC AF 27 1C;7Zip\n"
+                                    "1F 8B 08;GZIP\n"
+                                    "42 5A 68;BZip2\n"
+                                    "FD 37 7A 58 5A 00;XZ\n"
+                                    "75 73 74 61 72;TAR\n"
+                                    "4D 53 43 46;CAB\n"
+                                    "25 50 44 46;PDF\n"
+                                    "7B 5C 72 74 66 31;RTF\n"
+                                    "D0 CF 11 E0 A1 B1 1A E1;OLE\n"
+                                    "4C 00 00 00 01 14 02 00;LNK\n"
+                                    "CA FE BA BE;Class\n"
+                                    "D4 C3 B2 A1;WINPCAP\n"
+                                    "A1 B2 C3 D4;LIBPCAP\n"
+                                    "0A 0D 0D 0A;PCAPNG\n"
+                                    "4D 44 4D 50;MDMP\n"
+                                    "72 65 67 66;Registry Hive\n"
+                                    "45 6C 66 46 69 6C 65 00;EVTX\n"
+                                    "FF D8 FF;JPEG\n"
+                                    "89 50 4E 47;PNG\n"
+                                    "47 49 46 38;GIF\n"
+                                    "3C 3F 70 68 70;PHP\n"
+                                    "3C 3F 78 6D 6C;XML\n"
+                                    "23 21 2F;UNIX SCRIPT\n"
+                                    "7F 45 4C 46;ELF\n"
+                                    "23 21;Script\n"
+                                    "4D 5A;EXE\n";
+
+void ab_filetypes_free(ab_filetypes *ft)
+{
+    if (!ft)
+        return;
+    for (size_t i = 0; i < ft->n; i++)
+        free(ft->v[i].name);
+    free(ft->v);
+    free(ft);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses one "HEX;Name" line into e; returns 0 on success, else a static message. */
+static const char *parse_line(const char *s, size_t len, ft_entry *e)
+{
+    const char *semi = memchr(s, ';', len);
+    if (!semi)
+        return "expected HEX;Name";
+    int hi = -1;
+    e->len = 0;
+    for (const char *p = s; p < semi; p++) {
+        if (*p == ' ' || *p == '\t')
+            continue;
+        int v = hexval((unsigned char)*p);
+        if (v < 0)
+            return "bad hex digit";
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (e->len >= AB_FILETYPE_MAX_MAGIC)
+            return "signature too long";
+        e->magic[e->len++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    if (hi >= 0 || e->len == 0)
+        return "odd or empty hex";
+    size_t nlen = len - (size_t)(semi + 1 - s);
+    while (nlen && (semi[nlen] == '\r' || semi[nlen] == ' '))
+        nlen--;
+    if (nlen == 0 || nlen > 64)
+        return "bad name";
+    e->name = strndup(semi + 1, nlen);
+    return e->name ? NULL : "out of memory";
+}
+
+ab_status ab_filetypes_parse(const char *text, size_t len, const char *source, ab_diag_fn diag,
+                             void *ctx, ab_filetypes **out)
+{
+    ab_filetypes *ft = calloc(1, sizeof(*ft));
+    if (!ft)
+        return AB_ERR_NOMEM;
+    size_t lineno = 0;
+    for (size_t off = 0; off < len;) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t l = nl ? (size_t)(nl - (text + off)) : len - off;
+        const char *s = text + off;
+        off += l + (nl ? 1 : 0);
+        lineno++;
+        while (l && (s[l - 1] == '\r' || s[l - 1] == ' '))
+            l--;
+        if (l == 0 || s[0] == '#')
+            continue;
+        if (ft->n == ft->alloc) {
+            size_t na = ft->alloc ? ft->alloc * 2 : 64;
+            ft_entry *nv = na <= 100000 ? realloc(ft->v, na * sizeof(*nv)) : NULL;
+            if (!nv) {
+                ab_filetypes_free(ft);
+                return AB_ERR_NOMEM;
+            }
+            ft->v = nv;
+            ft->alloc = na;
+        }
+        ft_entry e = {0};
+        const char *err = parse_line(s, l, &e);
+        if (err) {
+            if (diag) {
+                char where[512];
+                snprintf(where, sizeof(where), "%s:%zu", source, lineno);
+                diag(ctx, where, err);
+            }
+            continue;
+        }
+        ft->v[ft->n++] = e;
+    }
+    *out = ft;
+    return AB_OK;
+}
+
+ab_status ab_filetypes_builtin(ab_filetypes **out)
+{
+    return ab_filetypes_parse(builtin_table, sizeof(builtin_table) - 1, "builtin", NULL, NULL, out);
+}
+
+size_t ab_filetypes_count(const ab_filetypes *ft)
+{
+    return ft ? ft->n : 0;
+}
+
+const char *ab_filetype_of(const ab_filetypes *ft, const uint8_t *data, size_t len)
+{
+    if (ft && data)
+        for (size_t i = 0; i < ft->n; i++)
+            if (ft->v[i].len <= len && memcmp(ft->v[i].magic, data, ft->v[i].len) == 0)
+                return ft->v[i].name;
+    return "UNKNOWN";
+}

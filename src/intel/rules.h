@@ -1,0 +1,50 @@
+/* rules.h: YARA rules through libyara: loading sources, folders and compiled files, compiling once
+ * in the parent (workers share the result copy-on-write), and scanning objects with the Loki/THOR
+ * external variables. */
+#ifndef AB_RULES_H
+#define AB_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "antibody/antibody.h"
+#include "core/object.h"
+
+typedef struct ab_rules ab_rules;
+
+ab_status ab_rules_new(ab_rules **out);
+void ab_rules_free(ab_rules *r);
+
+/* A .yar/.yara file, a compiled (yarac) file, or a folder of rule files (not recursive; names
+ * starting with '.', '~' or '_' skipped; sorted by name). Sources are only queued here;
+ * compile errors come from ab_rules_compile. err receives a one-line reason on failure. */
+ab_status ab_rules_add_path(ab_rules *r, const char *path, ab_diag_fn diag, void *ctx, char *err,
+                            size_t errlen);
+/* Rule text from memory (copied). name is used in diagnostics; ns may be NULL ("default"). */
+ab_status ab_rules_add_string(ab_rules *r, const char *source, const char *name, const char *ns);
+
+/* Compile every queued source. A source that fails is reported (file:line: message) and left out;
+ * the rest still load. AB_ERR_RULES only when sources were given and none compiled. */
+ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx);
+size_t ab_rules_count(const ab_rules *r);   /* rules loaded (after compile) */
+size_t ab_rules_sources(const ab_rules *r); /* sources and compiled files queued */
+
+/* Per-process scanning state (YR_SCANNERs); create after fork. */
+typedef struct ab_yara ab_yara;
+
+/* Loki/THOR externals for one object. */
+typedef struct ab_yara_vars {
+    const char *filename, *filepath, *extension, *filetype, *owner, *group;
+    int64_t filemode;
+} ab_yara_vars;
+
+ab_status ab_yara_new(const ab_rules *r, unsigned timeout_s, ab_yara **out);
+void ab_yara_free(ab_yara *y);
+/* Run every rule set over obj (its bytes, or the memory of obj->pid for process objects, where
+ * rules with meta memory = 0 / memory = false / type = "file" do not run). Findings go to em.
+ * Returns AB_ERR_TIMEOUT, AB_ERR_IO etc. with a one-line message in err when a scan could not
+ * complete; findings emitted before that stand. */
+ab_status ab_yara_scan(ab_yara *y, const ab_object *obj, const ab_yara_vars *vars,
+                       const ab_emit *em, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,209 @@
+/* console.c: the human-readable reporter. */
+#include "report/console.h"
+
+#include <string.h>
+
+#include "report/json.h"
+
+#define C_RESET  "\033[0m"
+#define C_RED    "\033[1;31m"
+#define C_YELLOW "\033[1;33m"
+#define C_CYAN   "\033[36m"
+#define C_DIM    "\033[2m"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+                             : (s[0] & 0xF8) == 0xF0   ? 4
+                                                       : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n && ab_utf8_valid((const char *)s, n) ? n : 0;
+}
+
+void ab_console_write_safe(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
+            fputc(*p, f);
+        } else if (n == 1 && *p == '\\') {
+            fputs("\\\\", f);
+        } else if (n > 1) {
+            fwrite(p, 1, n, f);
+        } else {
+            fprintf(f, "\\x%02x", *p);
+            n = 1;
+        }
+        p += n;
+    }
+}
+
+static const char *sev_color(const char *sev)
+{
+    if (!strcmp(sev, "critical") || !strcmp(sev, "high"))
+        return C_RED;
+    if (!strcmp(sev, "medium"))
+        return C_YELLOW;
+    return C_CYAN;
+}
+
+void ab_console_clear_progress(ab_console *c)
+{
+    if (c->progress_shown) {
+        fputs("\r\033[K", c->err);
+        fflush(c->err);
+        c->progress_shown = 0;
+    }
+}
+
+static void print_location(ab_console *c, const ab_object_info *o)
+{
+    ab_console_write_safe(c->out, o->path);
+    for (size_t i = 1; i < o->location_len; i++) {
+        fputs(" > ", c->out);
+        ab_console_write_safe(c->out, o->location[i]);
+    }
+    if (o->pid > 0 && o->process_name) {
+        fputs(" (", c->out);
+        ab_console_write_safe(c->out, o->process_name);
+        if (o->cmdline && *o->cmdline) {
+            fputs(": ", c->out);
+            ab_console_write_safe(c->out, o->cmdline);
+        }
+        fputc(')', c->out);
+    }
+}
+
+static void print_finding(ab_console *c, const ab_finding *f)
+{
+    char sev[16];
+    size_t i = 0;
+    for (; f->severity[i] && i < sizeof(sev) - 1; i++)
+        sev[i] = (char)(f->severity[i] >= 'a' && f->severity[i] <= 'z' ? f->severity[i] - 32
+                                                                          : f->severity[i]);
+    sev[i] = '\0';
+    if (c->color)
+        fprintf(c->out, "%s[%s]%s ", sev_color(f->severity), sev, C_RESET);
+    else
+        fprintf(c->out, "[%s] ", sev);
+    print_location(c, &f->obj);
+    fputs(": ", c->out);
+    if (c->color)
+        fputs("\033[1m", c->out);
+    ab_console_write_safe(c->out, f->rule);
+    if (c->color)
+        fputs(C_RESET, c->out);
+    fputs(" (", c->out);
+    if (f->family) {
+        ab_console_write_safe(c->out, f->family);
+        fputs("; ", c->out);
+    }
+    fprintf(c->out, "%s", ab_matcher_name(f->matcher));
+    if (f->rule_namespace && f->matcher == AB_MATCHER_YARA) {
+        fputc(' ', c->out);
+        ab_console_write_safe(c->out, f->rule_namespace);
+    }
+    fprintf(c->out, "; score %d)", f->score);
+    if (f->reason) {
+        fputs(" ", c->out);
+        ab_console_write_safe(c->out, f->reason);
+    }
+    if (f->description) {
+        fputs(c->color ? C_DIM " - " : " - ", c->out);
+        ab_console_write_safe(c->out, f->description);
+        if (c->color)
+            fputs(C_RESET, c->out);
+    }
+    fputc('\n', c->out);
+}
+
+static void print_size(FILE *f, double b)
+{
+    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024 && i < 4)
+        b /= 1024, i++;
+    fprintf(f, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+static void print_summary(ab_console *c, const ab_summary *s)
+{
+    fprintf(c->out, "antibody: %llu objects, ", (unsigned long long)s->objects);
+    print_size(c->out, (double)s->bytes);
+    fprintf(c->out, ", %llu skipped", (unsigned long long)s->skipped_total);
+    if (s->skipped_total) {
+        const char *sep = " (";
+        for (int r = 0; r < AB_SKIP_REASON_COUNT; r++)
+            if (s->skipped[r]) {
+                fprintf(c->out, "%s%s %llu", sep, ab_skip_reason_name((ab_skip_reason)r),
+                        (unsigned long long)s->skipped[r]);
+                sep = ", ";
+            }
+        fputc(')', c->out);
+    }
+    fprintf(c->out, ", %llu errors, %llu findings, %.2f s\n", (unsigned long long)s->errors,
+            (unsigned long long)s->findings, s->seconds);
+}
+
+int ab_console_event(void *ctx, const ab_event *ev)
+{
+    ab_console *c = ctx;
+    ab_console_clear_progress(c);
+    switch (ev->kind) {
+    case AB_EVENT_FINDING:
+        print_finding(c, &ev->u.finding);
+        break;
+    case AB_EVENT_ERROR:
+        fflush(c->out);
+        fputs("antibody: error: ", c->err);
+        if (ev->u.error.path) {
+            ab_console_write_safe(c->err, ev->u.error.path);
+            fputs(": ", c->err);
+        }
+        ab_console_write_safe(c->err, ev->u.error.message);
+        fputc('\n', c->err);
+        break;
+    case AB_EVENT_SKIP:
+        if (c->list_skipped) {
+            fputs("[SKIP] ", c->out);
+            ab_console_write_safe(c->out, ev->u.skip.path);
+            fprintf(c->out, " (%s)\n", ab_skip_reason_name(ev->u.skip.reason));
+        }
+        break;
+    case AB_EVENT_OBJECT:
+        if (c->list_objects) {
+            fputs("[FILE] ", c->out);
+            print_location(c, &ev->u.object);
+            fprintf(c->out, " %llu", (unsigned long long)ev->u.object.size);
+            if (ev->u.object.md5)
+                fprintf(c->out, " md5=%s sha1=%s sha256=%s", ev->u.object.md5,
+                        ev->u.object.sha1, ev->u.object.sha256);
+            fputc('\n', c->out);
+        }
+        break;
+    case AB_EVENT_SUMMARY:
+        if (!c->quiet)
+            print_summary(c, &ev->u.summary);
+        break;
+    }
+    return 0;
+}
+
+void ab_console_progress(void *ctx, const ab_summary *s)
+{
+    ab_console *c = ctx;
+    if (!c->progress)
+        return;
+    fprintf(c->err, "\r\033[K%llu files, ", (unsigned long long)s->objects);
+    print_size(c->err, (double)s->bytes);
+    fputs(", ", c->err);
+    print_size(c->err, s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+    fprintf(c->err, "/s, %llu findings, %llu errors", (unsigned long long)s->findings,
+            (unsigned long long)s->errors);
+    fflush(c->err);
+    c->progress_shown = 1;
+}

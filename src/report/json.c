@@ -1,0 +1,722 @@
+/* json.c: the streaming JSON writer and the JSON Lines encoding of events (docs/findings.md). */
+#include "report/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Bits of ab_json.first[d]. The header documents first[] as "1 until the first member"; we also
+ * remember whether the container is an object so that a misuse (a value without a key in an
+ * object, a key in an array, a mismatched end) becomes a sticky AB_ERR_ARG instead of invalid
+ * output. */
+#define JSON_FIRST  0x01
+#define JSON_OBJECT 0x02
+
+/* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
+static const char replacement[] = "\xef\xbf\xbd";
+
+/* ---- UTF-8 ---------------------------------------------------------------------------------- */
+
+/* Length of the well-formed sequence starting at s (Unicode Table 3-7), with *ok = 1; or, when
+ * ill-formed, the length of its maximal subpart (>= 1) with *ok = 0, so that each maximal subpart
+ * becomes exactly one U+FFFD, as Unicode and the WHATWG decoder recommend. len >= 1. */
+static size_t utf8_next(const unsigned char *s, size_t len, int *ok)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    size_t need;
+
+    *ok = 0;
+    if (c < 0x80) {
+        *ok = 1;
+        return 1;
+    }
+    if (c < 0xc2 || c > 0xf4) /* continuation bytes, overlong 2-byte leads, > U+10FFFF leads */
+        return 1;
+    if (c < 0xe0) {
+        need = 1;
+    } else if (c < 0xf0) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* > U+10FFFF */
+    }
+    for (size_t k = 1; k <= need; k++) {
+        if (k >= len || s[k] < lo || s[k] > hi)
+            return k; /* truncated or bad continuation: the subpart is what we have so far */
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    *ok = 1;
+    return need + 1;
+}
+
+int ab_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    int ok;
+
+    while (i < len) {
+        if (u[i] < 0x80) { /* fast path: file names are mostly ASCII */
+            i++;
+            continue;
+        }
+        i += utf8_next(u + i, len - i, &ok);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- Low-level output (all output goes through here, so errors stay sticky) ----------------- */
+
+static void json_add(ab_json *j, const void *p, size_t n)
+{
+    if (j->st == AB_OK)
+        j->st = ab_buf_add(j->buf, p, n);
+}
+
+static void json_addc(ab_json *j, char c)
+{
+    json_add(j, &c, 1);
+}
+
+static void json_fail(ab_json *j, ab_status st)
+{
+    if (j->st == AB_OK)
+        j->st = st;
+}
+
+/* Escape for one byte that JSON forbids raw (or that we keep out of lines: DEL), or NULL. */
+static const char *short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    case '\t':
+        return "\\t";
+    case '\r':
+        return "\\r";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    }
+    return NULL;
+}
+
+static void put_escape(ab_json *j, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *e = short_escape(c);
+    if (e) {
+        json_add(j, e, strlen(e));
+        return;
+    }
+    char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    json_add(j, u, sizeof u);
+}
+
+/* True for ASCII bytes that go into a JSON string unchanged. */
+static int plain_ascii(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The body of a JSON string (no quotes). Runs of bytes that need no change are copied in one
+ * append. Returns 1 if s was valid UTF-8. */
+static int put_string_body(ab_json *j, const unsigned char *s, size_t len)
+{
+    size_t run = 0, i = 0;
+    int valid = 1, ok;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        if (plain_ascii(c)) {
+            i++;
+            continue;
+        }
+        size_t n = c < 0x80 ? 1 : utf8_next(s + i, len - i, &ok);
+        if (c >= 0x80 && ok) {
+            i += n;
+            continue;
+        }
+        json_add(j, s + run, i - run);
+        if (c < 0x80) {
+            put_escape(j, c);
+        } else {
+            json_add(j, replacement, sizeof replacement - 1);
+            valid = 0;
+        }
+        i += n;
+        run = i;
+    }
+    json_add(j, s + run, i - run);
+    return valid;
+}
+
+/* ---- Structure ------------------------------------------------------------------------------ */
+
+void ab_json_init(ab_json *j, ab_buf *buf)
+{
+    memset(j, 0, sizeof *j);
+    j->buf = buf;
+    j->st = buf ? AB_OK : AB_ERR_ARG;
+}
+
+static int in_object(const ab_json *j)
+{
+    return j->depth > 0 && (j->first[j->depth - 1] & JSON_OBJECT);
+}
+
+/* Separator before an array element or object member; clears the container's "first" bit. */
+static void put_separator(ab_json *j)
+{
+    unsigned char *f = &j->first[j->depth - 1];
+    if (!(*f & JSON_FIRST))
+        json_addc(j, ',');
+    *f &= (unsigned char)~JSON_FIRST;
+}
+
+/* Before any value: checks it is allowed here and writes the separator. Returns 0 when the
+ * writer is in error (then nothing must be written). */
+static int begin_value(ab_json *j)
+{
+    if (j->st != AB_OK)
+        return 0;
+    if (in_object(j)) {
+        if (!j->after_key) {
+            json_fail(j, AB_ERR_ARG); /* an object member needs a key first */
+            return 0;
+        }
+        j->after_key = 0;
+    } else if (j->depth > 0) {
+        put_separator(j);
+    }
+    return j->st == AB_OK;
+}
+
+static void container_begin(ab_json *j, char open, unsigned char kind)
+{
+    if (!begin_value(j))
+        return;
+    if (j->depth >= AB_JSON_MAX_DEPTH) {
+        json_fail(j, AB_ERR_LIMIT);
+        return;
+    }
+    json_addc(j, open);
+    j->first[j->depth++] = JSON_FIRST | kind;
+}
+
+static void container_end(ab_json *j, char close, unsigned char kind)
+{
+    if (j->st != AB_OK)
+        return;
+    if (j->depth == 0 || (j->first[j->depth - 1] & JSON_OBJECT) != kind || j->after_key) {
+        json_fail(j, AB_ERR_ARG);
+        return;
+    }
+    json_addc(j, close);
+    j->depth--;
+}
+
+void ab_json_obj_begin(ab_json *j)
+{
+    container_begin(j, '{', JSON_OBJECT);
+}
+
+void ab_json_obj_end(ab_json *j)
+{
+    container_end(j, '}', JSON_OBJECT);
+}
+
+void ab_json_arr_begin(ab_json *j)
+{
+    container_begin(j, '[', 0);
+}
+
+void ab_json_arr_end(ab_json *j)
+{
+    container_end(j, ']', 0);
+}
+
+/* Writes "<key><suffix>": with escaping although keys are documented as trusted: meta keys come
+ * from rule files, and escaping costs nothing. */
+static void put_key(ab_json *j, const char *key, const char *suffix)
+{
+    if (j->st != AB_OK)
+        return;
+    if (!in_object(j) || j->after_key || !key) {
+        json_fail(j, AB_ERR_ARG);
+        return;
+    }
+    put_separator(j);
+    json_addc(j, '"');
+    put_string_body(j, (const unsigned char *)key, strlen(key));
+    put_string_body(j, (const unsigned char *)suffix, strlen(suffix));
+    json_add(j, "\":", 2);
+    j->after_key = 1;
+}
+
+void ab_json_key(ab_json *j, const char *key)
+{
+    put_key(j, key, "");
+}
+
+/* ---- Scalars -------------------------------------------------------------------------------- */
+
+int ab_json_str(ab_json *j, const char *s, size_t len)
+{
+    if (!s && len == 0)
+        s = "";
+    if (!s) {
+        json_fail(j, AB_ERR_ARG);
+        return 0;
+    }
+    if (!begin_value(j))
+        return ab_utf8_valid(s, len); /* the answer must not depend on the writer's state */
+    json_addc(j, '"');
+    int valid = put_string_body(j, (const unsigned char *)s, len);
+    json_addc(j, '"');
+    return valid;
+}
+
+void ab_json_cstr(ab_json *j, const char *s)
+{
+    if (s)
+        ab_json_str(j, s, strlen(s));
+    else
+        ab_json_null(j);
+}
+
+void ab_json_int(ab_json *j, int64_t v)
+{
+    if (begin_value(j))
+        j->st = ab_buf_printf(j->buf, "%" PRId64, v);
+}
+
+void ab_json_uint(ab_json *j, uint64_t v)
+{
+    if (begin_value(j))
+        j->st = ab_buf_printf(j->buf, "%" PRIu64, v);
+}
+
+/* The shortest of %.15g..%.17g that reads back as v, so 0.1 prints as 0.1, not
+ * 0.10000000000000001. printf follows LC_NUMERIC if the CLI ever calls setlocale, and a decimal
+ * comma (or a multi-byte separator) must not leak into JSON: any run of bytes that is not part of
+ * a C-locale number is the decimal point and becomes one '.'. */
+static void format_double(char *out, size_t size, double v)
+{
+    char tmp[64];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    size_t o = 0;
+    for (const char *p = tmp; *p && o + 1 < size; p++) {
+        if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == 'e') {
+            out[o++] = *p;
+            continue;
+        }
+        out[o++] = '.';
+        while (p[1] && !(p[1] >= '0' && p[1] <= '9'))
+            p++;
+    }
+    out[o] = '\0';
+}
+
+void ab_json_double(ab_json *j, double v)
+{
+    if (!isfinite(v)) {
+        ab_json_null(j);
+        return;
+    }
+    char tmp[40];
+    format_double(tmp, sizeof tmp, v);
+    if (begin_value(j))
+        json_add(j, tmp, strlen(tmp));
+}
+
+void ab_json_bool(ab_json *j, int v)
+{
+    if (begin_value(j))
+        json_add(j, v ? "true" : "false", v ? 4 : 5);
+}
+
+void ab_json_null(ab_json *j)
+{
+    if (begin_value(j))
+        json_add(j, "null", 4);
+}
+
+/* ---- Bytes: lossy text plus base64 ---------------------------------------------------------- */
+
+/* Standard base64 (RFC 4648 section 4) with padding, as a JSON string value. */
+static void put_base64(ab_json *j, const unsigned char *s, size_t len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char out[256]; /* encoded in chunks: no allocation, no size arithmetic that can overflow */
+    size_t o = 0;
+
+    if (!begin_value(j))
+        return;
+    json_addc(j, '"');
+    for (size_t i = 0; i < len; i += 3) {
+        size_t n = len - i < 3 ? len - i : 3;
+        uint32_t w = (uint32_t)s[i] << 16;
+        if (n > 1)
+            w |= (uint32_t)s[i + 1] << 8;
+        if (n > 2)
+            w |= s[i + 2];
+        out[o++] = alphabet[(w >> 18) & 63];
+        out[o++] = alphabet[(w >> 12) & 63];
+        out[o++] = n > 1 ? alphabet[(w >> 6) & 63] : '=';
+        out[o++] = n > 2 ? alphabet[w & 63] : '=';
+        if (o + 4 > sizeof out) {
+            json_add(j, out, o);
+            o = 0;
+        }
+    }
+    json_add(j, out, o);
+    json_addc(j, '"');
+}
+
+void ab_json_kv_bytes(ab_json *j, const char *key, const char *s)
+{
+    ab_json_key(j, key);
+    if (!s) {
+        ab_json_null(j);
+        return;
+    }
+    size_t len = strlen(s);
+    if (ab_json_str(j, s, len))
+        return;
+    put_key(j, key, "_b64");
+    put_base64(j, (const unsigned char *)s, len);
+}
+
+void ab_json_kv_bytes_array(ab_json *j, const char *key, const char *const *v, size_t n)
+{
+    int all_valid = 1;
+
+    if (!v)
+        n = 0;
+    ab_json_key(j, key);
+    ab_json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i])
+            all_valid &= ab_json_str(j, v[i], strlen(v[i]));
+        else
+            ab_json_null(j);
+    }
+    ab_json_arr_end(j);
+    if (all_valid)
+        return;
+    /* All elements, not only the bad ones, so that index i of both arrays is the same object. */
+    put_key(j, key, "_b64");
+    ab_json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i])
+            put_base64(j, (const unsigned char *)v[i], strlen(v[i]));
+        else
+            ab_json_null(j);
+    }
+    ab_json_arr_end(j);
+}
+
+/* ---- Events --------------------------------------------------------------------------------- */
+
+/* Stable tokens for "status" in error events: ab_strerror's text is for humans and may change. */
+static const char *status_token(ab_status st)
+{
+    switch (st) {
+    case AB_OK:
+        return "ok";
+    case AB_ERR_NOMEM:
+        return "no-memory";
+    case AB_ERR_ARG:
+        return "bad-argument";
+    case AB_ERR_IO:
+        return "io";
+    case AB_ERR_PARSE:
+        return "parse";
+    case AB_ERR_RULES:
+        return "rules";
+    case AB_ERR_LIMIT:
+        return "limit";
+    case AB_ERR_TIMEOUT:
+        return "timeout";
+    case AB_ERR_CRASH:
+        return "crash";
+    case AB_ERR_UNSUPPORTED:
+        return "unsupported";
+    case AB_ERR_NOTFOUND:
+        return "not-found";
+    case AB_ERR_INTERNAL:
+        return "internal";
+    }
+    return "unknown";
+}
+
+static const char *event_name(ab_event_kind k)
+{
+    switch (k) {
+    case AB_EVENT_FINDING:
+        return "finding";
+    case AB_EVENT_ERROR:
+        return "error";
+    case AB_EVENT_SKIP:
+        return "skip";
+    case AB_EVENT_OBJECT:
+        return "object";
+    case AB_EVENT_SUMMARY:
+        return "summary";
+    }
+    return NULL;
+}
+
+/* Severity from score (docs/findings.md), for producers that left ab_finding.severity NULL. */
+static const char *severity_of(int score)
+{
+    if (score >= 90)
+        return "critical";
+    if (score >= 75)
+        return "high";
+    if (score >= 50)
+        return "medium";
+    if (score >= 25)
+        return "low";
+    return "info";
+}
+
+/* Largest time we print: 9999-12-31T23:59:59.999Z, so the year always has four digits. */
+#define MAX_EPOCH_MS 253402300799999LL
+
+/* RFC 3339 UTC with milliseconds. Out-of-range or non-finite times are clamped, not refused:
+ * an event with a strange clock is still worth reporting. */
+static void put_time(ab_json *j, double t)
+{
+    long long ms = 0;
+    if (isfinite(t) && t > 0)
+        ms = t * 1000.0 >= (double)MAX_EPOCH_MS ? MAX_EPOCH_MS : llround(t * 1000.0);
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    char out[80]; /* room for any int fields, so no truncation warning */
+    if (!gmtime_r(&secs, &tm)) {
+        json_fail(j, AB_ERR_INTERNAL);
+        return;
+    }
+    snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    ab_json_key(j, "time");
+    ab_json_cstr(j, out);
+}
+
+static void put_hashes(ab_json *j, const ab_object_info *o)
+{
+    const char *names[3] = {"md5", "sha1", "sha256"};
+    const char *values[3] = {o->md5, o->sha1, o->sha256};
+    for (int i = 0; i < 3; i++) {
+        if (!values[i])
+            continue;
+        ab_json_key(j, names[i]);
+        ab_json_cstr(j, values[i]);
+    }
+}
+
+/* pid, process_name, cmdline: only for process-memory objects (pid > 0). The command line is
+ * the process's own bytes, hence the _b64 fallback. */
+static void put_process(ab_json *j, const ab_object_info *o)
+{
+    if (o->pid <= 0)
+        return;
+    ab_json_key(j, "pid");
+    ab_json_int(j, o->pid);
+    ab_json_kv_bytes(j, "process_name", o->process_name);
+    ab_json_kv_bytes(j, "cmdline", o->cmdline);
+}
+
+static void put_object_fields(ab_json *j, const ab_object_info *o)
+{
+    ab_json_kv_bytes(j, "path", o->path);
+    ab_json_kv_bytes_array(j, "location", o->location, o->location_len);
+    ab_json_key(j, "size");
+    ab_json_uint(j, o->size);
+    put_hashes(j, o);
+    put_process(j, o);
+}
+
+/* Returns 1 if meta[i]'s key already appeared before i: JSON objects need unique names, and the
+ * first value is the one a rule author reads first. */
+static int meta_key_seen(const ab_meta *meta, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (meta[k].key && strcmp(meta[k].key, meta[i].key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Meta keys are YARA identifiers; one that is not valid UTF-8 cannot come from a rule and could
+ * collide with another after U+FFFD substitution, so it is dropped. Values are lossy text (no
+ * _b64: it could collide with a real key). */
+static void put_meta(ab_json *j, const ab_meta *meta, size_t n)
+{
+    ab_json_key(j, "meta");
+    ab_json_obj_begin(j);
+    for (size_t i = 0; meta && i < n; i++) {
+        const ab_meta *m = &meta[i];
+        if (!m->key || !ab_utf8_valid(m->key, strlen(m->key)) || meta_key_seen(meta, i))
+            continue;
+        ab_json_key(j, m->key);
+        if (m->is_bool)
+            ab_json_bool(j, m->ival != 0);
+        else if (m->is_int)
+            ab_json_int(j, m->ival);
+        else
+            ab_json_cstr(j, m->str);
+    }
+    ab_json_obj_end(j);
+}
+
+static void put_tags(ab_json *j, const char *const *tags, size_t n)
+{
+    ab_json_key(j, "tags");
+    ab_json_arr_begin(j);
+    for (size_t i = 0; tags && i < n; i++)
+        ab_json_cstr(j, tags[i]);
+    ab_json_arr_end(j);
+}
+
+/* key: s, or nothing at all when s is NULL. */
+static void put_optional_bytes(ab_json *j, const char *key, const char *s)
+{
+    if (s)
+        ab_json_kv_bytes(j, key, s);
+}
+
+static void put_finding(ab_json *j, const ab_finding *f)
+{
+    ab_json_kv_bytes(j, "path", f->obj.path);
+    ab_json_kv_bytes_array(j, "location", f->obj.location, f->obj.location_len);
+    ab_json_key(j, "size");
+    ab_json_uint(j, f->obj.size);
+    ab_json_key(j, "matcher");
+    ab_json_cstr(j, ab_matcher_name(f->matcher));
+    ab_json_kv_bytes(j, "rule", f->rule); /* for IOC matches: the IOC value, maybe a file name */
+    ab_json_kv_bytes(j, "namespace", f->rule_namespace);
+    put_tags(j, f->tags, f->tags_len);
+    put_meta(j, f->meta, f->meta_len);
+    ab_json_key(j, "score");
+    ab_json_int(j, f->score);
+    ab_json_key(j, "severity");
+    ab_json_cstr(j, f->severity ? f->severity : severity_of(f->score));
+    put_optional_bytes(j, "family", f->family);
+    put_optional_bytes(j, "description", f->description);
+    ab_json_kv_bytes(j, "reason", f->reason);
+    put_hashes(j, &f->obj);
+    put_process(j, &f->obj);
+}
+
+static void put_error(ab_json *j, const ab_error *e)
+{
+    ab_json_kv_bytes(j, "path", e->path);
+    ab_json_kv_bytes_array(j, "location", e->location, e->location_len);
+    ab_json_key(j, "status");
+    ab_json_cstr(j, status_token(e->status));
+    ab_json_kv_bytes(j, "message", e->message);
+}
+
+static void put_skip(ab_json *j, const ab_skip *s)
+{
+    ab_json_kv_bytes(j, "path", s->path);
+    ab_json_key(j, "reason");
+    ab_json_cstr(j, ab_skip_reason_name(s->reason));
+    ab_json_key(j, "size");
+    ab_json_uint(j, s->size);
+}
+
+static void put_summary(ab_json *j, const ab_summary *s)
+{
+    ab_json_key(j, "objects");
+    ab_json_uint(j, s->objects);
+    ab_json_key(j, "bytes");
+    ab_json_uint(j, s->bytes);
+    ab_json_key(j, "skipped");
+    ab_json_obj_begin(j);
+    for (int r = 0; r < AB_SKIP_REASON_COUNT; r++) {
+        if (!s->skipped[r])
+            continue;
+        ab_json_key(j, ab_skip_reason_name((ab_skip_reason)r));
+        ab_json_uint(j, s->skipped[r]);
+    }
+    ab_json_obj_end(j);
+    ab_json_key(j, "skipped_total");
+    ab_json_uint(j, s->skipped_total);
+    ab_json_key(j, "errors");
+    ab_json_uint(j, s->errors);
+    ab_json_key(j, "findings");
+    ab_json_uint(j, s->findings);
+    ab_json_key(j, "seconds");
+    ab_json_double(j, s->seconds);
+}
+
+static void put_event(ab_json *j, const ab_event *ev)
+{
+    switch (ev->kind) {
+    case AB_EVENT_FINDING:
+        put_finding(j, &ev->u.finding);
+        break;
+    case AB_EVENT_ERROR:
+        put_error(j, &ev->u.error);
+        break;
+    case AB_EVENT_SKIP:
+        put_skip(j, &ev->u.skip);
+        break;
+    case AB_EVENT_OBJECT:
+        put_object_fields(j, &ev->u.object);
+        break;
+    case AB_EVENT_SUMMARY:
+        put_summary(j, &ev->u.summary);
+        break;
+    }
+}
+
+ab_status ab_jsonl_event(ab_buf *buf, const ab_event *ev)
+{
+    if (!buf || !ev || !event_name(ev->kind))
+        return AB_ERR_ARG;
+
+    size_t start = buf->len;
+    ab_json j;
+    ab_json_init(&j, buf);
+    ab_json_obj_begin(&j);
+    ab_json_key(&j, "event");
+    ab_json_cstr(&j, event_name(ev->kind));
+    put_time(&j, ev->time);
+    put_event(&j, ev);
+    ab_json_obj_end(&j);
+    json_addc(&j, '\n');
+    if (j.st != AB_OK && buf->data) {
+        /* Never leave half a line behind: the caller may write the buffer out regardless. */
+        buf->len = start;
+        buf->data[start] = '\0';
+    }
+    return j.st;
+}

@@ -1,0 +1,316 @@
+/* test_namere.c: filename-regex IOCs: the vectorscan databases and path matching. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intel/ioc.h"
+
+typedef struct diags {
+    int n;
+    char where[64][128];
+    char msg[64][512];
+} diags;
+
+static void collect(void *ctx, const char *where, const char *msg)
+{
+    diags *d = ctx;
+    if (d->n < 64) {
+        snprintf(d->where[d->n], sizeof(d->where[0]), "%s", where);
+        snprintf(d->msg[d->n], sizeof(d->msg[0]), "%s", msg);
+    }
+    d->n++;
+}
+
+/* What one match_path call reported. */
+typedef struct hits {
+    int n;
+    const ab_ioc *ioc[16];
+    int stop_after; /* 0: never stop */
+} hits;
+
+static int on_hit(void *ctx, const ab_ioc *ioc)
+{
+    hits *h = ctx;
+    if (h->n < 16)
+        h->ioc[h->n] = ioc;
+    h->n++;
+    return h->stop_after && h->n >= h->stop_after;
+}
+
+/* A compiled store from text in the given format, with its scratch. */
+typedef struct fixture {
+    ab_iocs *s;
+    ab_name_scratch *sc;
+    diags d;
+} fixture;
+
+static void setup(fixture *f, const char *text, ab_ioc_format fmt)
+{
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(ab_iocs_new(&f->s), AB_OK);
+    assert_int_equal(ab_iocs_load_buffer(f->s, text, strlen(text), fmt, "t.ioc", 0, 0, collect,
+                                         &f->d, NULL),
+                     AB_OK);
+    assert_int_equal(ab_iocs_compile(f->s, collect, &f->d), AB_OK);
+    assert_int_equal(ab_name_scratch_new(f->s, &f->sc), AB_OK);
+}
+
+static void teardown(fixture *f)
+{
+    ab_name_scratch_free(f->sc);
+    ab_iocs_free(f->s);
+}
+
+static int match(fixture *f, const char *path, hits *h)
+{
+    memset(h, 0, sizeof(*h));
+    assert_int_equal(ab_iocs_match_path(f->s, f->sc, path, strlen(path), on_hit, h), AB_OK);
+    return h->n;
+}
+
+static int matches(fixture *f, const char *path)
+{
+    hits h;
+    return match(f, path, &h);
+}
+
+static void test_full_path_search(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f,
+          "filename-regex\t/tmp/[a-z]{5}\\.sh$\n"
+          "filename-regex\t^/opt/evil/\n"
+          "filename-regex\tmimikatz\n",
+          AB_IOC_FMT_NATIVE);
+    assert_int_equal(f.d.n, 0);
+    hits h;
+    assert_int_equal(match(&f, "/tmp/abcde.sh", &h), 1);
+    assert_string_equal(h.ioc[0]->value, "/tmp/[a-z]{5}\\.sh$");
+    assert_int_equal(matches(&f, "/var/tmp/abcde.sh"), 1); /* searched, not anchored */
+    assert_int_equal(matches(&f, "/tmp/abcde.sh.txt"), 0);
+    assert_int_equal(matches(&f, "/tmp/ABCDE.sh"), 0); /* case-sensitive by default */
+    assert_int_equal(matches(&f, "/opt/evil/x"), 1);
+    assert_int_equal(matches(&f, "/x/opt/evil/x"), 0);
+    assert_int_equal(matches(&f, "/home/u/mimikatz.zip"), 1);
+    assert_int_equal(matches(&f, "/home/u/Mimikatz.zip"), 0);
+    assert_int_equal(matches(&f, ""), 0);
+    teardown(&f);
+}
+
+static void test_caseless(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "filename-regex\t(?i)/temp/x\\.exe$\nfilename-regex\t/Case/\n", AB_IOC_FMT_NATIVE);
+    assert_int_equal(matches(&f, "/TEMP/X.EXE"), 1);
+    assert_int_equal(matches(&f, "/temp/x.exe"), 1);
+    assert_int_equal(matches(&f, "/case/"), 0);
+    assert_int_equal(matches(&f, "/Case/"), 1);
+    /* The stored value keeps the (?i) the user wrote. */
+    assert_string_equal(ab_iocs_get(f.s, AB_IOC_FILENAME_RE, 0)->value, "(?i)/temp/x\\.exe$");
+    teardown(&f);
+}
+
+static void test_windows_translation(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f,
+          "\\\\Windows\\\\Temp\\\\evil\\.exe;80\n"
+          "C:\\\\x;50\n"
+          "^C:\\\\Users\\\\[^\\\\]+\\\\run\\.bat$;60\n"
+          "(?i)[C-Zc-z]:\\\\perflogs\\\\[^\\\\]{,8}\\.exe;60\n",
+          AB_IOC_FMT_LOKI_FILENAME);
+    assert_int_equal(f.d.n, 0);
+    hits h;
+    assert_int_equal(match(&f, "/Windows/Temp/evil.exe", &h), 1);
+    assert_int_equal(h.ioc[0]->score, 80);
+    assert_int_equal(matches(&f, "/mnt/win/Windows/Temp/evil.exe"), 1); /* a mounted volume */
+    assert_int_equal(matches(&f, "/Windows/Temp/evil_exe"), 0);
+    assert_string_equal(ab_iocs_get(f.s, AB_IOC_FILENAME_RE, 1)->value, "/x");
+    assert_int_equal(match(&f, "/x", &h), 1);
+    assert_int_equal(h.ioc[0]->score, 50);
+    assert_int_equal(matches(&f, "/Users/bob/run.bat"), 1);
+    assert_int_equal(matches(&f, "/Users/bob/sub/run.bat"), 0);
+    assert_int_equal(matches(&f, "/home/Users/bob/run.bat"), 0); /* "^" kept */
+    assert_int_equal(matches(&f, "/PerfLogs/abc.EXE"), 1);
+    assert_int_equal(matches(&f, "/PerfLogs/abcdefghi.exe"), 0); /* {,8} is {0,8} */
+    teardown(&f);
+}
+
+static void test_false_positive_regex(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f,
+          "\\\\procdump(64)?\\.exe;50;(?i)\\\\SysInternals\\\\\n"
+          "\\\\procdump;40\n",
+          AB_IOC_FMT_LOKI_FILENAME);
+    hits h;
+    assert_int_equal(match(&f, "/tmp/procdump.exe", &h), 2);
+    assert_int_equal(h.ioc[0]->score, 50);
+    assert_int_equal(h.ioc[1]->score, 40);
+    /* Only the regex with the exception is suppressed. */
+    assert_int_equal(match(&f, "/opt/sysinternals/procdump64.exe", &h), 1);
+    assert_int_equal(h.ioc[0]->score, 40);
+    teardown(&f);
+}
+
+static void test_bad_regex_dropped(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f,
+          "filename-regex\t/good/one\n"
+          "filename-regex\t(a)\\1\n"
+          "filename-regex\t/good/[two]\n"
+          "filename-regex\t[unterminated\n"
+          "filename-regex\t.*\n"
+          "filename-regex\t^\n"
+          "filename-regex\t(?i)\n"
+          "filename-regex\t/good/three$\n",
+          AB_IOC_FMT_NATIVE);
+    assert_int_equal(f.d.n, 5);
+    assert_string_equal(f.d.where[0], "t.ioc:2");
+    assert_non_null(strstr(f.d.msg[0], "filename regex dropped"));
+    assert_non_null(strstr(f.d.msg[0], "Back-references"));
+    assert_string_equal(f.d.where[1], "t.ioc:4");
+    assert_string_equal(f.d.where[2], "t.ioc:5");
+    assert_non_null(strstr(f.d.msg[2], "empty string"));
+    assert_string_equal(f.d.where[3], "t.ioc:6");
+    assert_string_equal(f.d.where[4], "t.ioc:7");
+    assert_int_equal(ab_iocs_count(f.s, AB_IOC_FILENAME_RE), 3);
+    assert_int_equal(ab_iocs_total(f.s), 3);
+    hits h;
+    assert_int_equal(match(&f, "/good/one", &h), 1);
+    assert_string_equal(h.ioc[0]->value, "/good/one");
+    assert_int_equal(match(&f, "/good/t", &h), 1);
+    assert_string_equal(h.ioc[0]->value, "/good/[two]");
+    assert_int_equal(match(&f, "/good/three", &h), 1);
+    assert_string_equal(h.ioc[0]->source, "t.ioc:8");
+    assert_int_equal(matches(&f, "/nothing"), 0);
+    teardown(&f);
+}
+
+/* More bad expressions than hs_compile_multi retries: the per-expression fallback. */
+static void test_many_bad_regexes(void **state)
+{
+    (void)state;
+    char text[8192] = "";
+    for (int i = 0; i < 30; i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "filename-regex\t/ok%d/\nfilename-regex\t/bad%d/(?<=x)\n", i,
+                 i);
+        strcat(text, line);
+    }
+    fixture f;
+    setup(&f, text, AB_IOC_FMT_NATIVE);
+    assert_int_equal(f.d.n, 30);
+    assert_int_equal(ab_iocs_count(f.s, AB_IOC_FILENAME_RE), 30);
+    hits h;
+    assert_int_equal(match(&f, "/ok17/", &h), 1);
+    assert_string_equal(h.ioc[0]->value, "/ok17/");
+    assert_int_equal(matches(&f, "/bad17/x"), 0);
+    teardown(&f);
+}
+
+static void test_bad_fp_regex_keeps_indicator(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "\\\\tool\\.exe;50;(a)\\1\n\\\\other\\.exe;50;[\n", AB_IOC_FMT_LOKI_FILENAME);
+    assert_int_equal(f.d.n, 2);
+    assert_non_null(strstr(f.d.msg[0], "false-positive regex dropped"));
+    assert_null(ab_iocs_get(f.s, AB_IOC_FILENAME_RE, 0)->fp_regex);
+    assert_int_equal(matches(&f, "/x/tool.exe"), 1);
+    assert_int_equal(matches(&f, "/x/other.exe"), 1);
+    teardown(&f);
+}
+
+static void test_match_once_and_order(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f,
+          "filename-regex\tevil\n"
+          "filename-regex\t\\.exe$\n"
+          "filename-regex\t/\n",
+          AB_IOC_FMT_NATIVE);
+    hits h;
+    /* "evil" and "/" occur many times in the path: each IOC is reported once, in file order. */
+    assert_int_equal(match(&f, "/evil/evil/evil.exe", &h), 3);
+    assert_string_equal(h.ioc[0]->value, "evil");
+    assert_string_equal(h.ioc[1]->value, "\\.exe$");
+    assert_string_equal(h.ioc[2]->value, "/");
+    /* And again with the same scratch: state is reset between calls. */
+    assert_int_equal(match(&f, "/evil/evil/evil.exe", &h), 3);
+    /* The callback can stop early. */
+    memset(&h, 0, sizeof(h));
+    h.stop_after = 1;
+    assert_int_equal(ab_iocs_match_path(f.s, f.sc, "/evil.exe", 9, on_hit, &h), AB_OK);
+    assert_int_equal(h.n, 1);
+    /* The length bounds the scan: no NUL needed, bytes past len are not read. */
+    assert_int_equal(ab_iocs_match_path(f.s, f.sc, "/evil.exe", 5, on_hit, memset(&h, 0, sizeof(h))),
+                     AB_OK);
+    assert_int_equal(h.n, 2);
+    teardown(&f);
+}
+
+static void test_no_regexes_and_args(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "ip\t192.0.2.1\n", AB_IOC_FMT_NATIVE);
+    hits h;
+    assert_int_equal(match(&f, "/anything", &h), 0);
+    assert_int_equal(ab_iocs_match_path(f.s, f.sc, "/x", 2, NULL, &h), AB_ERR_ARG);
+    assert_int_equal(ab_iocs_match_path(f.s, NULL, "/x", 2, on_hit, &h), AB_ERR_ARG);
+    teardown(&f);
+
+    /* Not compiled: no scratch. */
+    ab_iocs *s = NULL;
+    ab_name_scratch *sc = NULL;
+    assert_int_equal(ab_iocs_new(&s), AB_OK);
+    assert_int_equal(ab_name_scratch_new(s, &sc), AB_ERR_ARG);
+    assert_null(sc);
+    ab_iocs_free(s);
+    ab_name_scratch_free(NULL);
+}
+
+/* A scratch made for one store is refused by another of a different size. */
+static void test_scratch_mismatch(void **state)
+{
+    (void)state;
+    fixture a, b;
+    setup(&a, "filename-regex\t/a/\n", AB_IOC_FMT_NATIVE);
+    setup(&b, "filename-regex\t/a/\nfilename-regex\t/b/\n", AB_IOC_FMT_NATIVE);
+    hits h = {0};
+    assert_int_equal(ab_iocs_match_path(b.s, a.sc, "/a/", 3, on_hit, &h), AB_ERR_ARG);
+    teardown(&a);
+    teardown(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_path_search),
+        cmocka_unit_test(test_caseless),
+        cmocka_unit_test(test_windows_translation),
+        cmocka_unit_test(test_false_positive_regex),
+        cmocka_unit_test(test_bad_regex_dropped),
+        cmocka_unit_test(test_many_bad_regexes),
+        cmocka_unit_test(test_bad_fp_regex_keeps_indicator),
+        cmocka_unit_test(test_match_once_and_order),
+        cmocka_unit_test(test_no_regexes_and_args),
+        cmocka_unit_test(test_scratch_mismatch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
