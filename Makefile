@@ -13,8 +13,9 @@ $(BUILD)/build.ninja:
 	@scripts/deps
 	$(MESON) setup $(BUILD) --buildtype=release >/dev/null
 
+# The binary and the libraries (tests are built by `make check`).
 build: $(BUILD)/build.ninja
-	ninja -C $(BUILD)
+	ninja -C $(BUILD) antibody libantibody.so libantibody.a
 
 demo: build
 	@scripts/demo $(BUILD)/antibody

@@ -786,37 +786,50 @@ ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, cons
     return st;
 }
 
-/* antibody never scans itself: the parent and its workers hold rule strings in memory. */
-static int is_self(const pool *p, pid_t pid)
+/* ppid and flags from /proc/PID/stat; -1 when the process is gone. */
+static int read_stat(pid_t pid, int *ppid, unsigned long *flags)
 {
-    if (pid == getpid())
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+    char state;
+    int pgrp, session, tty, tpgid;
+    if (!rp || sscanf(rp + 1, " %c %d %d %d %d %d %lu", &state, ppid, &pgrp, &session, &tty,
+                      &tpgid, flags) != 7)
+        return -1;
+    return 0;
+}
+
+/* antibody never scans itself: the parent and its workers hold rule strings in memory. */
+static int is_self(const pool *p, pid_t pid, int ppid)
+{
+    if (pid == getpid() || ppid == getpid()) /* ppid: a worker being started */
         return 1;
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pid == pid)
             return 1;
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
-    int ppid = 0;
-    char state;
-    if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
-        return 1; /* a worker being started */
     return 0;
 }
 
-static int make_proc_job(pool *p, pid_t pid, job *j)
+#define PF_KTHREAD 0x00200000UL /* linux/sched.h: kernel threads have no user memory */
+
+static int make_proc_job(pool *p, pid_t pid, int all, job *j)
 {
     char path[32];
+    int ppid = 0;
+    unsigned long flags = 0;
     snprintf(path, sizeof(path), "pid:%d", (int)pid);
-    if (is_self(p, pid)) {
+    if (read_stat(pid, &ppid, &flags) == 0 && all && (flags & PF_KTHREAD))
+        return 0; /* --processes: kernel threads are not processes with memory to scan */
+    if (is_self(p, pid, ppid)) {
         pool_skip(p, path, AB_SKIP_SELF, 0);
         return 0;
     }
@@ -844,7 +857,7 @@ static int feed_pids(feeder *f, pool *p, job *j)
                 continue;
             pid = (pid_t)v;
         }
-        if (make_proc_job(p, pid, j))
+        if (make_proc_job(p, pid, f->pids == NULL, j))
             return 1;
     }
     return 0;

@@ -45,6 +45,61 @@ static const char *expr_of(const char *pat, unsigned *flags)
     return pat;
 }
 
+/* Counted repeats ("{m}", "{m,}", "{m,n}") are what makes a vectorscan compile slow: one
+ * "[a-z]{1,4000}" costs seconds. Paths are at most a few KiB with components of 255 bytes, so
+ * larger repeats are useless here; refusing them bounds the compile time a crafted list can cost.
+ */
+#define MAX_REPEAT     1024
+#define MAX_REPEAT_SUM 4096
+
+/* Length of a counted repeat at p ("{" digits ["," [digits]] "}"), its larger bound in *bound;
+ * 0 when p is not one (vectorscan then reads the brace as a literal). */
+static size_t repeat_at(const char *p, unsigned long *bound)
+{
+    size_t i = 1;
+    unsigned long a = 0, b = 0;
+    int da = 0, db = 0;
+    for (; p[i] >= '0' && p[i] <= '9'; i++, da++)
+        a = a > 100000 ? a : a * 10 + (unsigned long)(p[i] - '0');
+    if (p[i] == ',') {
+        for (i++; p[i] >= '0' && p[i] <= '9'; i++, db++)
+            b = b > 100000 ? b : b * 10 + (unsigned long)(p[i] - '0');
+    }
+    if (p[i] != '}' || (!da && !db))
+        return 0;
+    *bound = a > b ? a : b;
+    return i + 1;
+}
+
+/* NULL when the repeats of pattern e are within bounds, else why not. Escapes and character
+ * classes are skipped; a literal brace in \Q...\E may be counted, which only errs on refusing. */
+static const char *repeat_check(const char *e)
+{
+    unsigned long sum = 0;
+    int in_class = 0;
+    for (size_t i = 0; e[i]; i++) {
+        unsigned long bound;
+        size_t len;
+        if (e[i] == '\\' && e[i + 1]) {
+            i++;
+        } else if (in_class) {
+            in_class = e[i] != ']';
+        } else if (e[i] == '[') {
+            in_class = 1;
+            i += e[i + 1] == '^';
+            i += e[i + 1] == ']'; /* a ']' first in a class is a literal */
+        } else if (e[i] == '{' && (len = repeat_at(e + i, &bound)) != 0) {
+            if (bound > MAX_REPEAT)
+                return "counted repeat larger than 1024";
+            sum += bound;
+            if (sum > MAX_REPEAT_SUM)
+                return "counted repeats add up to more than 4096";
+            i += len - 1;
+        }
+    }
+    return NULL;
+}
+
 /* Cheap per-expression checks before the expensive database build: syntax and supported
  * constructs (hs_expression_info), and no pattern that matches the empty string, which would
  * report every path. */
@@ -56,8 +111,11 @@ static void precheck(re_set *rs)
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *err = NULL;
         rs->keep[i] = 1;
+        const char *why;
         if (strlen(rs->pat[i]) > AB_IOC_MAX_REGEX_LEN) {
             drop(rs, i, "longer than 4096 bytes");
+        } else if ((why = repeat_check(e)) != NULL) {
+            drop(rs, i, why);
         } else if (hs_expression_info(e, flags, &info, &err) != HS_SUCCESS) {
             drop(rs, i, err ? err->message : "rejected by vectorscan");
         } else if (info->min_width == 0) {

@@ -438,16 +438,16 @@ static void finding_from_rule(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_findin
             f->family = x->str;
         }
     }
+    /* Only the per-string match count is read: walking libyara's YR_MATCH records
+     * (yr_string_matches_foreach) reads misaligned arena memory, which UBSan rejects. */
     const YR_STRING *s;
     yr_rule_strings_foreach(rule, s)
     {
-        const YR_MATCH *match;
+        if (s->flags & STRING_FLAGS_PRIVATE)
+            continue;
         n_str++;
-        yr_string_matches_foreach(context, s, match)
-        {
+        if (context->matches[s->idx].count > 0)
             n_hit++;
-            break;
-        }
     }
     if (n_str)
         snprintf(reason, rlen, "%zu of %zu strings matched", n_hit, n_str);

@@ -10,7 +10,11 @@ PY=python3
 JQ="$SRCDIR/tests/e2e/jsonl.py"
 T=$(mktemp -d /tmp/antibody-e2e.XXXXXX)
 chmod 755 "$T"
-cleanup() { chmod -R u+rwx "$T" 2>/dev/null || true; rm -rf "$T"; }
+BG_PIDS=()
+cleanup() {
+  for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  chmod -R u+rwx "$T" 2>/dev/null || true; rm -rf "$T"
+}
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -325,8 +329,9 @@ test_process_memory() {
   printf 'rule mem_marker { strings: $a = "ANTIBODY_PROC_MARKER_7f3a" condition: $a }\n' >"$T/m.yar"
   printf 'rule mem_excluded { meta: memory = 0 strings: $a = "ANTIBODY_PROC_MARKER_7f3a" condition: $a }\n' >>"$T/m.yar"
   # The marker is assembled at run time, so it is in the process's heap but not its command line.
-  $PY -c 'import sys,time; m = "ANTIBODY_PROC_" + "MARKER_7f3a"; print("ready", flush=True); time.sleep(60)' >"$T/ready" &
+  $PY -c 'import sys,time; m = "ANTIBODY_PROC_" + "MARKER_7f3a"; print("ready", flush=True); time.sleep(60)' >"$T/ready" </dev/null 2>/dev/null &
   local pid=$!
+  BG_PIDS+=("$pid")
   for _ in $(seq 50); do grep -q ready "$T/ready" && break; sleep 0.1; done
   run 1 abj --no-default-pack --rules "$T/m.yar" --pid "$pid"
   kill "$pid" 2>/dev/null || true

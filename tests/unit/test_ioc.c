@@ -42,10 +42,19 @@ static int diag_has(const diags *d, const char *where, const char *needle)
     return 0;
 }
 
-static ab_status load(ab_iocs *s, const char *text, ab_ioc_format fmt, const char *name,
-                      int strict, diags *d, size_t *bad)
+static ab_status load(ab_iocs *s, const char *text, ab_ioc_format fmt, const char *name, int strict,
+                      diags *d, size_t *bad)
 {
     return ab_iocs_load_buffer(s, text, strlen(text), fmt, name, 0, strict, collect, d, bad);
+}
+
+/* malloc that never returns NULL (the compiler sees it, unlike cmocka's assert). */
+static char *xmalloc(size_t n)
+{
+    char *p = calloc(1, n);
+    if (!p)
+        abort();
+    return p;
 }
 
 static ab_iocs *store(void)
@@ -183,40 +192,40 @@ static void test_native_good(void **state)
 /* ---- Native format: bad lines of every type -------------------------------------------------- */
 
 static const char *const bad_native[] = {
-    "md5\t0123456789abcdef",                       /* short */
-    "md5\t0123456789abcdef0123456789abcdeg",       /* not hex */
-    "sha1\t0123456789abcdef0123456789abcdef",      /* md5 length */
-    "sha256\tzz",                                  /* not hex, short */
-    "ip\t1.2.3.256",                               /* octet out of range */
-    "ip\tevil.example",                            /* a domain */
-    "ip\tfe80::1%eth0",                            /* zone id */
-    "cidr\t10.0.0.0/33",                           /* prefix too long */
-    "cidr\t10.0.0.0/",                             /* no prefix */
-    "cidr\t::/129",                                /* prefix too long */
-    "cidr\t10.0.0.0",                              /* no slash */
-    "domain\ta..b",                                /* empty label */
-    "domain\tbad!char.example",                    /* bad character */
-    "domain\t1.2.3.999",                           /* numeric last label */
-    "domain\t*.",                                  /* empty after the wildcard */
-    "url\tevil.example/x",                         /* no scheme */
-    "url\thttp://",                                /* no host */
-    "url\thttp://a b/",                            /* space */
-    "email\tnoat.example",                         /* no @ */
-    "email\ta@b@c.example",                        /* two @ */
-    "email\t@example.org",                         /* empty local part */
-    "email\tme@bad_domain!",                       /* bad domain */
-    "ja3\t0123",                                   /* short */
-    "ja3s\txyz",                                   /* not hex */
-    "cert-sha1\t01:23",                            /* short */
-    "cert-sha256\t0123456789abcdef",               /* short */
-    "bogus\tvalue",                                /* unknown type */
-    "md5",                                         /* no value */
-    "md5\t",                                       /* empty value */
-    "\tvalue",                                     /* empty type */
-    "ip\t192.0.2.1\td\tr\t80\tfam\textra",         /* 7 fields */
-    "ip\t192.0.2.1\td\tr\t101",                    /* score too high */
-    "ip\t192.0.2.1\td\tr\t-1",                     /* score not a number */
-    "ip\t192.0.2.1\td\tr\tabc",                    /* score not a number */
+    "md5\t0123456789abcdef",                  /* short */
+    "md5\t0123456789abcdef0123456789abcdeg",  /* not hex */
+    "sha1\t0123456789abcdef0123456789abcdef", /* md5 length */
+    "sha256\tzz",                             /* not hex, short */
+    "ip\t1.2.3.256",                          /* octet out of range */
+    "ip\tevil.example",                       /* a domain */
+    "ip\tfe80::1%eth0",                       /* zone id */
+    "cidr\t10.0.0.0/33",                      /* prefix too long */
+    "cidr\t10.0.0.0/",                        /* no prefix */
+    "cidr\t::/129",                           /* prefix too long */
+    "cidr\t10.0.0.0",                         /* no slash */
+    "domain\ta..b",                           /* empty label */
+    "domain\tbad!char.example",               /* bad character */
+    "domain\t1.2.3.999",                      /* numeric last label */
+    "domain\t*.",                             /* empty after the wildcard */
+    "url\tevil.example/x",                    /* no scheme */
+    "url\thttp://",                           /* no host */
+    "url\thttp://a b/",                       /* space */
+    "email\tnoat.example",                    /* no @ */
+    "email\ta@b@c.example",                   /* two @ */
+    "email\t@example.org",                    /* empty local part */
+    "email\tme@bad_domain!",                  /* bad domain */
+    "ja3\t0123",                              /* short */
+    "ja3s\txyz",                              /* not hex */
+    "cert-sha1\t01:23",                       /* short */
+    "cert-sha256\t0123456789abcdef",          /* short */
+    "bogus\tvalue",                           /* unknown type */
+    "md5",                                    /* no value */
+    "md5\t",                                  /* empty value */
+    "\tvalue",                                /* empty type */
+    "ip\t192.0.2.1\td\tr\t80\tfam\textra",    /* 7 fields */
+    "ip\t192.0.2.1\td\tr\t101",               /* score too high */
+    "ip\t192.0.2.1\td\tr\t-1",                /* score not a number */
+    "ip\t192.0.2.1\td\tr\tabc",               /* score not a number */
 };
 
 static void test_native_bad(void **state)
@@ -225,8 +234,7 @@ static void test_native_bad(void **state)
     ab_iocs *s = store();
     diags d = {0};
     size_t n = sizeof(bad_native) / sizeof(bad_native[0]);
-    char *text = calloc(1, 16384);
-    assert_non_null(text);
+    char *text = xmalloc(16384);
     for (size_t i = 0; i < n; i++) {
         strcat(text, bad_native[i]);
         strcat(text, "\n");
@@ -256,8 +264,7 @@ static void test_native_regex_too_long(void **state)
     ab_iocs *s = store();
     diags d = {0};
     size_t bad = 0;
-    char *text = malloc(6000);
-    assert_non_null(text);
+    char *text = xmalloc(6000);
     strcpy(text, "filename-regex\t");
     memset(text + 15, 'a', 5000);
     strcpy(text + 15 + 5000, "\nfilename-regex\tok\\.exe\n");
@@ -323,8 +330,7 @@ static void test_loki_hash(void **state)
              "%s;150;score too high\n"
              "0123;short\n"
              "d41d8cd98f00b204e9800998ecf8427e;empty file\n",
-             MD5, SHA256,
-             "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+             MD5, SHA256, "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
              "11111111111111111111111111111111", "22222222222222222222222222222222");
     assert_int_equal(load(s, text, AB_IOC_FMT_LOKI_HASH, "hash-iocs.txt", 0, &d, &bad), AB_OK);
     assert_int_equal(bad, 2);
@@ -384,8 +390,8 @@ static void test_loki_hash_allow_list(void **state)
     /* Only hashes belong on an allow-list. */
     s = store();
     d.n = 0;
-    assert_int_equal(ab_iocs_load_buffer(s, "ip\t192.0.2.1\n", 13, AB_IOC_FMT_NATIVE, "a.ioc", 1,
-                                         0, collect, &d, &bad),
+    assert_int_equal(ab_iocs_load_buffer(s, "ip\t192.0.2.1\n", 13, AB_IOC_FMT_NATIVE, "a.ioc", 1, 0,
+                                         collect, &d, &bad),
                      AB_OK);
     assert_int_equal(bad, 1);
     assert_int_equal(ab_iocs_total(s), 0);
@@ -563,8 +569,7 @@ static void test_long_line(void **state)
     diags d = {0};
     size_t bad = 0;
     size_t big = 70 << 10;
-    char *text = malloc(big + 64);
-    assert_non_null(text);
+    char *text = xmalloc(big + 64);
     memcpy(text, "url\thttp://x/", 13);
     memset(text + 13, 'a', big - 13);
     strcpy(text + big, "\nip\t192.0.2.1\n");
@@ -649,13 +654,12 @@ static void test_regex_count_limit(void **state)
     diags d = {0};
     size_t bad = 0;
     size_t n = 100001;
-    char *text = malloc(n * 24);
-    assert_non_null(text);
+    char *text = xmalloc(n * 24);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
         o += (size_t)sprintf(text + o, "\\\\f%zu\\.exe;50\n", i);
-    assert_int_equal(ab_iocs_load_buffer(s, text, o, AB_IOC_FMT_LOKI_FILENAME, "filename.txt", 0,
-                                         0, collect, &d, &bad),
+    assert_int_equal(ab_iocs_load_buffer(s, text, o, AB_IOC_FMT_LOKI_FILENAME, "filename.txt", 0, 0,
+                                         collect, &d, &bad),
                      AB_ERR_LIMIT);
     assert_true(diag_has(&d, "filename.txt:100001", "at most 100000"));
     assert_int_equal(ab_iocs_total(s), 0); /* rolled back */
@@ -668,19 +672,19 @@ static void test_bad_args(void **state)
     (void)state;
     ab_iocs *s = store();
     assert_int_equal(ab_iocs_new(NULL), AB_ERR_ARG);
-    assert_int_equal(ab_iocs_load_buffer(NULL, "", 0, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL,
-                                         NULL),
-                     AB_ERR_ARG);
-    assert_int_equal(ab_iocs_load_buffer(s, NULL, 5, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL,
-                                         NULL),
-                     AB_ERR_ARG);
-    assert_int_equal(ab_iocs_load_buffer(s, "x", 1, (ab_ioc_format)99, NULL, 0, 0, NULL, NULL,
-                                         NULL),
-                     AB_ERR_ARG);
+    assert_int_equal(
+        ab_iocs_load_buffer(NULL, "", 0, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL, NULL),
+        AB_ERR_ARG);
+    assert_int_equal(
+        ab_iocs_load_buffer(s, NULL, 5, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL, NULL),
+        AB_ERR_ARG);
+    assert_int_equal(
+        ab_iocs_load_buffer(s, "x", 1, (ab_ioc_format)99, NULL, 0, 0, NULL, NULL, NULL),
+        AB_ERR_ARG);
     /* No diag callback and no bad_lines pointer: still fine. */
-    assert_int_equal(ab_iocs_load_buffer(s, "junk\n", 5, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL,
-                                         NULL),
-                     AB_OK);
+    assert_int_equal(
+        ab_iocs_load_buffer(s, "junk\n", 5, AB_IOC_FMT_NATIVE, NULL, 0, 0, NULL, NULL, NULL),
+        AB_OK);
     assert_null(ab_iocs_get(s, AB_IOC_MD5, 0));
     assert_null(ab_iocs_get(s, AB_IOC_TYPE_COUNT, 0));
     assert_int_equal(ab_iocs_count(NULL, AB_IOC_MD5), 0);

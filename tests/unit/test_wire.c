@@ -1,0 +1,169 @@
+/* test_wire.c: parent/worker message encoding round-trips, and the decoder's bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/object.h"
+#include "core/wire.h"
+
+static void sample_finding(ab_finding *f, const char **loc, const char **tags, ab_meta *meta)
+{
+    memset(f, 0, sizeof(*f));
+    loc[0] = "/tmp/a\nb";
+    loc[1] = "member.exe";
+    tags[0] = "APT29";
+    tags[1] = "WellMess";
+    meta[0] = (ab_meta){.key = "score", .is_int = 1, .ival = 85};
+    meta[1] = (ab_meta){.key = "description", .str = "desc"};
+    meta[2] = (ab_meta){.key = "memory", .is_bool = 1, .ival = 0};
+    f->obj.path = "/tmp/a\nb";
+    f->obj.location = loc;
+    f->obj.location_len = 2;
+    f->obj.size = 12345;
+    f->obj.md5 = "d41d8cd98f00b204e9800998ecf8427e";
+    f->matcher = AB_MATCHER_YARA;
+    f->rule = "APT29_Test";
+    f->rule_namespace = "apt29-2020";
+    f->tags = tags;
+    f->tags_len = 2;
+    f->meta = meta;
+    f->meta_len = 3;
+    f->description = "desc";
+    f->score = 85;
+    f->reason = "4 of 4 strings matched";
+}
+
+static void test_finding_roundtrip(void **state)
+{
+    (void)state;
+    const char *loc[2], *tags[2];
+    ab_meta meta[3];
+    ab_finding f, g;
+    ab_wire_arrays arr;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    sample_finding(&f, loc, tags, meta);
+    ab_wire_begin(&b, AB_MSG_FINDING);
+    ab_wire_put_finding(&b, &f);
+    assert_int_equal(ab_wire_finish(&b), AB_OK);
+    uint32_t len;
+    memcpy(&len, b.data, 4);
+    assert_int_equal(len, b.len - 5);
+    assert_int_equal((uint8_t)b.data[4], AB_MSG_FINDING);
+    ab_wire_reader r = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_finding(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_string_equal(g.obj.path, "/tmp/a\nb");
+    assert_int_equal(g.obj.location_len, 2);
+    assert_string_equal(g.obj.location[1], "member.exe");
+    assert_int_equal(g.obj.size, 12345);
+    assert_string_equal(g.obj.md5, f.obj.md5);
+    assert_null(g.obj.sha1);
+    assert_string_equal(g.rule, "APT29_Test");
+    assert_string_equal(g.rule_namespace, "apt29-2020");
+    assert_int_equal(g.tags_len, 2);
+    assert_string_equal(g.tags[1], "WellMess");
+    assert_int_equal(g.meta_len, 3);
+    assert_true(g.meta[0].is_int);
+    assert_int_equal(g.meta[0].ival, 85);
+    assert_string_equal(g.meta[1].str, "desc");
+    assert_true(g.meta[2].is_bool);
+    assert_null(g.family);
+    assert_int_equal(g.score, 85);
+    assert_string_equal(g.severity, "high");
+    ab_buf_release(&b);
+}
+
+/* Every truncation of a valid frame must be rejected, never read past the end. */
+static void test_truncated(void **state)
+{
+    (void)state;
+    const char *loc[2], *tags[2];
+    ab_meta meta[3];
+    ab_finding f, g;
+    ab_wire_arrays arr;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    sample_finding(&f, loc, tags, meta);
+    ab_wire_begin(&b, AB_MSG_FINDING);
+    ab_wire_put_finding(&b, &f);
+    size_t full = b.len - 5;
+    for (size_t n = 0; n < full; n++) {
+        ab_wire_reader r = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + 5 + n, 0};
+        ab_wire_get_finding(&r, &g, &arr);
+        assert_true(r.bad);
+    }
+    ab_buf_release(&b);
+}
+
+static void test_bad_counts_and_strings(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    ab_wire_arrays arr;
+    ab_object_info o;
+    /* location count beyond AB_WIRE_MAX_ARRAY */
+    ab_wire_str(&b, "/p");
+    ab_wire_u32(&b, AB_WIRE_MAX_ARRAY + 1);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_object(&r, &o, &arr);
+    assert_true(r.bad);
+    /* a string whose last byte is not NUL */
+    ab_buf_reset(&b);
+    ab_wire_u32(&b, 3);
+    ab_buf_add(&b, "abc", 3);
+    ab_wire_reader r2 = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    assert_null(ab_wire_get_str(&r2));
+    assert_true(r2.bad);
+    /* a huge string length */
+    ab_buf_reset(&b);
+    ab_wire_u32(&b, 0xffffffffu);
+    ab_wire_reader r3 = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    assert_null(ab_wire_get_str(&r3));
+    assert_true(r3.bad);
+    /* an object with no location is malformed */
+    ab_buf_reset(&b);
+    ab_object_info empty = {.path = "/x"};
+    ab_wire_put_object(&b, &empty);
+    ab_wire_reader r4 = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_object(&r4, &o, &arr);
+    assert_true(r4.bad);
+    ab_buf_release(&b);
+}
+
+static void test_score_clamped(void **state)
+{
+    (void)state;
+    const char *loc[2], *tags[2];
+    ab_meta meta[3];
+    ab_finding f, g;
+    ab_wire_arrays arr;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    sample_finding(&f, loc, tags, meta);
+    f.score = 1000;
+    ab_wire_begin(&b, AB_MSG_FINDING);
+    ab_wire_put_finding(&b, &f);
+    ab_wire_reader r = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_finding(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_int_equal(g.score, 100);
+    assert_string_equal(g.severity, "critical");
+    ab_buf_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finding_roundtrip),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_bad_counts_and_strings),
+        cmocka_unit_test(test_score_clamped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
