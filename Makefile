@@ -28,7 +28,7 @@ check: deps
 	@[ -f build-asan/build.ninja ] || $(MESON) setup build-asan -Dtest_hooks=true \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true \
-		-Db_lundef=false >/dev/null
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	-ninja -C build-test && $(MESON) test -C build-test --print-errorlogs --num-processes 2
 	-ninja -C build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -42,7 +42,8 @@ bench: build
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
+	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	ninja -C build-fuzz
 	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
 

@@ -652,6 +652,13 @@ static void put_skip(ab_json *j, const ab_skip *s)
     ab_json_uint(j, s->size);
 }
 
+/* Microseconds are more than a wall-clock measure is worth, and keep 0.00578 from printing as
+ * 0.0057799816131591797. Absurd values are left alone (rounding them would overflow to inf). */
+static double to_microseconds(double seconds)
+{
+    return fabs(seconds) < 1e9 ? round(seconds * 1e6) / 1e6 : seconds;
+}
+
 static void put_summary(ab_json *j, const ab_summary *s)
 {
     ab_json_key(j, "objects");
@@ -674,7 +681,7 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_key(j, "findings");
     ab_json_uint(j, s->findings);
     ab_json_key(j, "seconds");
-    ab_json_double(j, s->seconds);
+    ab_json_double(j, to_microseconds(s->seconds));
 }
 
 static void put_event(ab_json *j, const ab_event *ev)

@@ -635,7 +635,7 @@ static void test_event_summary(void **state)
     s->skipped_total = 5;
     s->errors = 1;
     s->findings = 4;
-    s->seconds = 12.25;
+    s->seconds = 12.2500004; /* printed to the microsecond */
     jc_val v = line_of(&ev);
     assert_member_str(&v, "event", "summary");
     assert_member_num(&v, "objects", "12345");
