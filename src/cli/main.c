@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "antibody/antibody.h"
@@ -126,6 +128,7 @@ typedef struct cli {
     ab_console con;
     ab_buf line;
     unsigned long long errors, findings; /* load-time errors + sweep errors; findings */
+    unsigned long long load_errors;      /* rule/IOC errors while loading */
 } cli;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -181,30 +184,66 @@ static int push(const char **list, size_t *n, const char *v)
     return 0;
 }
 
-/* Load-time diagnostics: rule compile errors, malformed IOC lines. They count as errors. */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Load-time diagnostics: rule compile errors, malformed IOC lines. They count as errors (in the
+ * exit status and in the summary). `where` is "file:line" or "file". */
 static void on_diag(void *ctx, const char *where, const char *message)
 {
     cli *c = ctx;
     c->errors++;
+    c->load_errors++;
     ab_console_clear_progress(&c->con);
     fputs("antibody: error: ", stderr);
     ab_console_write_safe(stderr, where);
     fputs(": ", stderr);
     ab_console_write_safe(stderr, message);
     fputc('\n', stderr);
-    if (c->json && c->out) {
-        ab_event ev = {.kind = AB_EVENT_ERROR};
-        const char *loc[1] = {where};
-        ev.u.error = (ab_error){where, loc, 1, AB_ERR_PARSE, message};
-        ab_buf_reset(&c->line);
-        if (ab_jsonl_event(&c->line, &ev) == AB_OK)
-            fwrite(c->line.data, 1, c->line.len, c->out);
+    if (!c->json || !c->out)
+        return;
+    char file[4096], msg[8192];
+    snprintf(file, sizeof(file), "%s", where);
+    const char *line = NULL;
+    char *colon = strrchr(file, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        *colon = '\0';
+        line = colon + 1;
     }
+    if (line)
+        snprintf(msg, sizeof(msg), "line %s: %s", line, message);
+    else
+        snprintf(msg, sizeof(msg), "%s", message);
+    size_t fl = strlen(file);
+    int is_rules = (fl > 4 && !strcasecmp(file + fl - 4, ".yar")) ||
+                   (fl > 5 && !strcasecmp(file + fl - 5, ".yara"));
+    const char *loc[1] = {file};
+    ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
+    ev.u.error = (ab_error){file, loc, 1, is_rules ? AB_ERR_RULES : AB_ERR_PARSE, msg};
+    ab_buf_reset(&c->line);
+    if (ab_jsonl_event(&c->line, &ev) == AB_OK)
+        fwrite(c->line.data, 1, c->line.len, c->out);
+}
+
+/* The library's summary counts the sweep; load-time errors are the CLI's to add. */
+static const ab_event *with_load_errors(const cli *c, const ab_event *ev, ab_event *copy)
+{
+    if (ev->kind != AB_EVENT_SUMMARY || !c->load_errors)
+        return ev;
+    *copy = *ev;
+    copy->u.summary.errors += c->load_errors;
+    return copy;
 }
 
 static int sink_json(void *ctx, const ab_event *ev)
 {
     cli *c = ctx;
+    ab_event copy;
+    ev = with_load_errors(c, ev, &copy);
     if (ev->kind == AB_EVENT_ERROR) {
         c->errors++;
         ab_console_event(&c->con, ev); /* the one-line error on stderr as well */
@@ -224,6 +263,8 @@ static int sink_json(void *ctx, const ab_event *ev)
 static int sink_console(void *ctx, const ab_event *ev)
 {
     cli *c = ctx;
+    ab_event copy;
+    ev = with_load_errors(c, ev, &copy);
     if (ev->kind == AB_EVENT_ERROR)
         c->errors++;
     else if (ev->kind == AB_EVENT_FINDING)
@@ -494,6 +535,9 @@ static int cmd_scan(int argc, char **argv)
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
+    if (!c->quiet && !c->json)
+        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded\n",
+                ab_scanner_rule_count(sc), ab_scanner_ioc_count(sc));
     ab_sink sink = {c->json ? sink_json : sink_console, c};
     ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &sink)
                            : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &sink);

@@ -775,14 +775,33 @@ ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, cons
         return AB_ERR_ARG;
     ab_walk_opts o;
     ab_scanner_walk_opts(sc, &o);
+    /* Roots are made absolute and normalised, so the filepath external (rules compare it with
+     * "/var/log", "/root/", ...) and reported paths are unambiguous. A root that cannot be
+     * resolved is passed as given: the walker reports why. */
+    char **abs = calloc(n ? n : 1, sizeof(*abs));
+    if (!abs)
+        return AB_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        abs[i] = realpath(paths[i], NULL);
+    const char **roots = calloc(n ? n : 1, sizeof(*roots));
+    ab_status st = AB_ERR_NOMEM;
     feeder f;
     memset(&f, 0, sizeof(f));
     f.next = feed_walk;
-    ab_status st = ab_walk_new(&o, paths, n, &f.walk);
+    if (!roots)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        roots[i] = abs[i] ? abs[i] : paths[i];
+    st = ab_walk_new(&o, roots, n, &f.walk);
     if (st != AB_OK)
-        return st;
+        goto out;
     st = run_pool(sc, &f, sink);
     ab_walk_free(f.walk);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(abs[i]);
+    free(abs);
+    free(roots);
     return st;
 }
 

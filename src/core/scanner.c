@@ -206,9 +206,20 @@ ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag
         ab_scanner_set_error(sc, "%s", err[0] ? err : ab_strerror(st));
         return st;
     }
+    /* signature-base layout: RULES/yara/x.yar or RULES/yara/ with RULES/misc/ beside it */
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         maybe_load_filetypes(sc, path, diag, ctx);
+    } else {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof(dir), ".");
+        maybe_load_filetypes(sc, dir, diag, ctx);
+    }
     return AB_OK;
 }
 
@@ -375,8 +386,11 @@ static void fill_vars(ab_engine *e, const ab_object *obj, ab_yara_vars *v, char 
     }
     v->filepath = dir;
     ext[0] = '\0';
-    const char *dot = strrchr(base, '.');
-    if (dot && dot != base && strlen(dot) < elen) {
+    const char *stem = base;
+    while (*stem == '.') /* as Python's splitext (Loki): leading dots never start an extension */
+        stem++;
+    const char *dot = strrchr(stem, '.');
+    if (dot && strlen(dot) < elen) {
         size_t i = 0;
         for (; dot[i]; i++)
             ext[i] = (dot[i] >= 'A' && dot[i] <= 'Z') ? (char)(dot[i] + 32) : dot[i];
@@ -384,6 +398,7 @@ static void fill_vars(ab_engine *e, const ab_object *obj, ab_yara_vars *v, char 
     }
     v->extension = ext;
     v->filetype = ab_filetype_of(e->sc->filetypes, obj->data, obj->size);
+    v->md5 = obj->hashed ? obj->md5 : "";
     if (obj->st) {
         v->owner = cached_name(e->users, obj->st->st_uid, 0);
         v->group = cached_name(e->groups, obj->st->st_gid, 1);

@@ -233,7 +233,7 @@ void ioc_note(ioc_load *ld, const char *fmt, ...)
     if (!ld->diag)
         return;
     char msg[256];
-    char where[512];
+    char where[4200]; /* a path up to PATH_MAX and the line number */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -636,8 +636,7 @@ ab_status ioc_parse_native(ioc_load *ld, char *line, size_t len)
                       sizeof(why)) != 0)
         return ioc_bad(ld, "%s: %s", type_names[type], why);
     if (!ld->allow && is_file_hash((ab_ioc_type)type) && ioc_is_empty_file_hash(ld->norm, vlen)) {
-        ioc_note(ld, "hash of the empty file ignored (it would match every empty file)");
-        return AB_OK;
+        return AB_OK; /* would flag every empty file; skipped silently like Loki */
     }
     return native_store(ld, (ab_ioc_type)type, f, nf, ld->norm, vlen);
 }
@@ -810,10 +809,19 @@ static void diag_msg(ab_diag_fn diag, void *ctx, const char *where, const char *
         diag(ctx, where, msg);
 }
 
-/* Read a regular file (fd already open) into buf, refusing more than AB_IOC_MAX_FILE bytes. */
-static ab_status read_fd(int fd, const char *path, ab_buf *buf, ab_diag_fn diag, void *ctx)
+/* A file's bytes; data is owned (free()), NUL-terminated. */
+typedef struct file_data {
+    char *data;
+    size_t len;
+} file_data;
+
+/* Read a regular file (fd already open) of at most AB_IOC_MAX_FILE bytes. Reads the size fstat
+ * reported at open time: a file growing meanwhile cannot push memory past the limit. */
+static ab_status read_fd(int fd, const char *path, file_data *out, ab_diag_fn diag, void *ctx)
 {
     struct stat st;
+    out->data = NULL;
+    out->len = 0;
     if (fstat(fd, &st) != 0) {
         diag_errno(diag, ctx, path, "cannot stat", errno);
         return AB_ERR_IO;
@@ -822,32 +830,31 @@ static ab_status read_fd(int fd, const char *path, ab_buf *buf, ab_diag_fn diag,
         diag_msg(diag, ctx, path, "not a regular file: skipped");
         return AB_ERR_IO;
     }
-    if ((uint64_t)st.st_size > AB_IOC_MAX_FILE) {
+    if (st.st_size < 0 || (uint64_t)st.st_size > AB_IOC_MAX_FILE) {
         diag_msg(diag, ctx, path, "IOC file larger than 256 MiB: refused");
         return AB_ERR_LIMIT;
     }
-    ab_status rc = ab_buf_reserve(buf, (size_t)st.st_size);
-    if (rc != AB_OK)
-        return rc;
-    for (;;) {
-        /* The file may grow while we read: the cap of the buffer still bounds us. */
-        if (buf->len == buf->alloc - 1 && (rc = ab_buf_reserve(buf, 64 << 10)) != AB_OK) {
-            if (rc == AB_ERR_LIMIT)
-                diag_msg(diag, ctx, path, "IOC file larger than 256 MiB: refused");
-            return rc;
-        }
-        ssize_t r = read(fd, buf->data + buf->len, buf->alloc - 1 - buf->len);
+    size_t size = (size_t)st.st_size;
+    char *data = malloc(size + 1);
+    if (!data)
+        return AB_ERR_NOMEM;
+    size_t len = 0;
+    while (len < size) {
+        ssize_t r = read(fd, data + len, size - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             diag_errno(diag, ctx, path, "read failed", errno);
+            free(data);
             return AB_ERR_IO;
         }
-        if (r == 0)
+        if (r == 0) /* shrank meanwhile: take what is there */
             break;
-        buf->len += (size_t)r;
-        buf->data[buf->len] = '\0';
+        len += (size_t)r;
     }
+    data[len] = '\0';
+    out->data = data;
+    out->len = len;
     return AB_OK;
 }
 
@@ -855,13 +862,12 @@ static ab_status read_fd(int fd, const char *path, ab_buf *buf, ab_diag_fn diag,
 static ab_status load_fd(ab_iocs *s, int fd, const char *path, ab_ioc_format fmt, int allow,
                          int strict, ab_diag_fn diag, void *ctx)
 {
-    ab_buf buf;
-    ab_buf_init(&buf, AB_IOC_MAX_FILE);
-    ab_status st = read_fd(fd, path, &buf, diag, ctx);
+    file_data f;
+    ab_status st = read_fd(fd, path, &f, diag, ctx);
     close(fd);
     if (st == AB_OK)
-        st = ab_iocs_load_buffer(s, buf.data, buf.len, fmt, path, allow, strict, diag, ctx, NULL);
-    ab_buf_release(&buf);
+        st = ab_iocs_load_buffer(s, f.data, f.len, fmt, path, allow, strict, diag, ctx, NULL);
+    free(f.data);
     return st;
 }
 
@@ -953,16 +959,14 @@ static ab_status load_folder_entry(ab_iocs *s, int dfd, const char *dir, const c
     }
     int allow = 0;
     ab_ioc_format fmt = ab_ioc_format_for_name(name, &allow, 1);
-    ab_buf buf;
-    ab_buf_init(&buf, AB_IOC_MAX_FILE);
-    st = read_fd(fd, path.data, &buf, diag, ctx);
+    file_data f;
+    st = read_fd(fd, path.data, &f, diag, ctx);
     close(fd);
     if (st == AB_OK)
-        st = ab_iocs_load_buffer(s, buf.data, buf.len, fmt, path.data, allow, strict, diag, ctx,
-                                 NULL);
+        st = ab_iocs_load_buffer(s, f.data, f.len, fmt, path.data, allow, strict, diag, ctx, NULL);
     else if (st == AB_ERR_IO || st == AB_ERR_LIMIT)
         st = AB_OK; /* this file only: reported by read_fd */
-    ab_buf_release(&buf);
+    free(f.data);
 out:
     ab_buf_release(&path);
     return st;

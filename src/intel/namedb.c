@@ -45,12 +45,24 @@ static const char *expr_of(const char *pat, unsigned *flags)
     return pat;
 }
 
-/* Counted repeats ("{m}", "{m,}", "{m,n}") are what makes a vectorscan compile slow: one
- * "[a-z]{1,4000}" costs seconds. Paths are at most a few KiB with components of 255 bytes, so
- * larger repeats are useless here; refusing them bounds the compile time a crafted list can cost.
- */
-#define MAX_REPEAT     1024
-#define MAX_REPEAT_SUM 4096
+/* What makes a vectorscan compile slow is the size of the pattern once counted repeats are
+ * unrolled: one "[a-z]{1,4000}" costs seconds, "((x{1,8}){8}){8}" multiplies. Paths are a few KiB
+ * with components of at most 255 bytes, so patterns that unroll to more than this are useless
+ * here; refusing them up front bounds what one crafted regex can cost (about a second). */
+#define MAX_REPEAT   1024 /* bound of one counted repeat */
+#define MAX_UNROLLED 4096 /* atoms of a pattern with its counted repeats unrolled */
+#define MAX_NEST     64   /* group depth followed by the estimate below */
+#define SAT          ((unsigned long)1 << 40)
+
+static unsigned long sat_add(unsigned long a, unsigned long b)
+{
+    return a + b > SAT ? SAT : a + b;
+}
+
+static unsigned long sat_mul(unsigned long a, unsigned long b)
+{
+    return (b && a > SAT / b) ? SAT : a * b;
+}
 
 /* Length of a counted repeat at p ("{" digits ["," [digits]] "}"), its larger bound in *bound;
  * 0 when p is not one (vectorscan then reads the brace as a literal). */
@@ -71,32 +83,105 @@ static size_t repeat_at(const char *p, unsigned long *bound)
     return i + 1;
 }
 
-/* NULL when the repeats of pattern e are within bounds, else why not. Escapes and character
- * classes are skipped; a literal brace in \Q...\E may be counted, which only errs on refusing. */
-static const char *repeat_check(const char *e)
+/* Per group depth: atoms so far, and the size of the last atom (what a quantifier repeats). */
+typedef struct level {
+    unsigned long total;
+    unsigned long last;
+} level;
+
+typedef struct unroll {
+    level st[MAX_NEST + 1];
+    int depth;
+} unroll;
+
+static void atom(unroll *u, unsigned long n)
 {
-    unsigned long sum = 0;
-    int in_class = 0;
+    level *l = &u->st[u->depth];
+    l->total = sat_add(l->total, n);
+    l->last = n;
+}
+
+/* A counted repeat of the last atom: it is already counted once. */
+static void repeat(unroll *u, unsigned long bound)
+{
+    level *l = &u->st[u->depth];
+    l->total = sat_add(l->total, sat_mul(l->last, bound ? bound - 1 : 0));
+    l->last = sat_mul(l->last, bound);
+}
+
+static void group_end(unroll *u)
+{
+    if (u->depth == 0) {
+        atom(u, 1); /* unbalanced: vectorscan will say so */
+        return;
+    }
+    unsigned long g = u->st[u->depth--].total;
+    atom(u, g);
+}
+
+/* Position after a character class starting at e[i] == '['; the class is one atom. */
+static size_t skip_class(const char *e, size_t i)
+{
+    i++;
+    i += e[i] == '^';
+    i += e[i] == ']'; /* a ']' first in a class is a literal */
+    while (e[i] && e[i] != ']')
+        i += (e[i] == '\\' && e[i + 1]) ? 2 : 1;
+    return e[i] ? i : i - 1;
+}
+
+/* NULL when pattern e is small enough once unrolled, else why not. An estimate from the text:
+ * alternatives add up, escapes and classes are one atom, a literal brace in \Q...\E may be
+ * taken for a repeat; it errs on the side of refusing. */
+static const char *complexity_check(const char *e)
+{
+    unroll u = {0};
     for (size_t i = 0; e[i]; i++) {
         unsigned long bound;
         size_t len;
-        if (e[i] == '\\' && e[i + 1]) {
-            i++;
-        } else if (in_class) {
-            in_class = e[i] != ']';
-        } else if (e[i] == '[') {
-            in_class = 1;
-            i += e[i + 1] == '^';
-            i += e[i + 1] == ']'; /* a ']' first in a class is a literal */
-        } else if (e[i] == '{' && (len = repeat_at(e + i, &bound)) != 0) {
+        switch (e[i]) {
+        case '\\':
+            i += e[i + 1] != '\0';
+            atom(&u, 1);
+            break;
+        case '[':
+            i = skip_class(e, i);
+            atom(&u, 1);
+            break;
+        case '(':
+            if (u.depth == MAX_NEST)
+                return "groups nested more than 64 deep";
+            u.st[++u.depth] = (level){0, 0};
+            break;
+        case ')':
+            group_end(&u);
+            break;
+        case '|':
+            u.st[u.depth].last = 0;
+            break;
+        case '*':
+        case '+':
+        case '?':
+            break;
+        case '{':
+            if ((len = repeat_at(e + i, &bound)) == 0) {
+                atom(&u, 1);
+                break;
+            }
             if (bound > MAX_REPEAT)
                 return "counted repeat larger than 1024";
-            sum += bound;
-            if (sum > MAX_REPEAT_SUM)
-                return "counted repeats add up to more than 4096";
+            repeat(&u, bound);
             i += len - 1;
+            break;
+        default:
+            atom(&u, 1);
+            break;
         }
     }
+    while (u.depth > 0)
+        group_end(&u);
+    if (u.st[0].total > MAX_UNROLLED)
+        return "pattern larger than 4096 characters once its repeats are unrolled";
     return NULL;
 }
 
@@ -114,7 +199,7 @@ static void precheck(re_set *rs)
         const char *why;
         if (strlen(rs->pat[i]) > AB_IOC_MAX_REGEX_LEN) {
             drop(rs, i, "longer than 4096 bytes");
-        } else if ((why = repeat_check(e)) != NULL) {
+        } else if ((why = complexity_check(e)) != NULL) {
             drop(rs, i, why);
         } else if (hs_expression_info(e, flags, &info, &err) != HS_SUCCESS) {
             drop(rs, i, err ? err->message : "rejected by vectorscan");
@@ -338,8 +423,9 @@ void ioc_names_free(ab_iocs *s)
 /* Per-thread state: vectorscan scratch sized for both databases, and the ids seen in one scan. */
 struct ab_name_scratch {
     hs_scratch_t *hs;
-    size_t n;       /* regexes in the store it was made for */
-    uint32_t *hits; /* ids matched by the main database, each once */
+    const ab_iocs *owner; /* the store it was made for */
+    size_t n;             /* its regex count */
+    uint32_t *hits;       /* ids matched by the main database, each once */
     size_t nhits;
     unsigned char *seen; /* n flags: id already in hits */
     unsigned char *fp;   /* n flags: the id's false-positive regex matched */
@@ -369,6 +455,7 @@ ab_status ab_name_scratch_new(const ab_iocs *s, ab_name_scratch **out)
         return AB_ERR_NOMEM;
     ab_status st = AB_ERR_NOMEM;
     size_t n = s->by_type[AB_IOC_FILENAME_RE].len;
+    sc->owner = s;
     sc->n = n;
     if (n == 0 || !s->name_db) {
         st = AB_OK;
@@ -453,7 +540,7 @@ ab_status ab_iocs_match_path(const ab_iocs *s, ab_name_scratch *sc, const char *
         return AB_ERR_ARG;
     if (!s->name_db)
         return AB_OK;
-    if (sc->n != s->by_type[AB_IOC_FILENAME_RE].len || !sc->hs)
+    if (sc->owner != s || sc->n != s->by_type[AB_IOC_FILENAME_RE].len || !sc->hs)
         return AB_ERR_ARG; /* scratch made for another store */
     ab_status st = AB_OK;
     if (hs_scan(s->name_db, path ? path : "", (unsigned)len, 0, sc->hs, on_main, sc) !=

@@ -237,7 +237,8 @@ static void compiler_cb(int level, const char *file, int line, const YR_RULE *ru
 static int define_externals(YR_COMPILER *c)
 {
     static const char *const strs[] = {"filename", "filepath", "extension",     "filetype",
-                                       "owner",    "group",    "unpack_parent", "unpack_source"};
+                                       "owner",    "group",    "unpack_parent", "unpack_source",
+                                       "md5"};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (yr_compiler_define_string_variable(c, strs[i], "") != ERROR_SUCCESS)
             return -1;
@@ -276,21 +277,82 @@ static int add_source(YR_COMPILER *c, rule_source *s, compile_ctx *cc)
 }
 
 /* libyara cannot keep using a compiler after an error, so a bad source costs a rebuild of the
- * compiler from the good sources so far. Bad sources are rare in maintained rule sets. */
+ * compiler from the good sources so far. */
 static YR_COMPILER *rebuild(ab_rules *r, size_t upto, compile_ctx *cc)
 {
-    compile_ctx quiet = {0};
-    YR_COMPILER *c = new_compiler(&quiet);
-    if (!c)
-        return NULL;
-    for (size_t i = 0; i < upto; i++)
-        if (!r->src[i].bad && add_source(c, &r->src[i], &quiet) != 0) {
-            r->src[i].bad = 1; /* cannot happen twice, but never loop on it */
-            yr_compiler_destroy(c);
-            return rebuild(r, upto, cc);
+    for (;;) {
+        compile_ctx quiet = {0};
+        YR_COMPILER *c = new_compiler(&quiet);
+        if (!c)
+            return NULL;
+        size_t i = 0;
+        for (; i < upto; i++)
+            if (!r->src[i].bad && add_source(c, &r->src[i], &quiet) != 0)
+                break;
+        if (i == upto) {
+            yr_compiler_set_callback(c, compiler_cb, cc);
+            return c;
         }
-    yr_compiler_set_callback(c, compiler_cb, cc);
+        r->src[i].bad = 1; /* failed only together with others (e.g. a duplicate rule name) */
+        yr_compiler_destroy(c);
+    }
+}
+
+/* Vetting callback: counts errors and whether every one was an undefined identifier, the only
+ * kind of error that the rules of other files can cure (a rule referring to another file's rule). */
+typedef struct vet_ctx {
+    int errors, other;
+} vet_ctx;
+
+static void vet_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
+                   void *user)
+{
+    (void)file;
+    (void)line;
+    (void)rule;
+    vet_ctx *v = user;
+    if (level != YARA_ERROR_LEVEL_ERROR)
+        return;
+    v->errors++;
+    if (!strstr(msg, "undefined identifier"))
+        v->other++;
+}
+
+static YR_COMPILER *new_vet_compiler(vet_ctx *v)
+{
+    YR_COMPILER *c = NULL;
+    if (yr_compiler_create(&c) != ERROR_SUCCESS)
+        return NULL;
+    if (define_externals(c) != 0) {
+        yr_compiler_destroy(c);
+        return NULL;
+    }
+    yr_compiler_set_callback(c, vet_cb, v);
     return c;
+}
+
+/* After the first failure, vet every remaining source alone in a throwaway compiler, so a rule
+ * set with many bad files costs about two compiles, not one rebuild per bad file. A source that
+ * fails alone for a reason other rules cannot cure is marked bad and its errors reported (by a
+ * second, reporting compile of that file only); the others are tried in context as usual. */
+static void vet_remaining(ab_rules *r, size_t from, compile_ctx *cc)
+{
+    for (size_t i = from; i < r->n_src; i++) {
+        vet_ctx v = {0, 0};
+        YR_COMPILER *c = new_vet_compiler(&v);
+        if (!c)
+            return;
+        compile_ctx dummy = {0};
+        add_source(c, &r->src[i], &dummy);
+        yr_compiler_destroy(c);
+        if (v.errors == 0 || v.other == 0)
+            continue;
+        r->src[i].bad = 1;
+        if ((c = new_compiler(cc))) {
+            add_source(c, &r->src[i], cc); /* reports file:line: message */
+            yr_compiler_destroy(c);
+        }
+    }
 }
 
 static int meta_excludes_memory(const YR_RULE *rule)
@@ -342,13 +404,20 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
     if (r->n_src > 0) {
         if (!(c = new_compiler(&cc)))
             return AB_ERR_NOMEM;
+        int vetted = 0;
         for (size_t i = 0; i < r->n_src; i++) {
+            if (r->src[i].bad)
+                continue; /* already reported by vet_remaining */
             if (add_source(c, &r->src[i], &cc) == 0) {
                 good++;
                 continue;
             }
             r->src[i].bad = 1;
             yr_compiler_destroy(c);
+            if (!vetted) {
+                vet_remaining(r, i + 1, &cc);
+                vetted = 1;
+            }
             if (!(c = rebuild(r, i, &cc)))
                 return AB_ERR_NOMEM;
         }
@@ -512,6 +581,7 @@ static void set_vars(YR_SCANNER *s, const ab_yara_vars *v)
     yr_scanner_define_string_variable(s, "filetype", v->filetype ? v->filetype : "UNKNOWN");
     yr_scanner_define_string_variable(s, "owner", v->owner ? v->owner : "");
     yr_scanner_define_string_variable(s, "group", v->group ? v->group : "");
+    yr_scanner_define_string_variable(s, "md5", v->md5 ? v->md5 : "");
     yr_scanner_define_integer_variable(s, "filemode", v->filemode);
 }
 

@@ -35,6 +35,7 @@ typedef struct ab_yara ab_yara;
 /* Loki/THOR externals for one object. */
 typedef struct ab_yara_vars {
     const char *filename, *filepath, *extension, *filetype, *owner, *group;
+    const char *md5; /* Loki's legacy external: the MD5 when hashes are computed, else "" */
     int64_t filemode;
 } ab_yara_vars;
 

@@ -249,7 +249,7 @@ static void test_retry_after_compile_error(void **state)
     teardown(&f);
 }
 
-/* Large counted repeats make the compile slow and are useless on paths: refused up front. */
+/* Patterns that unroll large make the compile slow and are useless on paths: refused up front. */
 static void test_repeat_limits(void **state)
 {
     (void)state;
@@ -258,11 +258,17 @@ static void test_repeat_limits(void **state)
           "filename-regex\t/x[a-z]{1,2000}y\n"
           "filename-regex\ta{1000}b{1000}c{1000}d{1000}e{1000}\n"
           "filename-regex\t/ok[a-z]{1,1024}\\.exe\n"
-          "filename-regex\t/lit[{]99999}\\{99999\\}\n",
+          "filename-regex\t/lit[{]99999}\\{99999\\}\n"
+          "filename-regex\t((x[a-z]{1,100}){8}){8}\n"
+          "filename-regex\t/nest((((((((((x))))))))))y\n",
           AB_IOC_FMT_NATIVE);
-    assert_int_equal(f.d.n, 2);
+    assert_int_equal(f.d.n, 3);
     assert_non_null(strstr(f.d.msg[0], "larger than 1024"));
-    assert_non_null(strstr(f.d.msg[1], "add up to more than 4096"));
+    assert_string_equal(f.d.where[1], "t.ioc:2");
+    assert_non_null(strstr(f.d.msg[1], "once its repeats are unrolled"));
+    assert_string_equal(f.d.where[2], "t.ioc:5"); /* nesting multiplies */
+    assert_non_null(strstr(f.d.msg[2], "once its repeats are unrolled"));
+    assert_int_equal(matches(&f, "/nestxy"), 1);
     assert_int_equal(matches(&f, "/okabc.exe"), 1);
     assert_int_equal(matches(&f, "/lit{99999}{99999}"), 1);
     teardown(&f);
@@ -331,7 +337,7 @@ static void test_no_regexes_and_args(void **state)
     ab_name_scratch_free(NULL);
 }
 
-/* A scratch made for one store is refused by another of a different size. */
+/* A scratch made for one store is refused by another. */
 static void test_scratch_mismatch(void **state)
 {
     (void)state;
@@ -340,8 +346,13 @@ static void test_scratch_mismatch(void **state)
     setup(&b, "filename-regex\t/a/\nfilename-regex\t/b/\n", AB_IOC_FMT_NATIVE);
     hits h = {0};
     assert_int_equal(ab_iocs_match_path(b.s, a.sc, "/a/", 3, on_hit, &h), AB_ERR_ARG);
+    fixture c; /* same size, still another store */
+    setup(&c, "filename-regex\t/c/\n", AB_IOC_FMT_NATIVE);
+    assert_int_equal(ab_iocs_match_path(c.s, a.sc, "/a/", 3, on_hit, &h), AB_ERR_ARG);
+    assert_int_equal(h.n, 0);
     teardown(&a);
     teardown(&b);
+    teardown(&c);
 }
 
 int main(void)
