@@ -113,7 +113,7 @@ typedef struct ab_object_info {
 typedef struct ab_finding {
     ab_object_info obj;
     ab_matcher_kind matcher;
-    const char *rule;      /* YARA rule name, or the IOC value that matched */
+    const char *rule;           /* YARA rule name, or the IOC value that matched */
     const char *rule_namespace; /* YARA namespace, or the IOC source file */
     const char *const *tags;
     size_t tags_len;
@@ -189,15 +189,15 @@ void ab_scanner_free(ab_scanner *sc);
 const char *ab_scanner_last_error(const ab_scanner *sc);
 
 /* Settings; call before ab_scanner_compile. Defaults are in docs/antibody.1. */
-ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);        /* 0: online cores */
+ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);          /* 0: online cores */
 ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* default 256 MiB */
-ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);  /* per object, default 60 */
-ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);  /* default 64 */
+ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);    /* per object, default 60 */
+ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);    /* default 64 */
 ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
 ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
 ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
 ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
-ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes for every object */
+ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes for every object */
 ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
 ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */

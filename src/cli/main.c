@@ -339,7 +339,9 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             if (push(c->packs, &c->n_packs, optarg))
                 return usage_error("too many --pack (max %s)", "4096");
             break;
-        case OPT_NO_DEFAULT_PACK: c->default_pack = 0; break;
+        case OPT_NO_DEFAULT_PACK:
+            c->default_pack = 0;
+            break;
         case 'j':
             if (parse_uint(optarg, 256, &v) || v == 0)
                 return usage_error("--jobs: expected 1..256, got '%s'", optarg);
@@ -351,7 +353,8 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_EXCLUDE:
         case OPT_FOLLOW:
         case OPT_ONE_FS:
-        case OPT_PSEUDO: break;
+        case OPT_PSEUDO:
+            break;
         case OPT_PID:
             if (parse_uint(optarg, INT_MAX, &v) || v == 0)
                 return usage_error("--pid: expected a process id, got '%s'", optarg);
@@ -359,12 +362,24 @@ static int parse_scan_args(cli *c, int argc, char **argv)
                 return usage_error("too many --pid (max %s)", "4096");
             c->pids[c->n_pids++] = (pid_t)v;
             break;
-        case OPT_PROCESSES: c->processes = 1; break;
-        case OPT_JSON: c->json = 1; break;
-        case 'o': c->output = optarg; break;
-        case OPT_LIST: c->list = 1; break;
-        case OPT_LIST_SKIPPED: c->list_skipped = 1; break;
-        case OPT_NO_PROGRESS: c->progress = 0; break;
+        case OPT_PROCESSES:
+            c->processes = 1;
+            break;
+        case OPT_JSON:
+            c->json = 1;
+            break;
+        case 'o':
+            c->output = optarg;
+            break;
+        case OPT_LIST:
+            c->list = 1;
+            break;
+        case OPT_LIST_SKIPPED:
+            c->list_skipped = 1;
+            break;
+        case OPT_NO_PROGRESS:
+            c->progress = 0;
+            break;
         case OPT_COLOR:
             if (!strcmp(optarg, "auto"))
                 c->color = -1;
@@ -375,11 +390,20 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             else
                 return usage_error("--color: expected auto, always or never, got '%s'", optarg);
             break;
-        case 'q': c->quiet = 1; break;
-        case OPT_STRICT: c->strict = 1; break;
-        case 'h': fputs(usage_text, stdout); return -1;
-        case 'V': printf("antibody %s\n", AB_VERSION); return -1;
-        default: return 2;
+        case 'q':
+            c->quiet = 1;
+            break;
+        case OPT_STRICT:
+            c->strict = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return -1;
+        case 'V':
+            printf("antibody %s\n", AB_VERSION);
+            return -1;
+        default:
+            return 2;
         }
     }
     return 0;
@@ -400,7 +424,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             parse_uint(optarg, 256, &v);
             st = ab_scanner_set_workers(sc, (unsigned)v);
             break;
-        case OPT_HASH: st = ab_scanner_set_hash(sc, 1); break;
+        case OPT_HASH:
+            st = ab_scanner_set_hash(sc, 1);
+            break;
         case OPT_MAX_FILESIZE:
             if (parse_size(optarg, &size))
                 return usage_error("--max-filesize: expected a size like 256M, got '%s'", optarg);
@@ -416,13 +442,26 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
                 return usage_error("--max-depth: expected 0..4096, got '%s'", optarg);
             st = ab_scanner_set_max_depth(sc, (unsigned)v);
             break;
-        case OPT_EXCLUDE: st = ab_scanner_add_exclude(sc, optarg); break;
-        case OPT_FOLLOW: st = ab_scanner_set_follow_symlinks(sc, 1); break;
-        case OPT_ONE_FS: st = ab_scanner_set_one_file_system(sc, 1); break;
-        case OPT_PSEUDO: st = ab_scanner_set_scan_pseudo_fs(sc, 1); break;
-        case OPT_LIST: st = ab_scanner_set_list_objects(sc, 1); break;
-        case OPT_STRICT: st = ab_scanner_set_strict(sc, 1); break;
-        default: break;
+        case OPT_EXCLUDE:
+            st = ab_scanner_add_exclude(sc, optarg);
+            break;
+        case OPT_FOLLOW:
+            st = ab_scanner_set_follow_symlinks(sc, 1);
+            break;
+        case OPT_ONE_FS:
+            st = ab_scanner_set_one_file_system(sc, 1);
+            break;
+        case OPT_PSEUDO:
+            st = ab_scanner_set_scan_pseudo_fs(sc, 1);
+            break;
+        case OPT_LIST:
+            st = ab_scanner_set_list_objects(sc, 1);
+            break;
+        case OPT_STRICT:
+            st = ab_scanner_set_strict(sc, 1);
+            break;
+        default:
+            break;
         }
         if (st != AB_OK) {
             fprintf(stderr, "antibody: error: %s: %s\n", argv[optind - 1], ab_strerror(st));
@@ -536,8 +575,8 @@ static int cmd_scan(int argc, char **argv)
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
     if (!c->quiet && !c->json)
-        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded\n",
-                ab_scanner_rule_count(sc), ab_scanner_ioc_count(sc));
+        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded\n", ab_scanner_rule_count(sc),
+                ab_scanner_ioc_count(sc));
     ab_sink sink = {c->json ? sink_json : sink_console, c};
     ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &sink)
                            : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &sink);

@@ -51,8 +51,8 @@ static void to_hex(const unsigned char *d, unsigned n, char *out)
     out[2 * n] = '\0';
 }
 
-ab_status ab_hasher_hash(ab_hasher *h, const uint8_t *data, size_t len, char md5[33],
-                         char sha1[41], char sha256[65])
+ab_status ab_hasher_hash(ab_hasher *h, const uint8_t *data, size_t len, char md5[33], char sha1[41],
+                         char sha256[65])
 {
     char *outs[3] = {md5, sha1, sha256};
     for (int i = 0; i < 3; i++)

@@ -12,7 +12,7 @@ typedef struct ab_hasher ab_hasher; /* per process: EVP contexts reused across o
 ab_status ab_hasher_new(ab_hasher **out);
 void ab_hasher_free(ab_hasher *h);
 /* Writes lower-case hex with NUL into md5[33], sha1[41], sha256[65]. */
-ab_status ab_hasher_hash(ab_hasher *h, const uint8_t *data, size_t len, char md5[33],
-                         char sha1[41], char sha256[65]);
+ab_status ab_hasher_hash(ab_hasher *h, const uint8_t *data, size_t len, char md5[33], char sha1[41],
+                         char sha256[65]);
 
 #endif

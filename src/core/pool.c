@@ -22,8 +22,8 @@
 #include "core/wire.h"
 
 #define MAX_WORKERS       256
-#define KILL_GRACE_S      10  /* past the YARA timeout before a worker is killed */
-#define MAX_BAD_STARTS    5   /* workers dying before they are ready: give up */
+#define KILL_GRACE_S      10 /* past the YARA timeout before a worker is killed */
+#define MAX_BAD_STARTS    5  /* workers dying before they are ready: give up */
 #define IN_BUF_CAP        ((size_t)(AB_WIRE_MAX_FRAME) + 64)
 #define PROGRESS_INTERVAL 0.1
 #define MAX_PROC_TEXT     4096
@@ -251,8 +251,8 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     ab_mapped m;
     char err[512];
     test_fault(path, 0);
-    ab_status st = ab_file_map(path, sc->follow_symlinks, expect, sc->max_filesize, &m, err,
-                               sizeof(err));
+    ab_status st =
+        ab_file_map(path, sc->follow_symlinks, expect, sc->max_filesize, &m, err, sizeof(err));
     if (st != AB_OK) {
         if (st == AB_ERR_LIMIT) {
             ab_wire_begin(&w->out, AB_MSG_SKIP);
@@ -423,20 +423,28 @@ static ab_status spawn(pool *p, worker *w)
 static const char *signal_name(int sig)
 {
     switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGABRT: return "SIGABRT";
-    case SIGILL: return "SIGILL";
-    case SIGFPE: return "SIGFPE";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    default: return "signal";
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGBUS:
+        return "SIGBUS";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGILL:
+        return "SIGILL";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGTERM:
+        return "SIGTERM";
+    default:
+        return "signal";
     }
 }
 
-/* The worker is gone (EOF, broken frame, or killed for its deadline): reap it, report its job,
- * and start a replacement unless the sweep is ending. */
-static void worker_lost(pool *p, worker *w, const char *why, int respawn)
+/* The worker is gone (EOF), or we end it (deadline, malformed frame: why says so, with status
+ * why_st): reap it, report its job, and start a replacement unless the sweep is ending. */
+static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
 {
     int status = 0;
     char msg[256];
@@ -449,9 +457,9 @@ static void worker_lost(pool *p, worker *w, const char *why, int respawn)
     if (!w->ready)
         p->bad_starts++;
     if (w->busy) {
-        ab_status st = AB_ERR_CRASH;
+        ab_status st = why ? why_st : AB_ERR_CRASH;
         if (why)
-            snprintf(msg, sizeof(msg), "%s", why), st = AB_ERR_TIMEOUT;
+            snprintf(msg, sizeof(msg), "%s", why);
         else if (WIFSIGNALED(status))
             snprintf(msg, sizeof(msg), "scanner worker killed by signal %d (%s) on this object",
                      WTERMSIG(status), signal_name(WTERMSIG(status)));
@@ -551,7 +559,7 @@ static void drain(pool *p, worker *w)
 {
     for (;;) {
         if (ab_buf_reserve(&w->in, 65536) != AB_OK) {
-            worker_lost(p, w, NULL, 1);
+            worker_lost(p, w, AB_ERR_INTERNAL, "scanner worker sent a malformed message", 1);
             return;
         }
         ssize_t n = read(w->fd, w->in.data + w->in.len, 65536);
@@ -560,7 +568,7 @@ static void drain(pool *p, worker *w)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n <= 0) {
-            worker_lost(p, w, NULL, !p->stop);
+            worker_lost(p, w, AB_OK, NULL, !p->stop);
             return;
         }
         w->in.len += (size_t)n;
@@ -570,14 +578,14 @@ static void drain(pool *p, worker *w)
         uint32_t len;
         memcpy(&len, w->in.data + off, 4);
         if (len > AB_WIRE_MAX_FRAME) {
-            worker_lost(p, w, NULL, 1);
+            worker_lost(p, w, AB_ERR_INTERNAL, "scanner worker sent a malformed message", 1);
             return;
         }
         if (w->in.len - off - 5 < len)
             break;
         uint8_t type = (uint8_t)w->in.data[off + 4];
         if (handle_frame(p, w, type, (const uint8_t *)w->in.data + off + 5, len) != 0) {
-            worker_lost(p, w, NULL, 1);
+            worker_lost(p, w, AB_ERR_INTERNAL, "scanner worker sent a malformed message", 1);
             return;
         }
         off += 5 + (size_t)len;
@@ -613,7 +621,7 @@ static void dispatch(pool *p, feeder *f, int *more)
         w->busy = 1;
         w->deadline = ab_now() + p->sc->timeout + KILL_GRACE_S;
         if (send_job(w, &w->cur) != 0)
-            worker_lost(p, w, NULL, 1);
+            worker_lost(p, w, AB_ERR_INTERNAL, "cannot hand this object to a scanner worker", 1);
     }
 }
 
@@ -643,7 +651,7 @@ static void wait_events(pool *p)
             char msg[160];
             snprintf(msg, sizeof(msg), "scan exceeded the time limit (%u s + %d s); worker killed",
                      p->sc->timeout, KILL_GRACE_S);
-            worker_lost(p, w, msg, 1);
+            worker_lost(p, w, AB_ERR_TIMEOUT, msg, 1);
         }
     }
 }
@@ -821,8 +829,8 @@ static int read_stat(pid_t pid, int *ppid, unsigned long *flags)
     const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
     char state;
     int pgrp, session, tty, tpgid;
-    if (!rp || sscanf(rp + 1, " %c %d %d %d %d %d %lu", &state, ppid, &pgrp, &session, &tty,
-                      &tpgid, flags) != 7)
+    if (!rp || sscanf(rp + 1, " %c %d %d %d %d %d %lu", &state, ppid, &pgrp, &session, &tty, &tpgid,
+                      flags) != 7)
         return -1;
     return 0;
 }

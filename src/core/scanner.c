@@ -302,9 +302,9 @@ typedef struct id_name {
 
 struct ab_engine {
     const ab_scanner *sc;
-    ab_hasher *hasher;        /* owned; NULL when hashing is off */
-    ab_yara *yara;            /* owned */
-    ab_name_scratch *names;   /* owned; NULL without filename IOCs */
+    ab_hasher *hasher;                               /* owned; NULL when hashing is off */
+    ab_yara *yara;                                   /* owned */
+    ab_name_scratch *names;                          /* owned; NULL without filename IOCs */
     id_name users[OWNER_CACHE], groups[OWNER_CACHE]; /* small caches: NSS can be slow */
 };
 

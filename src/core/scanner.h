@@ -50,6 +50,7 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
 void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o);
 
 double ab_now(void);
-void ab_scanner_set_error(ab_scanner *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ab_scanner_set_error(ab_scanner *sc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -12,11 +12,11 @@
 #include "antibody/antibody.h"
 
 typedef struct ab_walk_opts {
-    uint64_t max_filesize;  /* larger regular files are skipped (AB_SKIP_TOO_LARGE); 0: no limit */
-    unsigned max_depth;     /* directories deeper than this below a root are skipped */
-    int follow_symlinks;    /* follow symlinks (files and dirs), detecting loops by dev/ino */
-    int one_file_system;    /* do not cross into other file systems than the root's */
-    int scan_pseudo_fs;     /* 0: skip /proc, /sys, /dev (and anything under them) */
+    uint64_t max_filesize; /* larger regular files are skipped (AB_SKIP_TOO_LARGE); 0: no limit */
+    unsigned max_depth;    /* directories deeper than this below a root are skipped */
+    int follow_symlinks;   /* follow symlinks (files and dirs), detecting loops by dev/ino */
+    int one_file_system;   /* do not cross into other file systems than the root's */
+    int scan_pseudo_fs;    /* 0: skip /proc, /sys, /dev (and anything under them) */
     const char *const *excludes; /* fnmatch globs: without '/' against the base name, with '/'
                                     against the full path; an excluded dir is not entered */
     size_t n_excludes;

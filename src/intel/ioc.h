@@ -45,11 +45,11 @@ typedef struct ab_ioc {
 } ab_ioc;
 
 typedef enum ab_ioc_format {
-    AB_IOC_FMT_AUTO = 0,     /* from the file name, see ab_ioc_format_for_name */
-    AB_IOC_FMT_NATIVE,       /* docs/ioc-format.md */
-    AB_IOC_FMT_LOKI_HASH,    /* HASH;DESC or HASH;SCORE;DESC */
-    AB_IOC_FMT_LOKI_FILENAME,/* REGEX;SCORE[;FP_REGEX] with # comments as descriptions */
-    AB_IOC_FMT_LOKI_C2,      /* IOC[;SCORE] with # comments as descriptions */
+    AB_IOC_FMT_AUTO = 0,      /* from the file name, see ab_ioc_format_for_name */
+    AB_IOC_FMT_NATIVE,        /* docs/ioc-format.md */
+    AB_IOC_FMT_LOKI_HASH,     /* HASH;DESC or HASH;SCORE;DESC */
+    AB_IOC_FMT_LOKI_FILENAME, /* REGEX;SCORE[;FP_REGEX] with # comments as descriptions */
+    AB_IOC_FMT_LOKI_C2,       /* IOC[;SCORE] with # comments as descriptions */
 } ab_ioc_format;
 
 typedef struct ab_iocs ab_iocs;

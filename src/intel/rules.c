@@ -236,9 +236,9 @@ static void compiler_cb(int level, const char *file, int line, const YR_RULE *ru
 /* External variables rules written for Loki/THOR expect; declared empty at compile time. */
 static int define_externals(YR_COMPILER *c)
 {
-    static const char *const strs[] = {"filename", "filepath", "extension",     "filetype",
-                                       "owner",    "group",    "unpack_parent", "unpack_source",
-                                       "md5"};
+    static const char *const strs[] = {"filename",      "filepath",      "extension",
+                                       "filetype",      "owner",         "group",
+                                       "unpack_parent", "unpack_source", "md5"};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (yr_compiler_define_string_variable(c, strs[i], "") != ERROR_SUCCESS)
             return -1;
@@ -299,7 +299,8 @@ static YR_COMPILER *rebuild(ab_rules *r, size_t upto, compile_ctx *cc)
 }
 
 /* Vetting callback: counts errors and whether every one was an undefined identifier, the only
- * kind of error that the rules of other files can cure (a rule referring to another file's rule). */
+ * kind of error that the rules of other files can cure (a rule referring to another file's rule).
+ */
 typedef struct vet_ctx {
     int errors, other;
 } vet_ctx;

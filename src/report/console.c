@@ -14,9 +14,11 @@
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-                             : (s[0] & 0xF8) == 0xF0   ? 4
-                                                       : 0;
+    size_t n = s[0] < 0x80             ? 1
+               : (s[0] & 0xE0) == 0xC0 ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
@@ -84,7 +86,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     size_t i = 0;
     for (; f->severity[i] && i < sizeof(sev) - 1; i++)
         sev[i] = (char)(f->severity[i] >= 'a' && f->severity[i] <= 'z' ? f->severity[i] - 32
-                                                                          : f->severity[i]);
+                                                                       : f->severity[i]);
     sev[i] = '\0';
     if (c->color)
         fprintf(c->out, "%s[%s]%s ", sev_color(f->severity), sev, C_RESET);
@@ -180,8 +182,8 @@ int ab_console_event(void *ctx, const ab_event *ev)
             print_location(c, &ev->u.object);
             fprintf(c->out, " %llu", (unsigned long long)ev->u.object.size);
             if (ev->u.object.md5)
-                fprintf(c->out, " md5=%s sha1=%s sha256=%s", ev->u.object.md5,
-                        ev->u.object.sha1, ev->u.object.sha256);
+                fprintf(c->out, " md5=%s sha1=%s sha256=%s", ev->u.object.md5, ev->u.object.sha1,
+                        ev->u.object.sha256);
             fputc('\n', c->out);
         }
         break;

@@ -25,7 +25,8 @@ static void test_vectors(void **state)
     (void)state;
     ab_hasher *h = NULL;
     assert_int_equal(ab_hasher_new(&h), AB_OK);
-    check(h, NULL, 0, "d41d8cd98f00b204e9800998ecf8427e", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    check(h, NULL, 0, "d41d8cd98f00b204e9800998ecf8427e",
+          "da39a3ee5e6b4b0d3255bfef95601890afd80709",
           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     check(h, "abc", 3, "900150983cd24fb0d6963f7d28e17f72",
           "a9993e364706816aba3e25717850c26c9cd0d89d",

@@ -1,4 +1,5 @@
-/* test_scanner.c: the public API in-process (ab_scan_buffer), filetype table, severities, ab_buf. */
+/* test_scanner.c: the public API in-process (ab_scan_buffer), filetype table, severities, ab_buf.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,7 +61,8 @@ static ab_scanner *make(const char *rules)
     ab_scanner *sc = NULL;
     assert_int_equal(ab_scanner_new(&sc), AB_OK);
     if (rules)
-        assert_int_equal(ab_scanner_add_rules_string(sc, rules, "test.yar", "t", diag, NULL), AB_OK);
+        assert_int_equal(ab_scanner_add_rules_string(sc, rules, "test.yar", "t", diag, NULL),
+                         AB_OK);
     assert_int_equal(ab_scanner_compile(sc, diag, NULL), AB_OK);
     return sc;
 }
@@ -97,8 +99,9 @@ static void test_buffer_finding(void **state)
 static void test_default_score_and_externals(void **state)
 {
     (void)state;
-    ab_scanner *sc = make("rule e { condition: filename == \"Sample.EXE\" and extension == \".exe\" "
-                          "and filepath == \"some/dir\" and filetype == \"EXE\" }");
+    ab_scanner *sc =
+        make("rule e { condition: filename == \"Sample.EXE\" and extension == \".exe\" "
+             "and filepath == \"some/dir\" and filetype == \"EXE\" }");
     got g = {0};
     ab_sink s = {sink, &g};
     assert_int_equal(ab_scan_buffer(sc, "MZ..", 4, "some/dir/Sample.EXE", &s), AB_OK);
@@ -130,15 +133,15 @@ static void test_bad_rules_and_state(void **state)
     ab_scanner *sc = NULL;
     n_diag = 0;
     assert_int_equal(ab_scanner_new(&sc), AB_OK);
-    assert_int_equal(ab_scanner_add_rules_string(sc, "rule ok { condition: true }", "a", NULL,
-                                                 diag, NULL),
-                     AB_OK);
-    assert_int_equal(ab_scanner_add_rules_string(sc, "rule broken { condition: $x }", "b", NULL,
-                                                 diag, NULL),
-                     AB_OK);
-    assert_int_equal(ab_scanner_add_rules_string(sc, "rule ok2 { condition: ok }", "c", NULL, diag,
-                                                 NULL),
-                     AB_OK);
+    assert_int_equal(
+        ab_scanner_add_rules_string(sc, "rule ok { condition: true }", "a", NULL, diag, NULL),
+        AB_OK);
+    assert_int_equal(
+        ab_scanner_add_rules_string(sc, "rule broken { condition: $x }", "b", NULL, diag, NULL),
+        AB_OK);
+    assert_int_equal(
+        ab_scanner_add_rules_string(sc, "rule ok2 { condition: ok }", "c", NULL, diag, NULL),
+        AB_OK);
     assert_int_equal(ab_scanner_add_pack(sc, "no-such-pack", diag, NULL), AB_ERR_NOTFOUND);
     assert_int_equal(ab_scanner_compile(sc, diag, NULL), AB_OK);
     assert_int_equal(n_diag, 1);
@@ -183,7 +186,11 @@ static void test_filetype(void **state)
     ab_filetypes *ft = NULL;
     assert_int_equal(ab_filetypes_builtin(&ft), AB_OK);
     assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"MZ\x90", 3), "EXE");
-    assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"\x7f" "ELF", 4), "ELF");
+    assert_string_equal(ab_filetype_of(ft,
+                                       (const uint8_t *)"\x7f"
+                                                        "ELF",
+                                       4),
+                        "ELF");
     assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"PK\x03\x04\x14\x00\x06\x00", 8),
                         "Office");
     assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"PK\x03\x04\x0a", 5), "ZIP");
