@@ -260,11 +260,13 @@ test_vanished() {
 
 test_crash_isolation() {
   mkdir -p "$T/c"
-  for i in 1 2 3 4 5 6; do printf 'GOODMARKER %s\n' $i >"$T/c/f$i.txt"; done
+  # Many small files: jobs queued behind the victim in its worker must go to another worker.
+  for i in $(seq 60); do printf 'GOODMARKER %s\n' "$i" >"$T/c/f$i.txt"; done
   printf 'GOODMARKER crash\n' >"$T/c/victim.txt"
   printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"
   ANTIBODY_TEST_FAULT=crash:victim.txt run 1 abj -j 2 --no-default-pack --rules "$T/g.yar" "$T/c"
-  assert_eq "$(count finding)" 6 "all other files still scanned"
+  assert_eq "$(count finding)" 60 "all other files still scanned"
+  assert_eq "$(summary_field objects)" 60 "objects"
   assert_eq "$(count error)" 1 "one error for the crashing file"
   $PY "$JQ" error-match victim.txt "signal" <"$T/out"
   ANTIBODY_TEST_FAULT=crash:victim.txt run 2 abj -j 2 --strict --no-default-pack --rules "$T/g.yar" "$T/c"

@@ -697,7 +697,7 @@ static void test_bad_args(void **state)
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
