@@ -51,8 +51,7 @@ int ab_ioc_type_from_name(const char *name, size_t len)
     return -1;
 }
 
-/* Hex length of a hash-like type, 0 for the others. */
-static size_t hex_len(ab_ioc_type t)
+size_t ab_ioc_hex_len(ab_ioc_type t)
 {
     switch (t) {
     case AB_IOC_MD5:
@@ -519,10 +518,10 @@ int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t out
     case AB_IOC_SHA256:
     case AB_IOC_JA3:
     case AB_IOC_JA3S:
-        return norm_hex(in, n, hex_len(t), 0, out, outlen, msg, msgsz);
+        return norm_hex(in, n, ab_ioc_hex_len(t), 0, out, outlen, msg, msgsz);
     case AB_IOC_CERT_SHA1:
     case AB_IOC_CERT_SHA256:
-        return norm_hex(in, n, hex_len(t), 1, out, outlen, msg, msgsz);
+        return norm_hex(in, n, ab_ioc_hex_len(t), 1, out, outlen, msg, msgsz);
     case AB_IOC_FILENAME_RE:
         if (n > AB_IOC_MAX_REGEX_LEN)
             return bad(msg, msgsz, "regex longer than 4096 bytes");
@@ -1072,7 +1071,7 @@ ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx)
         return AB_ERR_ARG;
     ab_status st = AB_OK;
     for (int t = 0; t < AB_IOC_TYPE_COUNT && st == AB_OK; t++) {
-        if (hex_len((ab_ioc_type)t))
+        if (ab_ioc_hex_len((ab_ioc_type)t))
             st = sort_dedupe(&s->by_type[t]);
     }
     for (int i = 0; i < 3 && st == AB_OK; i++)
@@ -1156,7 +1155,7 @@ const ab_ioc *ab_iocs_find_hash(const ab_iocs *s, ab_ioc_type t, const char *hex
     char key[65];
     if (!s || !hex || !s->compiled || (unsigned)t >= AB_IOC_TYPE_COUNT)
         return NULL;
-    size_t want = hex_len(t);
+    size_t want = ab_ioc_hex_len(t);
     if (!want || !hex_key(hex, want, key))
         return NULL;
     return vec_find(&s->by_type[t], key);
@@ -1169,7 +1168,7 @@ int ab_iocs_allowed(const ab_iocs *s, const char *md5, const char *sha1, const c
     const char *h[3] = {md5, sha1, sha256};
     for (int i = 0; i < 3; i++) {
         char key[65];
-        if (h[i] && s->allow[i].len && hex_key(h[i], hex_len((ab_ioc_type)i), key) &&
+        if (h[i] && s->allow[i].len && hex_key(h[i], ab_ioc_hex_len((ab_ioc_type)i), key) &&
             vec_find(&s->allow[i], key))
             return 1;
     }

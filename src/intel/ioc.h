@@ -28,6 +28,9 @@ typedef enum ab_ioc_type {
 
 /* Type token as written in our format ("md5", "filename-regex", "cert-sha256", ...). */
 const char *ab_ioc_type_name(ab_ioc_type t);
+/* Hex digits of a hash-like type's value (md5/ja3/ja3s 32, sha1/cert-sha1 40, sha256/cert-sha256
+ * 64), 0 for the other types. */
+size_t ab_ioc_hex_len(ab_ioc_type t);
 /* Inverse of ab_ioc_type_name; -1 when unknown. */
 int ab_ioc_type_from_name(const char *name, size_t len);
 

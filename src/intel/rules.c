@@ -245,7 +245,7 @@ static int define_externals(YR_COMPILER *c)
     return yr_compiler_define_integer_variable(c, "filemode", 0) == ERROR_SUCCESS ? 0 : -1;
 }
 
-static YR_COMPILER *new_compiler(compile_ctx *cc)
+static YR_COMPILER *new_compiler_cb(YR_COMPILER_CALLBACK_FUNC cb, void *user)
 {
     YR_COMPILER *c = NULL;
     if (yr_compiler_create(&c) != ERROR_SUCCESS)
@@ -254,8 +254,13 @@ static YR_COMPILER *new_compiler(compile_ctx *cc)
         yr_compiler_destroy(c);
         return NULL;
     }
-    yr_compiler_set_callback(c, compiler_cb, cc);
+    yr_compiler_set_callback(c, cb, user);
     return c;
+}
+
+static YR_COMPILER *new_compiler(compile_ctx *cc)
+{
+    return new_compiler_cb(compiler_cb, cc);
 }
 
 /* Add one source to c; returns the number of compile errors (or -1 on I/O error, reported). */
@@ -319,19 +324,6 @@ static void vet_cb(int level, const char *file, int line, const YR_RULE *rule, c
         v->other++;
 }
 
-static YR_COMPILER *new_vet_compiler(vet_ctx *v)
-{
-    YR_COMPILER *c = NULL;
-    if (yr_compiler_create(&c) != ERROR_SUCCESS)
-        return NULL;
-    if (define_externals(c) != 0) {
-        yr_compiler_destroy(c);
-        return NULL;
-    }
-    yr_compiler_set_callback(c, vet_cb, v);
-    return c;
-}
-
 /* After the first failure, vet every remaining source alone in a throwaway compiler, so a rule
  * set with many bad files costs about two compiles, not one rebuild per bad file. A source that
  * fails alone for a reason other rules cannot cure is marked bad and its errors reported (by a
@@ -340,7 +332,7 @@ static void vet_remaining(ab_rules *r, size_t from, compile_ctx *cc)
 {
     for (size_t i = from; i < r->n_src; i++) {
         vet_ctx v = {0, 0};
-        YR_COMPILER *c = new_vet_compiler(&v);
+        YR_COMPILER *c = new_compiler_cb(vet_cb, &v);
         if (!c)
             return;
         compile_ctx dummy = {0};

@@ -1,6 +1,8 @@
 /* json.c: the streaming JSON writer and the JSON Lines encoding of events (docs/findings.md). */
 #include "report/json.h"
 
+#include "core/object.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -492,20 +494,6 @@ static const char *event_name(ab_event_kind k)
     return NULL;
 }
 
-/* Severity from score (docs/findings.md), for producers that left ab_finding.severity NULL. */
-static const char *severity_of(int score)
-{
-    if (score >= 90)
-        return "critical";
-    if (score >= 75)
-        return "high";
-    if (score >= 50)
-        return "medium";
-    if (score >= 25)
-        return "low";
-    return "info";
-}
-
 /* Largest time we print: 9999-12-31T23:59:59.999Z, so the year always has four digits. */
 #define MAX_EPOCH_MS 253402300799999LL
 
@@ -626,7 +614,7 @@ static void put_finding(ab_json *j, const ab_finding *f)
     ab_json_key(j, "score");
     ab_json_int(j, f->score);
     ab_json_key(j, "severity");
-    ab_json_cstr(j, f->severity ? f->severity : severity_of(f->score));
+    ab_json_cstr(j, f->severity ? f->severity : ab_severity_for_score(f->score));
     put_optional_bytes(j, "family", f->family);
     put_optional_bytes(j, "description", f->description);
     ab_json_kv_bytes(j, "reason", f->reason);

@@ -36,32 +36,14 @@ static int on_match(void *ctx, const ab_ioc *ioc)
     return 0;
 }
 
-static size_t hex_len(ab_ioc_type t)
-{
-    switch (t) {
-    case AB_IOC_MD5:
-    case AB_IOC_JA3:
-    case AB_IOC_JA3S:
-        return 32;
-    case AB_IOC_SHA1:
-    case AB_IOC_CERT_SHA1:
-        return 40;
-    case AB_IOC_SHA256:
-    case AB_IOC_CERT_SHA256:
-        return 64;
-    default:
-        return 0;
-    }
-}
-
 static void check_ioc(const ab_ioc *i, ab_ioc_type t)
 {
     CHECK(i && i->type == t && i->value && i->source);
     CHECK(i->score >= 0 && i->score <= 100);
     size_t n = strlen(i->value);
     CHECK(n > 0);
-    if (hex_len(t)) {
-        CHECK(n == hex_len(t));
+    if (ab_ioc_hex_len(t)) {
+        CHECK(n == ab_ioc_hex_len(t));
         CHECK(strspn(i->value, "0123456789abcdef") == n);
     }
     if (t == AB_IOC_DOMAIN || t == AB_IOC_EMAIL || t == AB_IOC_IP || t == AB_IOC_CIDR) {
@@ -81,7 +63,7 @@ static void check_store(const ab_iocs *s, int compiled)
         for (size_t i = 0; i < n; i++) {
             const ab_ioc *ioc = ab_iocs_get(s, (ab_ioc_type)t, i);
             check_ioc(ioc, (ab_ioc_type)t);
-            if (!compiled || !hex_len((ab_ioc_type)t))
+            if (!compiled || !ab_ioc_hex_len((ab_ioc_type)t))
                 continue;
             CHECK(ab_iocs_find_hash(s, (ab_ioc_type)t, ioc->value) == ioc);
             if (i)
