@@ -168,6 +168,38 @@ static void test_bad_rules_and_state(void **state)
     ab_scanner_free(sc);
 }
 
+/* After a bad file the remaining files are vetted alone: each bad file is reported once, a file
+ * that refers to a rule of an earlier file still loads, and a file that only clashes with earlier
+ * ones (a duplicate rule name) is left out. */
+static void test_rule_vetting(void **state)
+{
+    (void)state;
+    ab_scanner *sc = NULL;
+    static const char *const src[] = {
+        "rule base { condition: true }",
+        "rule broken1 { condition: $x }",                  /* bad: undefined string */
+        "rule uses_base { condition: base }",              /* needs the first file */
+        "rule broken2 { strings: $a = \"x\" condition: }", /* bad: syntax */
+        "rule base { condition: false }",                  /* clashes with the first file */
+        "rule last { condition: uses_base }",
+    };
+    n_diag = 0;
+    assert_int_equal(ab_scanner_new(&sc), AB_OK);
+    for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%zu.yar", i);
+        assert_int_equal(ab_scanner_add_rules_string(sc, src[i], name, NULL, diag, NULL), AB_OK);
+    }
+    assert_int_equal(ab_scanner_compile(sc, diag, NULL), AB_OK);
+    assert_int_equal(ab_scanner_rule_count(sc), 3); /* base, uses_base, last */
+    assert_int_equal(n_diag, 3);                    /* broken1, broken2, the duplicate */
+    got g = {0};
+    ab_sink s = {sink, &g};
+    assert_int_equal(ab_scan_buffer(sc, "x", 1, "x", &s), AB_OK);
+    assert_int_equal(g.findings, 3);
+    ab_scanner_free(sc);
+}
+
 static void test_pack(void **state)
 {
     (void)state;
@@ -265,13 +297,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buffer_finding),
-        cmocka_unit_test(test_default_score_and_externals),
-        cmocka_unit_test(test_sink_stop),
-        cmocka_unit_test(test_bad_rules_and_state),
-        cmocka_unit_test(test_pack),
-        cmocka_unit_test(test_filetype),
-        cmocka_unit_test(test_severity_and_names),
+        cmocka_unit_test(test_buffer_finding), cmocka_unit_test(test_default_score_and_externals),
+        cmocka_unit_test(test_sink_stop),      cmocka_unit_test(test_bad_rules_and_state),
+        cmocka_unit_test(test_rule_vetting),   cmocka_unit_test(test_pack),
+        cmocka_unit_test(test_filetype),       cmocka_unit_test(test_severity_and_names),
         cmocka_unit_test(test_buf_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
