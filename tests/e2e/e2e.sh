@@ -181,6 +181,22 @@ EOF
   diff "$T/want" "$T/got" || fail "externals differ"
 }
 
+test_sigbase_layout() {
+  # signature-base keeps its magic table in misc/ beside yara/: it replaces the built-in table,
+  # whether -r names the folder or a file in it.
+  mkdir -p "$T/sb/yara" "$T/sb/misc" "$T/x"
+  printf '# test table\n41 42 43 44;MYTYPE\n4D 5A;EXE\n' >"$T/sb/misc/file-type-signatures.txt"
+  printf 'rule my_type { condition: filetype == "MYTYPE" }\n' >"$T/sb/yara/t.yar"
+  printf 'ABCD and more\n' >"$T/x/a.bin"
+  printf 'ABCE\n' >"$T/x/b.bin"
+  run 1 abj --no-default-pack --rules "$T/sb/yara" "$T/x"
+  assert_eq "$(findings "$T/x/")" "a.bin	my_type" "table from misc/ (folder)"
+  run 1 abj --no-default-pack --rules "$T/sb/yara/t.yar" "$T/x"
+  assert_eq "$(findings "$T/x/")" "a.bin	my_type" "table from misc/ (file)"
+  mkdir -p "$T/plain"; cp "$T/sb/yara/t.yar" "$T/plain/"
+  run 0 abj --no-default-pack --rules "$T/plain/t.yar" "$T/x"
+}
+
 test_yara_parity() {
   command -v yara >/dev/null || fail "yara CLI not installed (scripts/deps installs it)"
   $PY "$SRCDIR/tests/fixtures/gen_apt29.py" "$T/fx" >/dev/null
