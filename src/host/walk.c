@@ -95,6 +95,9 @@ struct ab_walk {
     size_t n_pseudo_dir;
     dev_t pseudo_dev[2]; /* devices of the proc and sysfs mounted on /proc and /sys */
     size_t n_pseudo_dev;
+    dir_id dev_dir; /* /dev, whose skip queues /dev/shm (see queue_dev_shm) */
+    int has_dev_dir;
+    int shm_queued;
     id_set visited;  /* every directory entered, only when following symlinks */
     size_t path_len; /* length of the path last built in path */
     char path[WALK_PATH_MAX];
@@ -147,8 +150,12 @@ static int emit(ab_walk_entry *e, ab_walk_kind kind, const char *path, const str
     return 1;
 }
 
+static void queue_dev_shm(ab_walk *w, const struct stat *st);
+
 static int emit_skip(ab_walk *w, ab_walk_entry *e, ab_skip_reason why, const struct stat *st)
 {
+    if (why == AB_SKIP_PSEUDO_FS)
+        queue_dev_shm(w, st);
     emit(e, AB_WALK_SKIP, w->path, st);
     e->reason = why;
     return 1;
@@ -246,6 +253,9 @@ int ab_walk_is_pseudo_fs(const char *path)
         return 0;
     while (*path == '/')
         path++;
+    /* /dev/shm is tmpfs, world-writable storage and a common drop place: it is scanned. */
+    if (strncmp(path, "dev/shm", 7) == 0 && (path[7] == '\0' || path[7] == '/'))
+        return 0;
     for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
         size_t n = strlen(tops[i]);
         if (strncmp(path, tops[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
@@ -292,9 +302,39 @@ static void note_pseudo_fs(ab_walk *w)
         if (lstat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
             continue;
         w->pseudo_dir[w->n_pseudo_dir++] = (dir_id){st.st_dev, st.st_ino};
+        if (i == 2) {
+            w->dev_dir = (dir_id){st.st_dev, st.st_ino};
+            w->has_dev_dir = 1;
+        }
         if (magic[i] && statfs(dirs[i], &sf) == 0 && (unsigned long)sf.f_type == magic[i])
             w->pseudo_dev[w->n_pseudo_dev++] = st.st_dev;
     }
+}
+
+/* Skipping /dev must not hide /dev/shm, a tmpfs any user can write to and a classic place to drop
+ * tools: when the walk skips /dev itself (st, or by its path when st is NULL), /dev/shm is walked
+ * as an extra root (once, only when it is really a tmpfs directory, and not with
+ * one_file_system, since it is another file system). */
+static void queue_dev_shm(ab_walk *w, const struct stat *st)
+{
+    struct stat sb;
+    struct statfs sf;
+    int is_dev = st ? same_id(w->dev_dir, st->st_dev, st->st_ino) : strcmp(w->path, "/dev") == 0;
+    if (!w->has_dev_dir || w->shm_queued || w->opts->one_file_system || !is_dev)
+        return;
+    w->shm_queued = 1;
+    if (lstat("/dev/shm", &sb) != 0 || !S_ISDIR(sb.st_mode) || statfs("/dev/shm", &sf) != 0 ||
+        (unsigned long)sf.f_type != TMPFS_MAGIC)
+        return;
+    for (size_t i = 0; i < w->n_roots; i++)
+        if (strcmp(w->roots[i], "/dev/shm") == 0)
+            return; /* the user named it */
+    char **r = realloc(w->roots, (w->n_roots + 1) * sizeof(*r));
+    if (!r)
+        return;
+    w->roots = r;
+    if ((r[w->n_roots] = strdup("/dev/shm")))
+        w->n_roots++;
 }
 
 static int on_pseudo_dev(const ab_walk *w, const struct stat *st)

@@ -11,8 +11,10 @@ JQ="$SRCDIR/tests/e2e/jsonl.py"
 T=$(mktemp -d /tmp/antibody-e2e.XXXXXX)
 chmod 755 "$T"
 BG_PIDS=()
+BG_FILES=()
 cleanup() {
   for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for f in "${BG_FILES[@]}"; do rm -f "$f"; done
   chmod -R u+rwx "$T" 2>/dev/null || true; rm -rf "$T"
 }
 trap cleanup EXIT
@@ -245,6 +247,20 @@ test_special_files() {
   run 0 timeout 120 "$ANTIBODY" scan --json --no-progress --no-default-pack --max-filesize 1G "$T/sp"
   assert_eq "$(summary_field objects)" 3 "sparse file scanned with a larger limit"
   assert_eq "$(summary_field bytes)" $((300 * 1024 * 1024 + 2)) "bytes"
+}
+
+test_dev_shm() {
+  # /dev is skipped, but /dev/shm (tmpfs, a common drop place) is still swept.
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != tmpfs ]; then echo "no tmpfs /dev/shm: nothing to test"; return; fi
+  local f; f=$(mktemp /dev/shm/antibody-e2e.XXXXXX)
+  BG_FILES=("$f")
+  printf 'GOODMARKER\n' >"$f"
+  printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"
+  run 1 abj --no-default-pack --list-skipped --rules "$T/g.yar" /dev
+  assert_eq "$($PY "$JQ" skips pseudo-fs <"$T/out")" 1 "/dev skipped"
+  assert_eq "$(findings /dev/shm/)" "$(basename "$f")	good" "/dev/shm swept"
+  run 0 abj --no-default-pack --one-file-system --rules "$T/g.yar" /dev
+  rm -f "$f"
 }
 
 test_unreadable() {
