@@ -147,7 +147,8 @@ typedef struct ab_summary {
     uint64_t skipped_total;
     uint64_t errors;
     uint64_t findings;
-    double seconds; /* wall time of the scan call */
+    double seconds;  /* wall time of the scan call */
+    int interrupted; /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
 } ab_summary;
 
 typedef struct ab_event {
@@ -227,6 +228,12 @@ ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag,
 
 /* Freeze the configuration: compile YARA rules and IOC matchers. */
 ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx);
+
+/* Ask a running ab_scan_paths/ab_scan_pids to stop soon: no new objects are started, workers are
+ * ended, and the summary is still delivered, with interrupted = 1. Async-signal-safe (it only
+ * sets a flag), so a SIGINT handler may call it. A cancel made before a scan starts stops that
+ * scan at once; the flag is cleared when a scan ends. */
+void ab_scanner_cancel(ab_scanner *sc);
 
 /* Number of YARA rules / IOCs loaded (after compile). */
 size_t ab_scanner_rule_count(const ab_scanner *sc);

@@ -62,6 +62,7 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 nothing found, 1 findings, 2 errors occurred (with findings and errors: 1,\n"
     "unless --strict). Errors are one line each on stderr (and error events with --json).\n"
+    "Ctrl-C stops the sweep cleanly (summary marked interrupted); a second Ctrl-C kills.\n"
     "See antibody(1).\n";
 
 enum {
@@ -129,7 +130,29 @@ typedef struct cli {
     ab_buf line;
     unsigned long long errors, findings; /* load-time errors + sweep errors; findings */
     unsigned long long load_errors;      /* rule/IOC errors while loading */
+    int interrupted;                     /* the summary said the scan was cancelled */
 } cli;
+
+/* The scanner being run, for the signal handler: a first SIGINT/SIGTERM stops the sweep cleanly
+ * (summary included), a second one kills (SA_RESETHAND). */
+static ab_scanner *volatile running_scanner;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    ab_scanner_cancel(running_scanner);
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -230,8 +253,10 @@ static void on_diag(void *ctx, const char *where, const char *message)
 }
 
 /* The library's summary counts the sweep; load-time errors are the CLI's to add. */
-static const ab_event *with_load_errors(const cli *c, const ab_event *ev, ab_event *copy)
+static const ab_event *with_load_errors(cli *c, const ab_event *ev, ab_event *copy)
 {
+    if (ev->kind == AB_EVENT_SUMMARY && ev->u.summary.interrupted)
+        c->interrupted = 1;
     if (ev->kind != AB_EVENT_SUMMARY || !c->load_errors)
         return ev;
     *copy = *ev;
@@ -578,9 +603,18 @@ static int cmd_scan(int argc, char **argv)
         fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded\n", ab_scanner_rule_count(sc),
                 ab_scanner_ioc_count(sc));
     ab_sink sink = {c->json ? sink_json : sink_console, c};
+    running_scanner = sc;
+    install_stop_handlers();
     ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &sink)
                            : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &sink);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    running_scanner = NULL;
     ab_console_clear_progress(&c->con);
+    if (c->interrupted) {
+        fprintf(stderr, "antibody: error: interrupted: the sweep is incomplete\n");
+        c->errors++;
+    }
     if (st != AB_OK) {
         fprintf(stderr, "antibody: error: %s\n",
                 ab_scanner_last_error(sc)[0] ? ab_scanner_last_error(sc) : ab_strerror(st));

@@ -773,6 +773,10 @@ static ab_status run_pool(ab_scanner *sc, feeder *f, const ab_sink *sink)
     }
     int more = 1;
     while (!p->stop && p->fatal == AB_OK && (more || p->nretry || any_busy(p)) && any_ready(p)) {
+        if (sc->cancel) {
+            p->sum.interrupted = 1;
+            break;
+        }
         dispatch(p, f, &more);
         if (!more && !p->nretry && !any_busy(p))
             break;
@@ -794,6 +798,7 @@ out:
     p->stop = 0;
     if (!was_stopped)
         deliver(p, &ev);
+    sc->cancel = 0; /* a cancel ends this scan only */
     free(p);
     return st;
 }
@@ -803,7 +808,7 @@ out:
 static int feed_walk(feeder *f, pool *p, job *j)
 {
     ab_walk_entry e;
-    while (!p->stop) {
+    while (!p->stop && !p->sc->cancel) {
         if (ab_walk_next(f->walk, &e) != AB_OK) {
             pool_error(p, NULL, AB_ERR_NOMEM, "directory walk failed: out of memory");
             return 0;
@@ -921,7 +926,7 @@ static int make_proc_job(pool *p, pid_t pid, int all, job *j)
 
 static int feed_pids(feeder *f, pool *p, job *j)
 {
-    while (!p->stop) {
+    while (!p->stop && !p->sc->cancel) {
         pid_t pid;
         if (f->pids) {
             if (f->i >= f->n_pids)

@@ -268,6 +268,12 @@ ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx)
     return AB_OK;
 }
 
+void ab_scanner_cancel(ab_scanner *sc)
+{
+    if (sc)
+        sc->cancel = 1;
+}
+
 size_t ab_scanner_rule_count(const ab_scanner *sc)
 {
     return sc ? ab_rules_count(sc->rules) : 0;

@@ -4,6 +4,8 @@
 #ifndef AB_SCANNER_H
 #define AB_SCANNER_H
 
+#include <signal.h>
+
 #include "antibody/antibody.h"
 #include "core/hash.h"
 #include "core/object.h"
@@ -30,7 +32,8 @@ struct ab_scanner {
     ab_iocs *iocs;
     ab_filetypes *filetypes;
     int compiled;
-    int need_hash; /* hash_all or hash IOCs loaded */
+    int need_hash;                /* hash_all or hash IOCs loaded */
+    volatile sig_atomic_t cancel; /* set by ab_scanner_cancel, cleared when a scan starts */
     /* in-process engine for ab_scan_buffer, created on first use */
     ab_engine *local;
     char errmsg[1024];

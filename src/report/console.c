@@ -147,8 +147,9 @@ static void print_summary(ab_console *c, const ab_summary *s)
             }
         fputc(')', c->out);
     }
-    fprintf(c->out, ", %llu errors, %llu findings, %.2f s\n", (unsigned long long)s->errors,
-            (unsigned long long)s->findings, s->seconds);
+    fprintf(c->out, ", %llu errors, %llu findings, %.2f s%s\n", (unsigned long long)s->errors,
+            (unsigned long long)s->findings, s->seconds,
+            s->interrupted ? " (INTERRUPTED: incomplete)" : "");
 }
 
 int ab_console_event(void *ctx, const ab_event *ev)

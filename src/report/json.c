@@ -670,6 +670,8 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_uint(j, s->findings);
     ab_json_key(j, "seconds");
     ab_json_double(j, to_microseconds(s->seconds));
+    ab_json_key(j, "interrupted");
+    ab_json_bool(j, s->interrupted);
 }
 
 static void put_event(ab_json *j, const ab_event *ev)

@@ -315,6 +315,34 @@ test_hang_timeout() {
   $PY "$JQ" error-match spin.txt "time limit" <"$T/out"
 }
 
+test_interrupt() {
+  # SIGINT stops the sweep cleanly: no new objects, workers ended, summary with interrupted=true.
+  mkdir -p "$T/c"
+  printf 'x\n' >"$T/c/spin.txt"
+  printf 'y\n' >"$T/c/other.txt"
+  ANTIBODY_TEST_FAULT=hang:spin.txt "$ANTIBODY" scan --json --no-progress -j 1 \
+    --no-default-pack "$T/c" >"$T/out" 2>"$T/err" &
+  local pid=$!
+  BG_PIDS+=("$pid")
+  # The handler is installed just before the workers are forked: wait for a worker.
+  for _ in $(seq 100); do pgrep -P "$pid" >/dev/null && break; sleep 0.1; done
+  pgrep -P "$pid" >/dev/null || fail "no worker started"
+  sleep 0.3
+  kill -INT "$pid"
+  # Bounded wait: the hang would otherwise last the 60 s timeout + 10 s.
+  local rc=124
+  for _ in $(seq 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then set +e; wait "$pid"; rc=$?; set -e; break; fi
+    sleep 0.1
+  done
+  assert_eq "$rc" 2 "exit status of an interrupted sweep"
+  assert_eq "$(summary_field interrupted)" True "summary.interrupted"
+  assert_contains "$T/err" "interrupted"
+  if pgrep -f "antibody scan --json --no-progress -j 1 --no-default-pack $T/c" >/dev/null; then
+    fail "workers left behind"
+  fi
+}
+
 test_exit_codes() {
   mkdir -p "$T/e"; printf 'GOODMARKER\n' >"$T/e/hit"; printf 'x\n' >"$T/e/miss"
   printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"
