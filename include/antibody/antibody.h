@@ -175,9 +175,13 @@ typedef struct ab_sink {
 /* Optional progress callback (called at most ~10 times per second from the scanning thread). */
 typedef void (*ab_progress_fn)(void *ctx, const ab_summary *so_far);
 
-/* Diagnostics while loading content (rule compile errors, malformed IOC lines). `where` is
- * "file:line" or a file name; message is one line. */
-typedef void (*ab_diag_fn)(void *ctx, const char *where, const char *message);
+/* Diagnostics while loading content. `where` is "file:line" or a file name; message is one line.
+ * Errors: a rule file that does not compile, a malformed IOC line, an unreadable file: content
+ * the caller asked for is missing. Warnings: content that was loaded but cannot work as written
+ * (e.g. a filename regex vectorscan cannot compile, or one that can never match a path): it is
+ * left out, and the rest works as asked. */
+typedef enum ab_diag_level { AB_DIAG_ERROR = 0, AB_DIAG_WARNING } ab_diag_level;
+typedef void (*ab_diag_fn)(void *ctx, ab_diag_level level, const char *where, const char *message);
 
 /* ---- The scanner ---------------------------------------------------------------------------- */
 

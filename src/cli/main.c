@@ -57,8 +57,8 @@ static const char usage_text[] =
     "      --no-progress      no progress line on stderr\n"
     "      --color WHEN       auto, always or never (default auto)\n"
     "  -q, --quiet            no summary line\n"
-    "      --strict           malformed IOC lines and rule files are fatal; any error makes\n"
-    "                         the exit status 2 even with findings\n"
+    "      --strict           malformed IOC lines, rule files and warnings are fatal;\n"
+    "                         any error makes the exit status 2 even with findings\n"
     "\n"
     "Exit status: 0 nothing found, 1 findings, 2 errors occurred (with findings and errors: 1,\n"
     "unless --strict). Errors are one line each on stderr (and error events with --json).\n"
@@ -130,6 +130,7 @@ typedef struct cli {
     ab_buf line;
     unsigned long long errors, findings; /* load-time errors + sweep errors; findings */
     unsigned long long load_errors;      /* rule/IOC errors while loading */
+    unsigned long long load_warnings;    /* content left out that could not work as written */
     int interrupted;                     /* the summary said the scan was cancelled */
 } cli;
 
@@ -214,14 +215,25 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Load-time diagnostics: rule compile errors, malformed IOC lines. They count as errors (in the
- * exit status and in the summary). `where` is "file:line" or "file". */
-static void on_diag(void *ctx, const char *where, const char *message)
+/* Load-time diagnostics. Errors (rule compile errors, malformed IOC lines) count in the exit
+ * status and the summary and are error events in JSON; warnings are one line on stderr only.
+ * `where` is "file:line" or "file". */
+static void on_diag(void *ctx, ab_diag_level level, const char *where, const char *message)
 {
     cli *c = ctx;
+    ab_console_clear_progress(&c->con);
+    if (level == AB_DIAG_WARNING) {
+        /* Loaded content that cannot work as written: said, but not an error of the sweep. */
+        fputs("antibody: warning: ", stderr);
+        ab_console_write_safe(stderr, where);
+        fputs(": ", stderr);
+        ab_console_write_safe(stderr, message);
+        fputc('\n', stderr);
+        c->load_warnings++;
+        return;
+    }
     c->errors++;
     c->load_errors++;
-    ab_console_clear_progress(&c->con);
     fputs("antibody: error: ", stderr);
     ab_console_write_safe(stderr, where);
     fputs(": ", stderr);
@@ -513,8 +525,9 @@ static int load_content(cli *c, ab_scanner *sc)
     unsigned long long before = c->errors;
     if ((st = ab_scanner_compile(sc, on_diag, c)) != AB_OK)
         goto fail;
-    if (c->strict && c->errors > before) {
-        fprintf(stderr, "antibody: error: rule or IOC errors with --strict: not scanning\n");
+    if (c->strict && (c->errors > before || c->load_warnings)) {
+        fprintf(stderr, "antibody: error: rule or IOC errors or warnings with --strict: not "
+                        "scanning\n");
         return 2;
     }
     return 0;

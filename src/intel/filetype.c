@@ -174,7 +174,7 @@ ab_status ab_filetypes_parse(const char *text, size_t len, const char *source, a
             if (diag) {
                 char where[512];
                 snprintf(where, sizeof(where), "%s:%zu", source, lineno);
-                diag(ctx, where, err);
+                diag(ctx, AB_DIAG_ERROR, where, err);
             }
             continue;
         }

@@ -238,7 +238,7 @@ void ioc_note(ioc_load *ld, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     note_where(ld, where, sizeof(where));
-    ld->diag(ld->ctx, where, msg);
+    ld->diag(ld->ctx, AB_DIAG_ERROR, where, msg);
 }
 
 const char *ioc_snip(const char *p, size_t n, char *out, size_t outsz)
@@ -799,13 +799,13 @@ static void diag_errno(ab_diag_fn diag, void *ctx, const char *where, const char
         return;
     char msg[256];
     snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
-    diag(ctx, where, msg);
+    diag(ctx, AB_DIAG_ERROR, where, msg);
 }
 
 static void diag_msg(ab_diag_fn diag, void *ctx, const char *where, const char *msg)
 {
     if (diag)
-        diag(ctx, where, msg);
+        diag(ctx, AB_DIAG_ERROR, where, msg);
 }
 
 /* A file's bytes; data is owned (free()), NUL-terminated. */

@@ -131,6 +131,25 @@ static size_t drive_len(const char *p, size_t n)
     return starts(p + i, n - i, "\\\\") ? i : 0;
 }
 
+/* 1 when a regex (after a drive's "\\") has no further path separator "\\" outside a
+ * character class: it names something directly in the drive's root. */
+static int drive_root_only(const char *p, size_t n)
+{
+    int in_class = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\') {
+            if (!in_class && i + 1 < n && p[i + 1] == '\\')
+                return 0;
+            i++; /* an escaped character */
+        } else if (p[i] == '[') {
+            in_class = 1;
+        } else if (p[i] == ']') {
+            in_class = 0;
+        }
+    }
+    return 1;
+}
+
 /* Python's "{,N}" means "{0,N}"; PCRE and vectorscan read it as literal text. Returns the length
  * of "{,digits}" at p, or 0. */
 static size_t python_upto(const char *p, size_t n)
@@ -147,12 +166,14 @@ static size_t python_upto(const char *p, size_t n)
  *  - an escaped backslash "\\" (the path separator) becomes "/", other escapes are kept, so
  *    "\\\." is "/" then "\." and "[^\\]" is "[^/]";
  *  - a leading drive ("C:", "[Cc]:", ":" before "\\"), possibly after "^" and/or "(?i)", is
- *    dropped: "^C:\\Temp" becomes "^/Temp";
+ *    dropped: "^C:\\Temp" becomes "^/Temp", and a pattern for the drive's root is anchored:
+ *    "C:\\x\.exe" becomes "^/x\.exe";
  *  - Python's "{,N}" becomes "{0,N}".
  * Loki does a blind replace of every "\\" and of "C:" anywhere; this is the careful version. */
 static int loki_translate(const char *in, size_t n, out *o)
 {
     size_t i = 0;
+    int anchored = 0;
     for (int k = 0; k < 2; k++) { /* "^" and "(?i)" in either order */
         if (starts(in + i, n - i, "(?i)")) {
             if (put(o, "(?i)", 4))
@@ -161,10 +182,18 @@ static int loki_translate(const char *in, size_t n, out *o)
         } else if (starts(in + i, n - i, "^")) {
             if (put(o, "^", 1))
                 return -1;
+            anchored = 1;
             i += 1;
         }
     }
-    i += drive_len(in + i, n - i);
+    size_t drive = drive_len(in + i, n - i);
+    /* "C:\\x.exe" names a file in a drive's root: anchored to "/", or it would match x.exe in
+     * every folder (Loki, which drops only a literal "C:", never matches "[Cc]:" lines at all).
+     * Deeper paths stay unanchored, as in Loki, so they also match a mounted Windows volume. */
+    if (drive && !anchored && drive_root_only(in + i + drive + 2, n - i - drive - 2) &&
+        put(o, "^", 1))
+        return -1;
+    i += drive;
     int in_class = 0;
     while (i < n) {
         char c = in[i];
@@ -308,7 +337,37 @@ static int looks_like_ip(const char *p, size_t n)
     return inet_pton(AF_INET, tmp, addr) == 1 || inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
-/* IOC or IOC;SCORE: an IP, a CIDR range or a domain, told apart by their syntax. */
+/* Splits what follows "IOC;" into a score and a description. signature-base's own c2 list is
+ * "C2;COMMENT" (its header says so, and Loki keeps only the text before the first ';'), while the
+ * compat notes also allow "IOC;SCORE": field 2 is a score only when it is all digits. Accepted:
+ * "IOC;SCORE", "IOC;SCORE;DESC", "IOC;;DESC" and "IOC;DESC" (the description keeps any ';'). */
+static ab_status c2_fields(ioc_load *ld, const char *f, size_t fn, int *score, const char **desc,
+                           size_t *dlen)
+{
+    const char *semi2 = memchr(f, ';', fn);
+    const char *f2 = f;
+    size_t f2n = semi2 ? (size_t)(semi2 - f) : fn;
+    ioc_trim(&f2, &f2n, BLANKS);
+    *desc = NULL;
+    *dlen = 0;
+    if (f2n && ioc_all_digits(f2, f2n)) {
+        if (ioc_parse_score(f2, f2n, score) != 0)
+            return ioc_bad(ld, "score must be a number from 0 to 100");
+    } else if (f2n) {
+        *desc = f; /* "C2;COMMENT" */
+        *dlen = fn;
+    }
+    if (!*desc && semi2) {
+        *desc = semi2 + 1;
+        *dlen = fn - (size_t)(semi2 + 1 - f);
+    }
+    if (*desc)
+        ioc_trim(desc, dlen, BLANKS);
+    return AB_OK;
+}
+
+/* IOC[;SCORE][;DESCRIPTION] or IOC;DESCRIPTION: an IP, a CIDR range or a domain, told apart by
+ * their syntax. */
 ab_status ioc_parse_loki_c2(ioc_load *ld, char *line, size_t len)
 {
     ab_status st;
@@ -322,13 +381,10 @@ ab_status ioc_parse_loki_c2(ioc_load *ld, char *line, size_t len)
     const char *semi = memchr(p, ';', n);
     int score = AB_IOC_DEFAULT_SCORE;
     size_t vn = semi ? (size_t)(semi - p) : n;
-    if (semi) {
-        const char *sp = semi + 1;
-        size_t sn = n - vn - 1;
-        ioc_trim(&sp, &sn, BLANKS);
-        if (sn && ioc_parse_score(sp, sn, &score) != 0)
-            return ioc_bad(ld, "expected IOC or IOC;SCORE with a score from 0 to 100");
-    }
+    const char *desc = NULL;
+    size_t dlen = 0;
+    if (semi && (st = c2_fields(ld, semi + 1, n - vn - 1, &score, &desc, &dlen)) != AB_OK)
+        return st;
     ioc_trim(&p, &vn, BLANKS);
     if (vn < 4)
         return ioc_bad(ld, "C2 entry shorter than 4 characters");
@@ -340,8 +396,11 @@ ab_status ioc_parse_loki_c2(ioc_load *ld, char *line, size_t len)
     if (ioc_normalize(t, p, vn, ld->norm, AB_IOC_NORM_CAP, &vlen, why, sizeof(why)) != 0)
         return ioc_bad(ld, "not an IP, CIDR or domain ('%s': %s)",
                        ioc_snip(p, vn, snip, sizeof(snip)), why);
+    int nomem = 0;
     ab_ioc ioc = {.type = t, .score = score, .description = ld->comment};
-    if (!(ioc.value = ioc_strndup(ld->s, ld->norm, vlen)))
+    if (dlen)
+        ioc.description = ioc_optdup(ld->s, desc, dlen, &nomem);
+    if (!(ioc.value = ioc_strndup(ld->s, ld->norm, vlen)) || nomem)
         return AB_ERR_NOMEM;
     return ioc_add(ld, &ioc);
 }

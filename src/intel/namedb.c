@@ -31,7 +31,7 @@ static void drop(re_set *rs, size_t i, const char *why)
         return;
     char msg[512];
     snprintf(msg, sizeof(msg), "%s dropped: %.400s", rs->what, why);
-    rs->diag(rs->ctx, rs->where[i], msg);
+    rs->diag(rs->ctx, AB_DIAG_WARNING, rs->where[i], msg);
 }
 
 /* A leading "(?i)" becomes HS_FLAG_CASELESS, the way Loki's users write case-insensitivity. */
@@ -312,7 +312,7 @@ static ab_status compile_set(re_set *rs, hs_database_t **db)
     if (st != AB_OK && rs->diag) {
         char msg[600];
         snprintf(msg, sizeof(msg), "cannot build the %s database: %.400s", rs->what, why);
-        rs->diag(rs->ctx, rs->what, msg);
+        rs->diag(rs->ctx, AB_DIAG_ERROR, rs->what, msg);
     }
 out:
     free(a.expr);

@@ -229,7 +229,7 @@ static void compiler_cb(int level, const char *file, int line, const YR_RULE *ru
     if (cc->diag) {
         char where[4200];
         snprintf(where, sizeof(where), "%s:%d", file ? file : "<rules>", line);
-        cc->diag(cc->ctx, where, msg);
+        cc->diag(cc->ctx, AB_DIAG_ERROR, where, msg);
     }
 }
 
@@ -273,7 +273,7 @@ static int add_source(YR_COMPILER *c, rule_source *s, compile_ctx *cc)
     FILE *f = fopen(s->path, "re");
     if (!f) {
         if (cc->diag)
-            cc->diag(cc->ctx, s->path, strerror(errno));
+            cc->diag(cc->ctx, AB_DIAG_ERROR, s->path, strerror(errno));
         return -1;
     }
     int n = yr_compiler_add_file(c, f, ns, s->path);

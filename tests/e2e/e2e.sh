@@ -145,6 +145,12 @@ test_ioc_errors() {
   assert_contains "$T/err" "bad.ioc:1"
   run 2 ab scan --no-progress --no-default-pack --strict --ioc "$T/bad.ioc" "$T/t"
   assert_contains "$T/err" "bad.ioc:1"
+  # A regex vectorscan cannot use (a back-reference) is left out with a warning: the sweep is
+  # not an error; --strict refuses it.
+  printf 'filename-regex\t(a)\\1\nfilename-regex\t/nothing-here$\n' >"$T/warn.ioc"
+  run 0 ab scan --no-progress --no-default-pack --ioc "$T/warn.ioc" "$T/t"
+  assert_contains "$T/err" "warning: $T/warn.ioc:1"
+  run 2 ab scan --no-progress --no-default-pack --strict --ioc "$T/warn.ioc" "$T/t"
 }
 
 test_rule_errors() {

@@ -19,9 +19,10 @@
 
 #define MAX_PATHS 64 /* input lines also tried as paths */
 
-static void on_diag(void *ctx, const char *where, const char *msg)
+static void on_diag(void *ctx, ab_diag_level level, const char *where, const char *msg)
 {
     (void)ctx;
+    CHECK(level == AB_DIAG_ERROR || level == AB_DIAG_WARNING);
     CHECK(where && msg);
     CHECK(strlen(msg) < 1024); /* one bounded line */
     CHECK(!strchr(msg, '\n'));

@@ -19,13 +19,16 @@
 
 typedef struct diags {
     int n;
+    int warnings; /* how many of the n were AB_DIAG_WARNING */
     char where[64][128];
     char msg[64][256];
 } diags;
 
-static void collect(void *ctx, const char *where, const char *msg)
+static void collect(void *ctx, ab_diag_level level, const char *where, const char *msg)
 {
     diags *d = ctx;
+    if (level == AB_DIAG_WARNING)
+        d->warnings++;
     if (d->n < 64) {
         snprintf(d->where[d->n], sizeof(d->where[0]), "%s", where);
         snprintf(d->msg[d->n], sizeof(d->msg[0]), "%s", msg);
@@ -449,7 +452,8 @@ static void test_loki_filename(void **state)
     i = ab_iocs_get(s, AB_IOC_FILENAME_RE, 3);
     assert_string_equal(i->value, "(?i)^/Temp/x");
     assert_null(i->fp_regex); /* no sticky false-positive regex from the line before */
-    assert_string_equal(ab_iocs_get(s, AB_IOC_FILENAME_RE, 4)->value, "/Inetpub\\.lnk");
+    /* a file in the drive's root: anchored to "/" */
+    assert_string_equal(ab_iocs_get(s, AB_IOC_FILENAME_RE, 4)->value, "^/Inetpub\\.lnk");
     assert_string_equal(ab_iocs_get(s, AB_IOC_FILENAME_RE, 5)->value, "/a[;]b\\.exe");
     assert_string_equal(ab_iocs_get(s, AB_IOC_FILENAME_RE, 6)->value, "/x[^/]{0,20}\\.exe");
     i = ab_iocs_get(s, AB_IOC_FILENAME_RE, 7);
@@ -472,6 +476,7 @@ static void test_loki_c2(void **state)
     ab_iocs *s = store();
     diags d = {0};
     size_t bad = 0;
+    /* signature-base's own c2 list is "C2;COMMENT" (lines 12, 14, 15); "IOC;SCORE[;DESC]" too. */
     const char *text = "# FireEye Operation Snowman\n"
                        "Suroot.COM\n"
                        "58.64.143.244\n"
@@ -484,16 +489,20 @@ static void test_loki_c2(void **state)
                        "me.scieron.com;75\n"
                        "not a domain!\n"
                        "evil.example;x\n"
-                       "1.2.3.4/40\n";
+                       "1.2.3.4/40\n"
+                       "dll.freshdns.org;;FireEye report https://r.example/a;b\n"
+                       "58.64.143.245;FireEye Operation Snowman\n"
+                       "bad.example.org;101\n"
+                       "ok.example.org ; 70 ; Seen in 2020\n";
     assert_int_equal(load(s, text, AB_IOC_FMT_LOKI_C2, "c2-iocs.txt", 0, &d, &bad), AB_OK);
     assert_int_equal(bad, 5);
     assert_true(diag_has(&d, "c2-iocs.txt:6", "shorter than 4"));
     assert_true(diag_has(&d, "c2-iocs.txt:7", "shorter than 4"));
     assert_true(diag_has(&d, "c2-iocs.txt:11", "not an IP, CIDR or domain"));
-    assert_true(diag_has(&d, "c2-iocs.txt:12", "SCORE"));
     assert_true(diag_has(&d, "c2-iocs.txt:13", "prefix"));
+    assert_true(diag_has(&d, "c2-iocs.txt:16", "score"));
 
-    assert_int_equal(ab_iocs_count(s, AB_IOC_DOMAIN), 2);
+    assert_int_equal(ab_iocs_count(s, AB_IOC_DOMAIN), 5);
     const ab_ioc *i = ab_iocs_get(s, AB_IOC_DOMAIN, 0);
     assert_string_equal(i->value, "suroot.com");
     assert_string_equal(i->description, "FireEye Operation Snowman");
@@ -502,9 +511,23 @@ static void test_loki_c2(void **state)
     assert_string_equal(i->value, "me.scieron.com");
     assert_string_equal(i->description, "Second block");
     assert_int_equal(i->score, 75);
-    assert_int_equal(ab_iocs_count(s, AB_IOC_IP), 2);
+    i = ab_iocs_get(s, AB_IOC_DOMAIN, 2);
+    assert_string_equal(i->value, "evil.example");
+    assert_string_equal(i->description, "x");
+    assert_int_equal(i->score, 80);
+    i = ab_iocs_get(s, AB_IOC_DOMAIN, 3);
+    assert_string_equal(i->value, "dll.freshdns.org");
+    assert_string_equal(i->description, "FireEye report https://r.example/a;b");
+    i = ab_iocs_get(s, AB_IOC_DOMAIN, 4);
+    assert_string_equal(i->value, "ok.example.org");
+    assert_string_equal(i->description, "Seen in 2020");
+    assert_int_equal(i->score, 70);
+    assert_int_equal(ab_iocs_count(s, AB_IOC_IP), 3);
     assert_string_equal(ab_iocs_get(s, AB_IOC_IP, 0)->value, "58.64.143.244");
     assert_string_equal(ab_iocs_get(s, AB_IOC_IP, 1)->value, "2001:db8::dead:beef");
+    i = ab_iocs_get(s, AB_IOC_IP, 2);
+    assert_string_equal(i->value, "58.64.143.245");
+    assert_string_equal(i->description, "FireEye Operation Snowman");
     i = only(s, AB_IOC_CIDR);
     assert_string_equal(i->value, "10.1.0.0/16");
     assert_int_equal(i->score, 90);

@@ -14,13 +14,16 @@
 
 typedef struct diags {
     int n;
+    int warnings; /* how many of the n were AB_DIAG_WARNING */
     char where[64][128];
     char msg[64][512];
 } diags;
 
-static void collect(void *ctx, const char *where, const char *msg)
+static void collect(void *ctx, ab_diag_level level, const char *where, const char *msg)
 {
     diags *d = ctx;
+    if (level == AB_DIAG_WARNING)
+        d->warnings++;
     if (d->n < 64) {
         snprintf(d->where[d->n], sizeof(d->where[0]), "%s", where);
         snprintf(d->msg[d->n], sizeof(d->msg[0]), "%s", msg);
@@ -127,7 +130,8 @@ static void test_windows_translation(void **state)
           "\\\\Windows\\\\Temp\\\\evil\\.exe;80\n"
           "C:\\\\x;50\n"
           "^C:\\\\Users\\\\[^\\\\]+\\\\run\\.bat$;60\n"
-          "(?i)[C-Zc-z]:\\\\perflogs\\\\[^\\\\]{,8}\\.exe;60\n",
+          "(?i)[C-Zc-z]:\\\\perflogs\\\\[^\\\\]{,8}\\.exe;60\n"
+          "[Cc]:\\\\[a-z0-9]{1,3}\\.(exe|vbs)$;65\n",
           AB_IOC_FMT_LOKI_FILENAME);
     assert_int_equal(f.d.n, 0);
     hits h;
@@ -135,9 +139,15 @@ static void test_windows_translation(void **state)
     assert_int_equal(h.ioc[0]->score, 80);
     assert_int_equal(matches(&f, "/mnt/win/Windows/Temp/evil.exe"), 1); /* a mounted volume */
     assert_int_equal(matches(&f, "/Windows/Temp/evil_exe"), 0);
-    assert_string_equal(ab_iocs_get(f.s, AB_IOC_FILENAME_RE, 1)->value, "/x");
+    /* A pattern for a drive's root is anchored to "/", not matched in every folder. */
+    assert_string_equal(ab_iocs_get(f.s, AB_IOC_FILENAME_RE, 1)->value, "^/x");
     assert_int_equal(match(&f, "/x", &h), 1);
     assert_int_equal(h.ioc[0]->score, 50);
+    assert_int_equal(matches(&f, "/home/user/x"), 0);
+    assert_int_equal(match(&f, "/ab.exe", &h), 1);
+    assert_int_equal(h.ioc[0]->score, 65);
+    assert_int_equal(matches(&f, "/home/user/ab.exe"), 0);
+    assert_int_equal(matches(&f, "/mnt/win/PerfLogs/abc.exe"), 1); /* deeper: unanchored */
     assert_int_equal(matches(&f, "/Users/bob/run.bat"), 1);
     assert_int_equal(matches(&f, "/Users/bob/sub/run.bat"), 0);
     assert_int_equal(matches(&f, "/home/Users/bob/run.bat"), 0); /* "^" kept */
@@ -179,6 +189,7 @@ static void test_bad_regex_dropped(void **state)
           "filename-regex\t/good/three$\n",
           AB_IOC_FMT_NATIVE);
     assert_int_equal(f.d.n, 5);
+    assert_int_equal(f.d.warnings, 5); /* dropped regexes are warnings, not errors */
     assert_string_equal(f.d.where[0], "t.ioc:2");
     assert_non_null(strstr(f.d.msg[0], "filename regex dropped"));
     assert_non_null(strstr(f.d.msg[0], "Back-references"));

@@ -48,9 +48,10 @@ static int sink(void *ctx, const ab_event *ev)
 }
 
 static int n_diag;
-static void diag(void *ctx, const char *where, const char *msg)
+static void diag(void *ctx, ab_diag_level level, const char *where, const char *msg)
 {
     (void)ctx;
+    (void)level;
     (void)where;
     (void)msg;
     n_diag++;
