@@ -15,7 +15,7 @@ $(BUILD)/build.ninja:
 
 # The binary and the libraries (tests are built by `make check`).
 build: $(BUILD)/build.ninja
-	ninja -C $(BUILD) antibody libantibody.so libantibody.a
+	ninja -C $(BUILD) antibody libantibody.so.0.1.0 libantibody.a
 
 demo: build
 	@scripts/demo $(BUILD)/antibody
