@@ -75,6 +75,7 @@ typedef enum ab_skip_reason {
     AB_SKIP_LOOP,          /* a directory already visited (symlink loop) */
     AB_SKIP_SELF,          /* antibody's own process */
     AB_SKIP_ALLOWLIST,     /* hash on an allow-list: findings suppressed */
+    AB_SKIP_NO_ACCESS,     /* a process the caller may not read (all-process sweeps only) */
     AB_SKIP_REASON_COUNT
 } ab_skip_reason;
 

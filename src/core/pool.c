@@ -326,6 +326,23 @@ static int read_proc_text(pid_t pid, const char *what, char *buf, size_t len)
     return 0;
 }
 
+/* Whether we may read a process's memory. Opening /proc/PID/mem runs the same ptrace access check
+ * (same user or CAP_SYS_PTRACE, dumpable, Yama's ptrace_scope) that libyara's attach needs, without
+ * stopping the process. --processes means "every process the caller may read": the others are
+ * skipped (counted, listed with --list-skipped), not errors. A process that is gone by now is left
+ * to the worker, which reports it. */
+static int may_read_memory(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 1;
+    }
+    return errno != EACCES && errno != EPERM;
+}
+
 static void w_scan_proc(ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
     ab_emit em = {w_finding, w_error, w};
@@ -338,6 +355,13 @@ static void w_scan_proc(ab_engine *eng, wctx *w, const char *path, pid_t pid)
     }
     if (read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
+    if (!may_read_memory(pid)) { /* say why, rather than libyara's "cannot attach" */
+        w_send_error(
+            w, path, AB_ERR_IO,
+            "permission denied (reading another user's process needs root or CAP_SYS_PTRACE)");
+        w_send_simple(w, AB_MSG_DONE, 0, 0);
+        return;
+    }
     const char *loc[1] = {path};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
@@ -916,6 +940,10 @@ static int make_proc_job(pool *p, pid_t pid, int all, job *j)
         return 0; /* --processes: kernel threads are not processes with memory to scan */
     if (is_self(p, pid, ppid)) {
         pool_skip(p, path, AB_SKIP_SELF, 0);
+        return 0;
+    }
+    if (all && !may_read_memory(pid)) {
+        pool_skip(p, path, AB_SKIP_NO_ACCESS, 0);
         return 0;
     }
     j->kind = JOB_PROC;

@@ -45,6 +45,7 @@ const char *ab_skip_reason_name(ab_skip_reason r)
         [AB_SKIP_LOOP] = "loop",
         [AB_SKIP_SELF] = "self",
         [AB_SKIP_ALLOWLIST] = "allow-listed",
+        [AB_SKIP_NO_ACCESS] = "no-access",
     };
     if ((unsigned)r >= AB_SKIP_REASON_COUNT)
         return "unknown";

@@ -409,6 +409,28 @@ test_process_memory() {
   assert_contains "$T/err" "pid:999999999"
 }
 
+test_processes_no_access() {
+  # --processes sweeps what the caller may read: another user's process is a no-access skip, not
+  # an error; naming it with --pid is an error that says why. pid 1 belongs to root.
+  local cmd=("$ANTIBODY")
+  if [ "$(id -u)" = 0 ]; then
+    install -m 755 "$ANTIBODY" "$T/antibody-copy"
+    cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "$T/antibody-copy")
+  fi
+  printf 'rule r { strings: $a = "NOTHING_MATCHES_THIS_42" condition: $a }\n' >"$T/r.yar"
+  set +e
+  "${cmd[@]}" scan --json --no-progress --no-default-pack --list-skipped --timeout 5 \
+    --rules "$T/r.yar" --processes >"$T/out" 2>"$T/err"
+  local rc=$?
+  set -e
+  [ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "exit $rc"
+  [ "$($PY "$JQ" skips no-access <"$T/out")" -ge 1 ] || fail "no no-access skip"
+  if grep -q "attach\|permission denied" "$T/err"; then cat "$T/err"; fail "unreadable process reported as an error"; fi
+  run 2 "${cmd[@]}" scan --json --no-progress --no-default-pack --rules "$T/r.yar" --pid 1
+  assert_contains "$T/err" "pid:1: permission denied"
+  assert_eq "$(count error)" 1 "one error for --pid 1"
+}
+
 test_never_scans_itself() {
   # Only antibody's own processes hold this rule's string (a process that exits writes the rule,
   # so this shell never holds it whole). A sweep of all processes must find nothing.
