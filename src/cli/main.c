@@ -18,7 +18,8 @@
 #include "report/console.h"
 #include "report/json.h"
 
-#define MAX_LIST 4096 /* --rules, --ioc, --pid, --pack entries */
+#define MAX_LIST     4096 /* --rules, --ioc, --pid, --pack entries */
+#define DEFAULT_PACK "apt29-2020"
 
 static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] PATH...\n"
@@ -56,7 +57,7 @@ static const char usage_text[] =
     "      --list-skipped     report every skipped file with its reason\n"
     "      --no-progress      no progress line on stderr\n"
     "      --color WHEN       auto, always or never (default auto)\n"
-    "  -q, --quiet            no summary line\n"
+    "  -q, --quiet            no summary or load lines on the console (JSON keeps its summary)\n"
     "      --strict           malformed IOC lines, rule files and warnings are fatal;\n"
     "                         any error makes the exit status 2 even with findings\n"
     "\n"
@@ -121,7 +122,7 @@ typedef struct cli {
     size_t n_rules, n_iocs, n_packs;
     pid_t pids[MAX_LIST];
     size_t n_pids;
-    int processes, default_pack, json, list, list_skipped, progress, quiet, strict;
+    int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs;
     int color; /* -1 auto */
     const char *output;
     /* run state */
@@ -218,9 +219,8 @@ static double now(void)
 /* Load-time diagnostics. Errors (rule compile errors, malformed IOC lines) count in the exit
  * status and the summary and are error events in JSON; warnings are one line on stderr only.
  * `where` is "file:line" or "file". */
-static void on_diag(void *ctx, ab_diag_level level, const char *where, const char *message)
+static void diag(cli *c, int kind, ab_diag_level level, const char *where, const char *message)
 {
-    cli *c = ctx;
     ab_console_clear_progress(&c->con);
     if (level == AB_DIAG_WARNING) {
         /* Loaded content that cannot work as written: said, but not an error of the sweep. */
@@ -254,14 +254,32 @@ static void on_diag(void *ctx, ab_diag_level level, const char *where, const cha
     else
         snprintf(msg, sizeof(msg), "%s", message);
     size_t fl = strlen(file);
-    int is_rules = (fl > 4 && !strcasecmp(file + fl - 4, ".yar")) ||
-                   (fl > 5 && !strcasecmp(file + fl - 5, ".yara"));
+    int is_rules =
+        kind == AB_ERR_RULES || (kind == 0 && ((fl > 4 && !strcasecmp(file + fl - 4, ".yar")) ||
+                                               (fl > 5 && !strcasecmp(file + fl - 5, ".yara"))));
     const char *loc[1] = {file};
     ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
     ev.u.error = (ab_error){file, loc, 1, is_rules ? AB_ERR_RULES : AB_ERR_PARSE, msg};
     ab_buf_reset(&c->line);
     if (ab_jsonl_event(&c->line, &ev) == AB_OK)
         fwrite(c->line.data, 1, c->line.len, c->out);
+}
+
+/* The status of an error event says which loader failed: rules (AB_ERR_RULES) or IOC files
+ * (AB_ERR_PARSE). Packs and the compile step hold both: there the file name decides. */
+static void on_diag_rules(void *ctx, ab_diag_level level, const char *where, const char *message)
+{
+    diag(ctx, AB_ERR_RULES, level, where, message);
+}
+
+static void on_diag_iocs(void *ctx, ab_diag_level level, const char *where, const char *message)
+{
+    diag(ctx, AB_ERR_PARSE, level, where, message);
+}
+
+static void on_diag(void *ctx, ab_diag_level level, const char *where, const char *message)
+{
+    diag(ctx, 0, level, where, message);
 }
 
 /* The library's summary counts the sweep; load-time errors are the CLI's to add. */
@@ -309,8 +327,10 @@ static int sink_console(void *ctx, const ab_event *ev)
     return ab_console_event(&c->con, ev);
 }
 
-/* "Never write to a scanned path": refuse an --output inside any PATH being swept. */
-static int output_inside_scan(const char *output, char **paths, int n)
+/* "Never write to a scanned path": refuse an --output the sweep would walk into, i.e. inside a
+ * PATH, unless --one-file-system keeps the walk off the output's file system (a mounted evidence
+ * drive while sweeping /). */
+static int output_inside_scan(const char *output, char **paths, int n, int one_fs)
 {
     char out_dir[PATH_MAX], root[PATH_MAX], tmp[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s", output);
@@ -321,14 +341,16 @@ static int output_inside_scan(const char *output, char **paths, int n)
         *slash = '\0';
     else
         snprintf(tmp, sizeof(tmp), ".");
-    if (!realpath(tmp, out_dir))
+    struct stat out_st, root_st;
+    if (!realpath(tmp, out_dir) || stat(out_dir, &out_st) != 0)
         return 0; /* the open will fail with a clear error */
     for (int i = 0; i < n; i++) {
-        if (!realpath(paths[i], root))
+        if (!realpath(paths[i], root) || stat(root, &root_st) != 0)
             continue;
         size_t rl = strlen(root);
-        if (strcmp(root, "/") == 0 ||
-            (strncmp(out_dir, root, rl) == 0 && (out_dir[rl] == '\0' || out_dir[rl] == '/')))
+        int under = strcmp(root, "/") == 0 || (strncmp(out_dir, root, rl) == 0 &&
+                                               (out_dir[rl] == '\0' || out_dir[rl] == '/'));
+        if (under && !(one_fs && out_st.st_dev != root_st.st_dev))
             return 1;
     }
     return 0;
@@ -357,6 +379,14 @@ static int cmd_packs(void)
     return rc;
 }
 
+static int pack_named(const cli *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_packs; i++)
+        if (!strcmp(c->packs[i], name))
+            return 1;
+    return 0;
+}
+
 static int parse_scan_args(cli *c, int argc, char **argv)
 {
     int opt;
@@ -373,6 +403,8 @@ static int parse_scan_args(cli *c, int argc, char **argv)
                 return usage_error("too many --ioc (max %s)", "4096");
             break;
         case OPT_PACK:
+            if (pack_named(c, optarg))
+                break; /* loading a pack twice would only clash with itself */
             if (push(c->packs, &c->n_packs, optarg))
                 return usage_error("too many --pack (max %s)", "4096");
             break;
@@ -389,8 +421,10 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_MAX_DEPTH:
         case OPT_EXCLUDE:
         case OPT_FOLLOW:
-        case OPT_ONE_FS:
         case OPT_PSEUDO:
+            break;
+        case OPT_ONE_FS:
+            c->one_fs = 1; /* also decides whether --output is outside the sweep */
             break;
         case OPT_PID:
             if (parse_uint(optarg, INT_MAX, &v) || v == 0)
@@ -511,20 +545,28 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
 static int load_content(cli *c, ab_scanner *sc)
 {
     ab_status st;
-    if (c->default_pack && (st = ab_scanner_add_pack(sc, "apt29-2020", on_diag, c)) != AB_OK)
+    if (c->default_pack && !pack_named(c, DEFAULT_PACK) &&
+        (st = ab_scanner_add_pack(sc, DEFAULT_PACK, on_diag, c)) != AB_OK)
         goto fail;
     for (size_t i = 0; i < c->n_packs; i++)
         if ((st = ab_scanner_add_pack(sc, c->packs[i], on_diag, c)) != AB_OK)
             goto fail;
     for (size_t i = 0; i < c->n_rules; i++)
-        if ((st = ab_scanner_add_rules(sc, c->rules[i], on_diag, c)) != AB_OK)
+        if ((st = ab_scanner_add_rules(sc, c->rules[i], on_diag_rules, c)) != AB_OK)
             goto fail;
     for (size_t i = 0; i < c->n_iocs; i++)
-        if ((st = ab_scanner_add_iocs(sc, c->iocs[i], on_diag, c)) != AB_OK)
+        if ((st = ab_scanner_add_iocs(sc, c->iocs[i], on_diag_iocs, c)) != AB_OK)
             goto fail;
     unsigned long long before = c->errors;
     if ((st = ab_scanner_compile(sc, on_diag, c)) != AB_OK)
         goto fail;
+    if (!ab_scanner_rule_count(sc) && !ab_scanner_ioc_count(sc) && !c->list) {
+        /* A sweep with nothing to match would report every tree clean. --list without content is
+         * an inventory (with --hash, of hashes) and stays allowed. */
+        fprintf(stderr, "antibody: error: no rules or IOCs loaded: nothing to look for (give "
+                        "--rules/--ioc, drop --no-default-pack, or add --list for an inventory)\n");
+        return 2;
+    }
     if (c->strict && (c->errors > before || c->load_warnings)) {
         fprintf(stderr, "antibody: error: rule or IOC errors or warnings with --strict: not "
                         "scanning\n");
@@ -543,8 +585,10 @@ static int open_output(cli *c, char **paths, int n)
         c->out = stdout;
         return 0;
     }
-    if (output_inside_scan(c->output, paths, n)) {
-        fprintf(stderr, "antibody: error: refusing to write --output inside a scanned path: %s\n",
+    if (output_inside_scan(c->output, paths, n, c->one_fs)) {
+        fprintf(stderr,
+                "antibody: error: refusing to write --output inside a scanned path: %s (write it "
+                "elsewhere, or to another file system with --one-file-system)\n",
                 c->output);
         return 2;
     }

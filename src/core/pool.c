@@ -343,7 +343,32 @@ static int may_read_memory(pid_t pid)
     return errno != EACCES && errno != EPERM;
 }
 
-static void w_scan_proc(ab_engine *eng, wctx *w, const char *path, pid_t pid)
+/* Total size of a process's readable mappings (/proc/PID/maps), the memory libyara reads: the
+ * process object's size. 0 when the maps cannot be read. */
+static uint64_t proc_readable_bytes(pid_t pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    uint64_t total = 0;
+    unsigned long long lo, hi;
+    char perms[5];
+    int at_line_start = 1;
+    while (fgets(line, sizeof(line), f)) {
+        /* A line longer than the buffer (a long mapped path) continues in the next read. */
+        int starts = at_line_start;
+        at_line_start = strchr(line, '\n') != NULL;
+        if (starts && sscanf(line, "%llx-%llx %4s", &lo, &hi, perms) == 3 && hi > lo &&
+            perms[0] == 'r')
+            total += hi - lo;
+    }
+    fclose(f);
+    return total;
+}
+
+static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
     ab_emit em = {w_finding, w_error, w};
     char comm[256], cmdline[MAX_PROC_TEXT], err[512];
@@ -371,9 +396,12 @@ static void w_scan_proc(ab_engine *eng, wctx *w, const char *path, pid_t pid)
     obj.pid = pid;
     obj.process_name = comm;
     obj.cmdline = cmdline;
+    obj.size = (size_t)proc_readable_bytes(pid);
     int allowed = 0;
     ab_status st = ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
-    w_send_simple(w, AB_MSG_DONE, 0, st == AB_OK ? 1 : 0);
+    if (st == AB_OK && sc->list_objects)
+        w_send_object(w, &obj);
+    w_send_simple(w, AB_MSG_DONE, st == AB_OK ? obj.size : 0, st == AB_OK ? 1 : 0);
 }
 
 static void worker_main(ab_scanner *sc, int fd)
@@ -408,7 +436,7 @@ static void worker_main(ab_scanner *sc, int fd)
         if (r.bad || !path)
             break;
         if (kind == JOB_PROC)
-            w_scan_proc(eng, &w, path, pid);
+            w_scan_proc(sc, eng, &w, path, pid);
         else
             w_scan_file(sc, eng, &w, path, st.st_ino ? &st : NULL);
     }

@@ -477,7 +477,8 @@ static void finding_from_rule(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_findin
         if (nt < MAX_TAGS)
             tags[nt++] = tag;
     }
-    f->score = 75; /* THOR's default when a rule has no score */
+    f->score = 75;      /* THOR's default when a rule has no score */
+    int have_score = 0; /* a repeated meta: the first one counts, as for description and family */
     const YR_META *m;
     yr_rule_metas_foreach(rule, m)
     {
@@ -489,7 +490,8 @@ static void finding_from_rule(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_findin
         x->is_bool = m->type == META_TYPE_BOOLEAN;
         x->ival = m->integer;
         x->str = m->type == META_TYPE_STRING ? m->string : NULL;
-        if (strcmp(m->identifier, "score") == 0) {
+        if (!have_score && strcmp(m->identifier, "score") == 0) {
+            have_score = 1;
             long v = x->is_int ? (long)m->integer : (x->str ? strtol(x->str, NULL, 10) : 75);
             f->score = v < 0 ? 0 : v > 100 ? 100 : (int)v;
         } else if (x->str && !f->description && strcmp(m->identifier, "description") == 0) {

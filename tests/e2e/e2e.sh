@@ -246,11 +246,11 @@ test_special_files() {
   printf 'x\n' >"$T/sp/regular"
   : >"$T/sp/zero"
   truncate -s 300M "$T/sp/sparse"
-  run 0 timeout 60 "$ANTIBODY" scan --json --no-progress --no-default-pack --list-skipped "$T/sp"
+  run 0 timeout 60 "$ANTIBODY" scan --json --no-progress --list-skipped "$T/sp"
   assert_eq "$($PY "$JQ" skips special-file <"$T/out")" 1 "FIFO skipped"
   assert_eq "$($PY "$JQ" skips too-large <"$T/out")" 1 "300M sparse file over the 256M default"
   assert_eq "$(summary_field objects)" 2 "regular + zero-byte scanned"
-  run 0 timeout 120 "$ANTIBODY" scan --json --no-progress --no-default-pack --max-filesize 1G "$T/sp"
+  run 0 timeout 120 "$ANTIBODY" scan --json --no-progress --max-filesize 1G "$T/sp"
   assert_eq "$(summary_field objects)" 3 "sparse file scanned with a larger limit"
   assert_eq "$(summary_field bytes)" $((300 * 1024 * 1024 + 2)) "bytes"
 }
@@ -280,7 +280,7 @@ test_unreadable() {
     install -m 755 "$ANTIBODY" "$T/antibody-copy"
     cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "$T/antibody-copy")
   fi
-  run 2 "${cmd[@]}" scan --json --no-progress --no-default-pack "$T/u"
+  run 2 "${cmd[@]}" scan --json --no-progress "$T/u"
   assert_eq "$(count error)" 2 "unreadable file and directory"
   assert_eq "$(summary_field objects)" 1 "the readable file was scanned"
   assert_contains "$T/err" "secret.txt"
@@ -290,7 +290,7 @@ test_unreadable() {
 test_vanished() {
   grep -q test_hooks "$SRCDIR/meson_options.txt"
   mkdir -p "$T/v"; printf 'a\n' >"$T/v/gone.txt"; printf 'b\n' >"$T/v/stays.txt"
-  ANTIBODY_TEST_FAULT=vanish:gone.txt run 2 abj --no-default-pack "$T/v"
+  ANTIBODY_TEST_FAULT=vanish:gone.txt run 2 abj "$T/v"
   assert_eq "$(count error)" 1 "vanished file is an error"
   assert_contains "$T/err" "gone.txt"
   assert_eq "$(summary_field objects)" 1 "the sweep went on"
@@ -327,7 +327,7 @@ test_interrupt() {
   printf 'x\n' >"$T/c/spin.txt"
   printf 'y\n' >"$T/c/other.txt"
   ANTIBODY_TEST_FAULT=hang:spin.txt "$ANTIBODY" scan --json --no-progress -j 1 \
-    --no-default-pack "$T/c" >"$T/out" 2>"$T/err" &
+    "$T/c" >"$T/out" 2>"$T/err" &
   local pid=$!
   BG_PIDS+=("$pid")
   # The handler is installed just before the workers are forked: wait for a worker.
@@ -344,7 +344,7 @@ test_interrupt() {
   assert_eq "$rc" 2 "exit status of an interrupted sweep"
   assert_eq "$(summary_field interrupted)" True "summary.interrupted"
   assert_contains "$T/err" "interrupted"
-  if pgrep -f "antibody scan --json --no-progress -j 1 --no-default-pack $T/c" >/dev/null; then
+  if pgrep -f "antibody scan --json --no-progress -j 1 $T/c" >/dev/null; then
     fail "workers left behind"
   fi
 }
@@ -363,6 +363,23 @@ test_exit_codes() {
   [ ! -e "$T/e/out.json" ] || fail "wrote into the scanned path"
   run 1 ab scan --no-progress --json --no-default-pack --rules "$T/g.yar" --output "$T/o.json" "$T/e"
   cp "$T/o.json" "$T/out"; assert_eq "$(count finding)" 1 "--output file"
+  # Nothing to look for is an error, not a clean tree; --list without content is an inventory.
+  run 2 ab scan --no-progress --no-default-pack "$T/e"
+  assert_contains "$T/err" "nothing to look for"
+  run 0 abj --no-default-pack --hash --list "$T/e"
+  assert_eq "$(count object)" 2 "inventory objects"
+  # Naming the default pack (or a pack twice) loads it once.
+  run 1 ab scan --no-progress --pack apt29-2020 --pack apt29-2020 --rules "$T/g.yar" "$T/e"
+  if grep -q duplicated "$T/err"; then cat "$T/err"; fail "pack loaded twice"; fi
+  # --output on another file system is outside a sweep that stays on its own (/dev/shm vs /dev).
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ "$(stat -c %d /dev)" != "$(stat -c %d /dev/shm)" ]; then
+    local o; o=$(mktemp -u /dev/shm/antibody-e2e-out.XXXXXX)
+    BG_FILES+=("$o")
+    run 2 ab scan --no-progress --no-default-pack --rules "$T/g.yar" --output "$o" /dev
+    assert_contains "$T/err" "refusing"
+    run 0 ab scan --no-progress --no-default-pack --one-file-system --rules "$T/g.yar" --output "$o" /dev
+    [ -e "$o" ] || fail "--output with --one-file-system not written"
+  fi
 }
 
 test_json_hostile_names() {
@@ -401,9 +418,10 @@ test_process_memory() {
   local pid=$!
   BG_PIDS+=("$pid")
   for _ in $(seq 50); do grep -q ready "$T/ready" && break; sleep 0.1; done
-  run 1 abj --no-default-pack --rules "$T/m.yar" --pid "$pid"
+  run 1 abj --no-default-pack --rules "$T/m.yar" --list --pid "$pid"
   kill "$pid" 2>/dev/null || true
   $PY "$JQ" proc-finding "$pid" mem_marker <"$T/out"
+  $PY "$JQ" proc-object "$pid" <"$T/out"
   assert_eq "$(count finding)" 1 "memory = 0 rule must not run on memory"
   run 2 abj --no-default-pack --rules "$T/m.yar" --pid 999999999
   assert_contains "$T/err" "pid:999999999"

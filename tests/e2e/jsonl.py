@@ -95,8 +95,15 @@ def main():
         pid, rule = int(args[0]), args[1]
         fs = [e for e in evs if e["event"] == "finding"]
         if not any(e.get("pid") == pid and e["rule"] == rule and e.get("process_name")
-                   and "cmdline" in e for e in fs):
+                   and "cmdline" in e and e["size"] > 0 for e in fs):
             sys.exit(f"no process finding for pid {pid} rule {rule}: {fs}")
+    elif cmd == "proc-object":  # --list: an object event for the process, sized, counted
+        pid = int(args[0])
+        objs = [e for e in evs if e["event"] == "object" and e.get("pid") == pid]
+        if len(objs) != 1 or objs[0]["size"] <= 0 or not objs[0].get("process_name"):
+            sys.exit(f"expected one sized object event for pid {pid}: {objs}")
+        if evs[-1]["bytes"] != objs[0]["size"]:
+            sys.exit(f"summary bytes {evs[-1]['bytes']} != process size {objs[0]['size']}")
     else:
         sys.exit(f"unknown command {cmd}")
 

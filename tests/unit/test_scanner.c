@@ -115,6 +115,22 @@ static void test_default_score_and_externals(void **state)
     ab_scanner_free(sc);
 }
 
+/* A repeated meta key: the first value counts, for score as for description and family. */
+static void test_repeated_meta(void **state)
+{
+    (void)state;
+    ab_scanner *sc = make("rule rep { meta: score = 40 description = \"first\" score = 95 "
+                          "description = \"second\" condition: true }");
+    got g = {0};
+    ab_sink s = {sink, &g};
+    assert_int_equal(ab_scan_buffer(sc, "x", 1, "x", &s), AB_OK);
+    assert_int_equal(g.findings, 1);
+    assert_int_equal(g.score, 40);
+    assert_string_equal(g.severity, "low");
+    assert_string_equal(g.desc, "first");
+    ab_scanner_free(sc);
+}
+
 static void test_sink_stop(void **state)
 {
     (void)state;
@@ -302,7 +318,7 @@ int main(void)
         cmocka_unit_test(test_sink_stop),      cmocka_unit_test(test_bad_rules_and_state),
         cmocka_unit_test(test_rule_vetting),   cmocka_unit_test(test_pack),
         cmocka_unit_test(test_filetype),       cmocka_unit_test(test_severity_and_names),
-        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_cap),        cmocka_unit_test(test_repeated_meta),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
