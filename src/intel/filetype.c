@@ -56,7 +56,7 @@ static const char builtin_table[] =
     /* Windows artefacts, disk images, captures */
     "4C 00 00 00 01 14 02 00;LNK\n"
     "72 65 67 66;Registry Hive\n"
-    "30 00 00 00 4C 66 4C 65;EVT Event Viewer File\n"
+    "30 00 00 00 4C 66 4C 65;EVT\n"
     "45 6C 66 46 69 6C;EVTX\n"
     "4D 44 4D 50;MDMP\n"
     "46 49 4C 45;NTFS MFT\n"
@@ -73,8 +73,8 @@ static const char builtin_table[] =
     /* media */
     "FF D8 FF;JPEG\n"
     "47 49 46;GIF\n"
-    "43 57 53;SWF\n"
-    "5A 57 53;SWF\n"
+    "43 57 53;CWS\n"
+    "5A 57 53;ZWS\n"
     "46 57 53;FWS (Flash)\n"
     /* executables and scripts */
     "CA FE BA BE;Class\n"
@@ -141,6 +141,14 @@ static const char *parse_line(const char *s, size_t len, ft_entry *e)
     return e->name ? NULL : "out of memory";
 }
 
+static ft_entry *find_same(const ab_filetypes *ft, const ft_entry *e)
+{
+    for (size_t i = 0; i < ft->n; i++)
+        if (ft->v[i].len == e->len && memcmp(ft->v[i].magic, e->magic, e->len) == 0)
+            return &ft->v[i];
+    return NULL;
+}
+
 ab_status ab_filetypes_parse(const char *text, size_t len, const char *source, ab_diag_fn diag,
                              void *ctx, ab_filetypes **out)
 {
@@ -176,6 +184,14 @@ ab_status ab_filetypes_parse(const char *text, size_t len, const char *source, a
                 snprintf(where, sizeof(where), "%s:%zu", source, lineno);
                 diag(ctx, AB_DIAG_ERROR, where, err);
             }
+            continue;
+        }
+        /* Loki keeps the table in a dict: a repeated signature keeps its first position but
+         * takes the last name (signature-base lists "43 57 53" as SWF, later as CWS: CWS). */
+        ft_entry *dup = find_same(ft, &e);
+        if (dup) {
+            free(dup->name);
+            dup->name = e.name;
             continue;
         }
         ft->v[ft->n++] = e;

@@ -1,5 +1,6 @@
 /* filetype.h: the Loki/THOR `filetype` external: a magic-header table of "HEX;Name" lines, the
- * first line in file order whose bytes prefix the object wins, else "UNKNOWN". A built-in table
+ * first line in file order whose bytes prefix the object wins, else "UNKNOWN"; a signature listed
+ * twice keeps its first place and takes the last name, as in Loki's dict. A built-in table
  * of common types is used unless signature-base's misc/file-type-signatures.txt is loaded. */
 #ifndef AB_FILETYPE_H
 #define AB_FILETYPE_H

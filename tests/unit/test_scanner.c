@@ -256,6 +256,16 @@ static void test_filetype(void **state)
     assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"MZ\x00", 3), "Second");
     assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"\xab\xcd", 2), "Ok");
     ab_filetypes_free(ft);
+    /* a repeated signature keeps its first place and takes the last name (Loki's dict) */
+    const char dup[] = "43 57 53;SWF\n43;C\n435753;CWS\n";
+    assert_int_equal(ab_filetypes_parse(dup, sizeof(dup) - 1, "t", diag, NULL, &ft), AB_OK);
+    assert_int_equal(ab_filetypes_count(ft), 2);
+    assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"CWS\x09", 4), "CWS");
+    assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"Cx", 2), "C");
+    ab_filetypes_free(ft);
+    assert_int_equal(ab_filetypes_builtin(&ft), AB_OK);
+    assert_string_equal(ab_filetype_of(ft, (const uint8_t *)"ZWS\x0d", 4), "ZWS");
+    ab_filetypes_free(ft);
 }
 
 static void test_severity_and_names(void **state)
