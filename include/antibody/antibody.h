@@ -76,6 +76,7 @@ typedef enum ab_skip_reason {
     AB_SKIP_SELF,          /* antibody's own process */
     AB_SKIP_ALLOWLIST,     /* hash on an allow-list: findings suppressed */
     AB_SKIP_NO_ACCESS,     /* a process the caller may not read (all-process sweeps only) */
+    AB_SKIP_REMOTE_FS,     /* a network or FUSE mount met inside the walk */
     AB_SKIP_REASON_COUNT
 } ab_skip_reason;
 
@@ -203,6 +204,10 @@ ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
 ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
 ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
 ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
+/* Default off: network (NFS, SMB, 9p, Ceph, AFS) and FUSE mount points met inside the walk are
+ * skipped (a hung server would hang the sweep; a FUSE file system is run by its user). Roots the
+ * caller names are always scanned. */
+ab_status ab_scanner_set_scan_remote_fs(ab_scanner *sc, int on);
 ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes for every object */
 ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);

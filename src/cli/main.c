@@ -48,6 +48,7 @@ static const char usage_text[] =
     "      --follow-symlinks  follow symbolic links (loops are detected)\n"
     "      --one-file-system  stay on the file system of each PATH\n"
     "      --scan-pseudo-fs   do not skip /proc, /sys and /dev\n"
+    "      --scan-remote-fs   do not skip network and FUSE mounts met in the walk\n"
     "      --pid PID          scan the memory of process PID (repeatable)\n"
     "      --processes        scan the memory of every process we may read\n"
     "Output:\n"
@@ -77,6 +78,7 @@ enum {
     OPT_FOLLOW,
     OPT_ONE_FS,
     OPT_PSEUDO,
+    OPT_REMOTE,
     OPT_PID,
     OPT_PROCESSES,
     OPT_JSON,
@@ -101,6 +103,7 @@ static const struct option long_opts[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
     {"one-file-system", no_argument, NULL, OPT_ONE_FS},
     {"scan-pseudo-fs", no_argument, NULL, OPT_PSEUDO},
+    {"scan-remote-fs", no_argument, NULL, OPT_REMOTE},
     {"pid", required_argument, NULL, OPT_PID},
     {"processes", no_argument, NULL, OPT_PROCESSES},
     {"json", no_argument, NULL, OPT_JSON},
@@ -422,6 +425,7 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_EXCLUDE:
         case OPT_FOLLOW:
         case OPT_PSEUDO:
+        case OPT_REMOTE:
             break;
         case OPT_ONE_FS:
             c->one_fs = 1; /* also decides whether --output is outside the sweep */
@@ -524,6 +528,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_PSEUDO:
             st = ab_scanner_set_scan_pseudo_fs(sc, 1);
+            break;
+        case OPT_REMOTE:
+            st = ab_scanner_set_scan_remote_fs(sc, 1);
             break;
         case OPT_LIST:
             st = ab_scanner_set_list_objects(sc, 1);

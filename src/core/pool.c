@@ -27,6 +27,7 @@
 #define IN_BUF_CAP        ((size_t)(AB_WIRE_MAX_FRAME) + 64)
 #define PROGRESS_INTERVAL 0.1
 #define MAX_PROC_TEXT     4096
+#define REAP_WAIT_MS      2000 /* how long a killed worker may take to die before it is left */
 /* Jobs in flight per worker. A second, queued job hides the parent round trip between small
  * files (20k files: 20k round trips per sweep); it is only queued behind a small file, so a big
  * or slow file never holds back work another worker could take. Jobs complete in order, so the
@@ -282,7 +283,7 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     obj.location = loc;
     obj.location_len = 1;
     obj.st = &m.st;
-    int allowed = 0;
+    int allowed = 0, shrank = 0;
     test_fault(path, 1);
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
@@ -291,7 +292,10 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, path, AB_ERR_IO, err);
     } else {
+        /* Assigned after the jump, so their values are defined (sigsetjmp rules). */
         bus_armed = 0;
+        allowed = 0;
+        shrank = 1;
         w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
     }
     if (allowed) {
@@ -301,7 +305,8 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     } else if (sc->list_objects) {
         w_send_object(w, &obj);
     }
-    w_send_simple(w, AB_MSG_DONE, allowed ? 0 : m.size, allowed ? 0 : 1);
+    int counted = !allowed && !shrank; /* a cut-short scan is an error, not an object */
+    w_send_simple(w, AB_MSG_DONE, counted ? m.size : 0, counted ? 1 : 0);
     ab_file_unmap(&m);
 }
 
@@ -412,8 +417,10 @@ static void worker_main(ab_scanner *sc, int fd)
     ab_buf_init(&w.out, IN_BUF_CAP);
     ab_buf_init(&in, IN_BUF_CAP);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the sweep */
-    signal(SIGINT, SIG_IGN);          /* the parent decides when to stop */
-    signal(SIGTERM, SIG_DFL);
+    /* The parent decides when to stop: a SIGINT/SIGTERM sent to the whole process group (Ctrl-C,
+     * systemd) must not kill a worker mid-object and have its object blamed. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigbus;
@@ -452,6 +459,29 @@ static void job_clear(job *j)
     memset(j, 0, sizeof(*j));
 }
 
+/* In a new worker: keep only its socket (as fd 3) and stderr (sanitizer reports). A worker parses
+ * hostile bytes; it must not hold the report file, the walker's directories or the other
+ * workers' sockets (those would also keep their EOF from being seen). */
+static int worker_fds(int sock)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+    }
+    if (sock != 3) {
+        if (dup2(sock, 3) != 3)
+            _exit(5);
+        sock = 3;
+    }
+    if (close_range(4, ~0U, 0) != 0) {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (long fd = 4; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+            close((int)fd);
+    }
+    return sock;
+}
+
 static ab_status spawn(pool *p, worker *w)
 {
     int sv[2];
@@ -464,13 +494,8 @@ static ab_status spawn(pool *p, worker *w)
         close(sv[1]);
         return AB_ERR_IO;
     }
-    if (pid == 0) {
-        close(sv[0]);
-        for (unsigned i = 0; i < p->n; i++) /* other workers' pipes: keep EOF detection exact */
-            if (p->w[i].pid && p->w[i].fd >= 0)
-                close(p->w[i].fd);
-        worker_main(p->sc, sv[1]);
-    }
+    if (pid == 0)
+        worker_main(p->sc, worker_fds(sv[1]));
     close(sv[1]);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     w->pid = pid;
@@ -503,6 +528,24 @@ static const char *signal_name(int sig)
     }
 }
 
+/* Reaps a worker that was sent SIGKILL. One blocked in the kernel (a hung NFS or FUSE read)
+ * cannot die until the kernel lets go, and waiting for it would hang the sweep: after
+ * REAP_WAIT_MS it is left behind (killed; init reaps it once we exit). 1 when reaped. */
+static int reap(pid_t pid, int *status)
+{
+    for (int waited = 0;; waited++) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (waited >= REAP_WAIT_MS)
+            return 0;
+        if (r == 0)
+            usleep(1000);
+    }
+}
+
 /* The worker is gone (EOF), or we end it (deadline, malformed frame: why says so, with status
  * why_st): reap it, report its job, and start a replacement unless the sweep is ending. */
 static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
@@ -513,14 +556,18 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         close(w->fd);
     w->fd = -1;
     kill(w->pid, SIGKILL);
-    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int reaped = reap(w->pid, &status);
     if (!w->ready)
         p->bad_starts++;
     if (w->nq) {
         ab_status st = why ? why_st : AB_ERR_CRASH;
         if (why)
             snprintf(msg, sizeof(msg), "%s", why);
+        else if (!reaped)
+            snprintf(msg, sizeof(msg),
+                     "scanner worker stopped answering and could not be "
+                     "ended (stuck in the kernel: a hung network or FUSE file "
+                     "system?); left behind");
         else if (WIFSIGNALED(status))
             snprintf(msg, sizeof(msg), "scanner worker killed by signal %d (%s) on this object",
                      WTERMSIG(status), signal_name(WTERMSIG(status)));
@@ -539,6 +586,8 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     }
     ab_buf_release(&w->in);
     w->pid = 0;
+    if (p->sc->cancel)
+        respawn = 0; /* the sweep is ending: no new workers */
     if (respawn && p->bad_starts < MAX_BAD_STARTS && spawn(p, w) != AB_OK)
         p->fatal = AB_ERR_IO;
     if (p->bad_starts >= MAX_BAD_STARTS)
@@ -718,8 +767,13 @@ static void dispatch(pool *p, feeder *f, int *more)
             if (w->nq == 1)
                 w->deadline = ab_now() + p->sc->timeout + KILL_GRACE_S;
             if (send_job(w, &w->q[w->nq - 1]) != 0) {
-                worker_lost(p, w, AB_ERR_INTERNAL, "cannot hand this object to a scanner worker",
-                            1);
+                /* Most often the worker just died: read what it sent, so that the death is
+                 * blamed (with its signal) on the object it was scanning, and the job that was
+                 * not handed over goes to another worker. */
+                drain(p, w);
+                if (w->pid)
+                    worker_lost(p, w, AB_ERR_INTERNAL,
+                                "cannot hand this object to a scanner worker", 1);
                 break;
             }
         }
@@ -782,11 +836,15 @@ static void shutdown_workers(pool *p)
         if (!w->pid)
             continue;
         ab_wire_begin(&b, AB_MSG_QUIT);
-        if (w->nq || send_frame(w->fd, &b) != 0)
+        int quit = !w->nq && send_frame(w->fd, &b) == 0;
+        if (!quit)
             kill(w->pid, SIGKILL);
         close(w->fd);
-        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+        int status;
+        if (!reap(w->pid, &status) && quit) { /* an idle worker that did not quit in time */
+            kill(w->pid, SIGKILL);
+            reap(w->pid, &status);
+        }
         for (unsigned k = 0; k < w->nq; k++)
             job_clear(&w->q[k]);
         w->nq = 0;

@@ -153,6 +153,7 @@ ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob)
 FLAG_SETTER(ab_scanner_set_follow_symlinks, follow_symlinks)
 FLAG_SETTER(ab_scanner_set_one_file_system, one_file_system)
 FLAG_SETTER(ab_scanner_set_scan_pseudo_fs, scan_pseudo_fs)
+FLAG_SETTER(ab_scanner_set_scan_remote_fs, scan_remote_fs)
 FLAG_SETTER(ab_scanner_set_hash, hash_all)
 FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
 FLAG_SETTER(ab_scanner_set_strict, strict)
@@ -292,6 +293,7 @@ void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o)
     o->follow_symlinks = sc->follow_symlinks;
     o->one_file_system = sc->one_file_system;
     o->scan_pseudo_fs = sc->scan_pseudo_fs;
+    o->scan_remote_fs = sc->scan_remote_fs;
     o->excludes = (const char *const *)sc->excludes;
     o->n_excludes = sc->n_excludes;
 }

@@ -24,7 +24,8 @@ struct ab_scanner {
     unsigned max_depth;
     char **excludes; /* owned */
     size_t n_excludes;
-    int follow_symlinks, one_file_system, scan_pseudo_fs, hash_all, list_objects, strict;
+    int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
+        strict;
     ab_progress_fn progress;
     void *progress_ctx;
     /* content, owned; read-only after compile and shared with forked workers */

@@ -38,15 +38,25 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int open_file(const char *path, int follow)
+static int open_read(const char *path, int extra)
 {
-    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | extra;
     int fd = open(path, flags | O_NOATIME);
 
     /* O_NOATIME needs ownership or CAP_FOWNER; scanning must work without either. */
     if (fd < 0 && errno == EPERM)
         fd = open(path, flags);
     return fd;
+}
+
+/* Reopens for reading the object behind an O_PATH descriptor: the very inode that was checked,
+ * whatever the path leads to now. -1 with errno ENOENT when /proc is not mounted. */
+static int reopen_path_fd(int pfd)
+{
+    char proc[64];
+
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    return open_read(proc, 0);
 }
 
 /* What the walker promised: a regular file, the same inode, within the size limit. */
@@ -73,9 +83,12 @@ static ab_status check_file(const struct stat *st, const struct stat *expect, ui
     return AB_OK;
 }
 
-/* Reads exactly size bytes into buf (size + 1 bytes long): asking for one byte more than
- * expected is how a file that grew since fstat is noticed. */
-static ab_status read_exact(int fd, uint8_t *buf, size_t size, char *err, size_t errlen)
+/* Reads up to size bytes into buf (size + 1 bytes long; one byte more is asked for so that a
+ * file that grew since fstat stops the loop) and sets *got to what is kept (at most size). A file
+ * that changes while read is still scanned as read, like a mapped one: the check after the scan
+ * (ab_file_check_unchanged) reports the change, so a log being appended to is not lost. */
+static ab_status read_upto(int fd, uint8_t *buf, size_t size, size_t *kept, char *err,
+                           size_t errlen)
 {
     size_t got = 0;
 
@@ -93,10 +106,7 @@ static ab_status read_exact(int fd, uint8_t *buf, size_t size, char *err, size_t
         if (got > size)
             break;
     }
-    if (got != size) {
-        set_err(err, errlen, "file changed size while read");
-        return AB_ERR_IO;
-    }
+    *kept = got > size ? size : got;
     return AB_OK;
 }
 
@@ -109,7 +119,7 @@ static ab_status load_heap(ab_mapped *m, char *err, size_t errlen)
         set_err(err, errlen, "out of memory reading %zu bytes", m->size);
         return AB_ERR_NOMEM;
     }
-    rc = read_exact(m->fd, m->heap, m->size, err, errlen);
+    rc = read_upto(m->fd, m->heap, m->size, &m->size, err, errlen);
     if (rc == AB_OK)
         m->data = m->heap;
     return rc;
@@ -135,6 +145,7 @@ ab_status ab_file_map(const char *path, int follow, const struct stat *expect, u
                       ab_mapped *out, char *err, size_t errlen)
 {
     ab_status rc = AB_ERR_IO;
+    int pfd = -1;
 
     if (!out)
         return AB_ERR_ARG;
@@ -144,19 +155,44 @@ ab_status ab_file_map(const char *path, int follow, const struct stat *expect, u
         set_err(err, errlen, "no path");
         return AB_ERR_ARG;
     }
-    out->fd = open_file(path, follow);
-    if (out->fd < 0) {
-        if (errno == ELOOP && !follow)
-            set_err(err, errlen, "open: is a symlink, not followed");
-        else
-            set_err(err, errlen, "open: %s", errno_text(errno));
+    /* The walker vetted this file through its parent directory's descriptor, but here it is
+     * reached by name again, and a directory on the way may have been swapped for a symlink since
+     * (O_NOFOLLOW guards only the last component): the name may now lead to a FIFO or a device,
+     * whose open() alone can act (allocate a pty, arm a watchdog). So take an O_PATH descriptor
+     * first, which opens nothing, check what it is, and only then open that inode for reading. */
+    pfd = open(path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (pfd < 0) {
+        set_err(err, errlen, "open: %s", errno_text(errno));
         goto cleanup;
     }
+    if (fstat(pfd, &out->st) != 0) {
+        set_err(err, errlen, "fstat: %s", errno_text(errno));
+        goto cleanup;
+    }
+    if (S_ISLNK(out->st.st_mode)) { /* O_PATH|O_NOFOLLOW gives the link itself */
+        set_err(err, errlen, "open: is a symlink, not followed");
+        goto cleanup;
+    }
+    rc = check_file(&out->st, expect, max_size, err, errlen);
+    if (rc != AB_OK)
+        goto cleanup;
+    rc = AB_ERR_IO;
+    out->fd = reopen_path_fd(pfd);
+    if (out->fd < 0 && errno == ENOENT) {
+        /* No /proc (a bare chroot): open by name, as before; the fstat below still refuses
+         * anything but the vetted inode, only after the open. */
+        out->fd = open_read(path, follow ? 0 : O_NOFOLLOW);
+    }
+    if (out->fd < 0) {
+        set_err(err, errlen, "open: %s", errno_text(errno));
+        goto cleanup;
+    }
+    struct stat vetted = out->st;
     if (fstat(out->fd, &out->st) != 0) {
         set_err(err, errlen, "fstat: %s", errno_text(errno));
         goto cleanup;
     }
-    rc = check_file(&out->st, expect, max_size, err, errlen);
+    rc = check_file(&out->st, &vetted, max_size, err, errlen);
     if (rc != AB_OK)
         goto cleanup;
     out->size = (size_t)out->st.st_size;
@@ -167,6 +203,8 @@ ab_status ab_file_map(const char *path, int follow, const struct stat *expect, u
     else
         rc = load_map(out, err, errlen);
 cleanup:
+    if (pfd >= 0)
+        close(pfd);
     if (rc != AB_OK)
         ab_file_unmap(out);
     return rc;

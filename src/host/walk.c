@@ -26,6 +26,11 @@
  *    debugfs, cgroup, ...): a /proc mounted elsewhere is skipped too. devtmpfs cannot be told
  *    apart from tmpfs by its magic, so a /dev mounted elsewhere is not detected; its devices are
  *    still never opened (AB_SKIP_SPECIAL).
+ *  - Network and FUSE file systems (unless scan_remote_fs): their mount points are read from
+ *    /proc/self/mountinfo when the walk starts, and an entry whose path is one of them is skipped
+ *    by name, before any syscall touches it: a stat on a hung NFS server or on a FUSE file system
+ *    that never answers would block the walk (in the parent, for the whole sweep). Roots the
+ *    user names are scanned. Mounts reached only through a followed symlink are not recognised.
  *  - Paths are built in one buffer of PATH_MAX bytes: a longer path is an error, never truncated.
  *    A root's trailing slashes are dropped ("dir/" -> "dir", "/" stays), so joins never give "//".
  *  - Excludes: fnmatch without flags; a glob without '/' is matched against the base name, one with
@@ -98,7 +103,9 @@ struct ab_walk {
     dir_id dev_dir; /* /dev, whose skip queues /dev/shm (see queue_dev_shm) */
     int has_dev_dir;
     int shm_queued;
-    id_set visited;  /* every directory entered, only when following symlinks */
+    id_set visited; /* every directory entered, only when following symlinks */
+    char **remote;  /* owned, sorted: mount points of network/FUSE file systems */
+    size_t n_remote;
     size_t path_len; /* length of the path last built in path */
     char path[WALK_PATH_MAX];
     char msg[160];
@@ -379,6 +386,98 @@ static int root_is_pseudo(const ab_walk *w, const struct stat *st)
     return pseudo;
 }
 
+/* ---- Network and FUSE mounts ------------------------------------------------------------- */
+
+int ab_walk_is_remote_fstype(const char *type)
+{
+    static const char *const remote[] = {
+        "nfs",      "nfs4",  "cifs",  "smb3",   "smbfs",  "9p",        "ceph",
+        "afs",      "ncpfs", "davfs", "coda",   "lustre", "glusterfs", "orangefs",
+        "virtiofs", "ocfs2", "gfs2",  "beegfs", "gpfs",
+    };
+
+    if (!type)
+        return 0;
+    if (strncmp(type, "fuse", 4) == 0) /* fuse, fuse.sshfs, ...; fuseblk is a local disk */
+        return strcmp(type, "fuseblk") != 0 && strcmp(type, "fusectl") != 0;
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        if (strcmp(type, remote[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Decodes mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape_mount(char *s)
+{
+    char *o = s;
+
+    for (char *p = s; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+            p[3] >= '0' && p[3] <= '7') {
+            *o++ = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+            p += 3;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define MAX_REMOTE_MOUNTS 65536
+
+/* Collects the mount points of network/FUSE file systems. Best effort: without /proc nothing is
+ * known and nothing is skipped by this rule. */
+static void note_remote_fs(ab_walk *w)
+{
+    FILE *f = fopen(w->opts->mountinfo ? w->opts->mountinfo : "/proc/self/mountinfo", "re");
+    char *line = NULL;
+    size_t cap = 0;
+
+    if (!f)
+        return;
+    while (getline(&line, &cap, f) > 0 && w->n_remote < MAX_REMOTE_MOUNTS) {
+        /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
+        char *save = NULL, *field, *mnt = NULL, *type = NULL;
+        int i = 0, after_dash = 0;
+        for (field = strtok_r(line, " \n", &save); field; field = strtok_r(NULL, " \n", &save)) {
+            if (i++ == 4)
+                mnt = field;
+            else if (after_dash) {
+                type = field;
+                break;
+            } else if (i > 6 && strcmp(field, "-") == 0)
+                after_dash = 1;
+        }
+        if (!mnt || !type || !ab_walk_is_remote_fstype(type))
+            continue;
+        unescape_mount(mnt);
+        char **v = realloc(w->remote, (w->n_remote + 1) * sizeof(*v));
+        if (!v)
+            break;
+        w->remote = v;
+        if ((v[w->n_remote] = strdup(mnt)))
+            w->n_remote++;
+    }
+    free(line);
+    fclose(f);
+    if (w->n_remote)
+        qsort(w->remote, w->n_remote, sizeof(*w->remote), cmp_str);
+}
+
+static int is_remote_mount(const ab_walk *w, const char *path)
+{
+    const char *key = path;
+
+    return w->n_remote &&
+           bsearch(&key, w->remote, w->n_remote, sizeof(*w->remote), cmp_str) != NULL;
+}
+
 /* ---- Excludes ------------------------------------------------------------------------------- */
 
 int ab_walk_excluded(const ab_walk_opts *opts, const char *path)
@@ -554,6 +653,9 @@ static int visit(ab_walk *w, const frame *f, const struct dirent *de, ab_walk_en
     /* d_type is authoritative when set: no syscall for what is never opened anyway. */
     if (is_special_type(de->d_type))
         return emit_skip(w, e, AB_SKIP_SPECIAL, NULL);
+    /* By name, before the fstatat that would ask the (maybe hung) server. */
+    if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) && is_remote_mount(w, w->path))
+        return emit_skip(w, e, AB_SKIP_REMOTE_FS, NULL);
     if (de->d_type == DT_LNK && !follow)
         return emit_skip(w, e, AB_SKIP_SYMLINK, NULL);
     if (fstatat(f->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -698,6 +800,8 @@ ab_status ab_walk_new(const ab_walk_opts *opts, const char *const *roots, size_t
     }
     if (!opts->scan_pseudo_fs)
         note_pseudo_fs(w);
+    if (!opts->scan_remote_fs)
+        note_remote_fs(w);
     *out = w;
     w = NULL;
     rc = AB_OK;
@@ -735,5 +839,8 @@ void ab_walk_free(ab_walk *w)
     free(w->roots);
     free(w->stack);
     free(w->visited.slots);
+    for (size_t i = 0; i < w->n_remote; i++)
+        free(w->remote[i]);
+    free(w->remote);
     free(w);
 }

@@ -17,6 +17,8 @@ typedef struct ab_walk_opts {
     int follow_symlinks;   /* follow symlinks (files and dirs), detecting loops by dev/ino */
     int one_file_system;   /* do not cross into other file systems than the root's */
     int scan_pseudo_fs;    /* 0: skip /proc, /sys, /dev (and anything under them) */
+    int scan_remote_fs;    /* 0: skip network and FUSE mount points met inside the walk */
+    const char *mountinfo; /* where mounts are listed; NULL: /proc/self/mountinfo (tests) */
     const char *const *excludes; /* fnmatch globs: without '/' against the base name, with '/'
                                     against the full path; an excluded dir is not entered */
     size_t n_excludes;
@@ -49,6 +51,9 @@ void ab_walk_free(ab_walk *w);
 
 /* 1 when path is /proc, /sys or /dev or below them. */
 int ab_walk_is_pseudo_fs(const char *path);
+/* 1 when a file system type (as in /proc/self/mountinfo) is a network or FUSE file system that
+ * the walk skips by default. fuseblk (a FUSE driver over a local disk, e.g. ntfs-3g) is not. */
+int ab_walk_is_remote_fstype(const char *type);
 /* 1 when path matches one of the exclude globs (rules as in ab_walk_opts). */
 int ab_walk_excluded(const ab_walk_opts *opts, const char *path);
 

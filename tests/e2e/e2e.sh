@@ -349,6 +349,35 @@ test_interrupt() {
   fi
 }
 
+test_group_sigterm() {
+  # systemd (or kill -TERM -PGID) signals the whole process group: the sweep stops cleanly and no
+  # object is blamed for the workers' SIGTERM. Workers hold no fd but their socket and stdio (not
+  # the report file, not the walker's directories).
+  mkdir -p "$T/c/sub"
+  printf 'x\n' >"$T/c/sub/spin.txt"
+  for i in 1 2 3; do printf 'y\n' >"$T/c/sub/o$i.txt"; done
+  ANTIBODY_TEST_FAULT=hang:spin.txt setsid "$ANTIBODY" scan --json --no-progress -j 2 \
+    --output "$T/report.jsonl" "$T/c" >/dev/null 2>"$T/err" &
+  local pid=$!
+  BG_PIDS+=("$pid")
+  local w=""
+  for _ in $(seq 100); do w=$(pgrep -P "$pid" | head -1 || true); [ -n "$w" ] && break; sleep 0.1; done
+  [ -n "$w" ] || fail "no worker started"
+  sleep 0.5
+  local fds; fds=$(ls /proc/"$w"/fd | sort -n | tr '\n' ' ')
+  assert_eq "$fds" "0 1 2 3 " "worker fds"
+  kill -TERM -- "-$pid"
+  local rc=124
+  for _ in $(seq 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then set +e; wait "$pid"; rc=$?; set -e; break; fi
+    sleep 0.1
+  done
+  assert_eq "$rc" 2 "exit status of a stopped sweep"
+  cp "$T/report.jsonl" "$T/out"
+  assert_eq "$(summary_field interrupted)" True "summary.interrupted"
+  if grep -q "signal 15" "$T/out"; then cat "$T/out"; fail "an object was blamed for SIGTERM"; fi
+}
+
 test_exit_codes() {
   mkdir -p "$T/e"; printf 'GOODMARKER\n' >"$T/e/hit"; printf 'x\n' >"$T/e/miss"
   printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -469,6 +470,56 @@ static int walk_locked_as_user(const tree *t)
     return saw_error && saw_file ? 0 : 1;
 }
 
+/* Network and FUSE mount points met in the walk are skipped by name (no stat of a hung server);
+ * fuseblk (a local disk) is walked; a named root is scanned; scan_remote_fs turns the rule off. */
+static void test_remote_fs(void **state)
+{
+    tree *t = *state;
+    char info[600];
+    const char *roots[1];
+
+    assert_true(ab_walk_is_remote_fstype("nfs4"));
+    assert_true(ab_walk_is_remote_fstype("fuse.sshfs"));
+    assert_true(ab_walk_is_remote_fstype("cifs"));
+    assert_false(ab_walk_is_remote_fstype("fuseblk"));
+    assert_false(ab_walk_is_remote_fstype("ext4"));
+    assert_false(ab_walk_is_remote_fstype("tmpfs"));
+    make_dir(t, "net");
+    make_file(t, "net/f", 3);
+    make_dir(t, "sp ace");
+    make_file(t, "sp ace/f", 3);
+    make_dir(t, "ntfs");
+    make_file(t, "ntfs/f", 3);
+    /* mountinfo lines; the second has optional fields and an escaped space */
+    snprintf(info, sizeof(info),
+             "36 35 98:0 / / rw - ext4 /dev/root rw\n"
+             "37 36 0:50 / %s/net rw,relatime shared:7 master:2 - nfs4 srv:/x rw\n"
+             "38 36 0:51 / %s/sp\\040ace rw - fuse.sshfs u@h: rw\n"
+             "39 36 8:1 / %s/ntfs rw - fuseblk /dev/sdb1 rw\n",
+             t->root, t->root, t->root);
+    char mi[128];
+    snprintf(mi, sizeof(mi), "%s.mountinfo", t->root);
+    FILE *f = fopen(mi, "w");
+    assert_non_null(f);
+    fputs(info, f);
+    assert_int_equal(fclose(f), 0);
+
+    ab_walk_opts o = {.max_depth = 64, .mountinfo = mi};
+    walk_tree(t, &o);
+    assert_skip(t, "net", AB_SKIP_REMOTE_FS);
+    assert_absent(t, "net/f");
+    assert_skip(t, "sp ace", AB_SKIP_REMOTE_FS);
+    assert_file(t, "ntfs/f");
+    roots[0] = path_in(t, "net");
+    walk_all(&t->log, &o, roots, 1);
+    assert_file(t, "net/f");
+    o.scan_remote_fs = 1;
+    walk_tree(t, &o);
+    assert_file(t, "net/f");
+    assert_file(t, "sp ace/f");
+    unlink(mi);
+}
+
 static void test_unreadable_dir(void **state)
 {
     tree *t = *state;
@@ -680,6 +731,40 @@ static void test_map_replaced(void **state)
     ab_file_unmap(&m);
 }
 
+/* A directory on the path swapped for a symlink after the walk: the name now leads to a FIFO
+ * elsewhere. The opener must refuse it without ever opening it (inotify sees every real open;
+ * an O_PATH descriptor is not one). */
+static void test_map_swapped_parent_never_opens(void **state)
+{
+    tree *t = *state;
+    ab_mapped m;
+    char err[128], ev[4096];
+    struct stat seen;
+
+    make_dir(t, "real");
+    make_file(t, "real/f", 10);
+    assert_int_equal(lstat(path_in(t, "real/f"), &seen), 0); /* what the walker saw */
+    make_dir(t, "evil");
+    assert_int_equal(mkfifo(path_in(t, "evil/f"), 0644), 0);
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    assert_true(in >= 0);
+    assert_true(inotify_add_watch(in, path_in(t, "evil/f"), IN_OPEN) >= 0);
+    assert_int_equal(rename(path_in(t, "real"), path_in(t, "real.old")), 0);
+    make_link(t, "evil", "real");
+    assert_int_equal(ab_file_map(path_in(t, "real/f"), 0, &seen, 0, &m, err, sizeof(err)),
+                     AB_ERR_IO);
+    assert_string_equal(err, "not a regular file");
+    assert_int_equal(read(in, ev, sizeof(ev)), -1); /* no IN_OPEN: the FIFO was never opened */
+    assert_int_equal(errno, EAGAIN);
+    /* the same with a regular file of another inode there: refused as replaced */
+    assert_int_equal(unlink(path_in(t, "evil/f")), 0);
+    make_file(t, "evil/f", 10);
+    assert_int_equal(ab_file_map(path_in(t, "real/f"), 0, &seen, 0, &m, err, sizeof(err)),
+                     AB_ERR_IO);
+    assert_string_equal(err, "file was replaced while scanning");
+    close(in);
+}
+
 static void test_map_limits_and_errors(void **state)
 {
     tree *t = *state;
@@ -727,6 +812,7 @@ int main(void)
         T(test_too_large),
         T(test_one_file_system),
         T(test_pseudo_fs),
+        T(test_remote_fs),
         T(test_unreadable_dir),
         T(test_root_trailing_slash),
         T(test_missing_root),
@@ -738,6 +824,7 @@ int main(void)
         T(test_map_fifo_fails_fast),
         T(test_map_symlink),
         T(test_map_replaced),
+        T(test_map_swapped_parent_never_opens),
         T(test_map_limits_and_errors),
         T(test_check_unchanged_after_append),
 #undef T
