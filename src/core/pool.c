@@ -228,9 +228,18 @@ static void on_sigbus(int sig)
 }
 
 #ifdef AB_TEST_HOOKS
-/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME or vanish:NAME makes the worker
- * crash, spin, or delete the file just before opening it (a file deleted mid-scan), for a file
- * whose base name is NAME. stage 0: before open, 1: while scanning. */
+/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME or vanish:NAME (several separated
+ * by ',') makes the worker crash, spin, or delete the file just before opening it (a file deleted
+ * mid-scan), for a file whose base name is NAME. stage 0: before open, 1: while scanning. */
+static int fault_is(const char *f, const char *kind, const char *base)
+{
+    size_t k = strlen(kind), b = strlen(base);
+    for (const char *t = f; t && *t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
+        if (!strncmp(t, kind, k) && !strncmp(t + k, base, b) && (t[k + b] == ',' || !t[k + b]))
+            return 1;
+    return 0;
+}
+
 static void test_fault(const char *path, int stage)
 {
     const char *f = getenv("ANTIBODY_TEST_FAULT");
@@ -238,11 +247,11 @@ static void test_fault(const char *path, int stage)
     base = base ? base + 1 : path;
     if (!f)
         return;
-    if (stage == 0 && strncmp(f, "vanish:", 7) == 0 && strcmp(f + 7, base) == 0)
+    if (stage == 0 && fault_is(f, "vanish:", base))
         unlink(path);
-    if (stage == 1 && strncmp(f, "crash:", 6) == 0 && strcmp(f + 6, base) == 0)
+    if (stage == 1 && fault_is(f, "crash:", base))
         raise(SIGSEGV);
-    if (stage == 1 && strncmp(f, "hang:", 5) == 0 && strcmp(f + 5, base) == 0)
+    if (stage == 1 && fault_is(f, "hang:", base))
         for (volatile unsigned long i = 0;; i++)
             ;
 }

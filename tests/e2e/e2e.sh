@@ -353,23 +353,26 @@ test_group_sigterm() {
   # systemd (or kill -TERM -PGID) signals the whole process group: the sweep stops cleanly and no
   # object is blamed for the workers' SIGTERM. Workers hold no fd but their socket and stdio (not
   # the report file, not the walker's directories).
-  mkdir -p "$T/c/sub"
-  printf 'x\n' >"$T/c/sub/spin.txt"
-  for i in 1 2 3; do printf 'y\n' >"$T/c/sub/o$i.txt"; done
-  ANTIBODY_TEST_FAULT=hang:spin.txt setsid "$ANTIBODY" scan --json --no-progress -j 2 \
-    --output "$T/report.jsonl" "$T/c" >/dev/null 2>"$T/err" &
+  # The first worker crashes on c1/crash.txt while the walker is already in c2/sub (a job is
+  # queued behind a small file): its replacement is forked with those directories open, then
+  # spins on spin.txt.
+  mkdir -p "$T/c1" "$T/c2/sub"
+  printf 'x\n' >"$T/c1/crash.txt"
+  printf 'x\n' >"$T/c2/sub/spin.txt"
+  ANTIBODY_TEST_FAULT=crash:crash.txt,hang:spin.txt setsid "$ANTIBODY" scan --json --no-progress \
+    -j 1 --output "$T/report.jsonl" "$T/c1" "$T/c2" >/dev/null 2>"$T/err" &
   local pid=$!
   BG_PIDS+=("$pid")
   local w=""
+  sleep 0.5
   for _ in $(seq 100); do w=$(pgrep -P "$pid" | head -1 || true); [ -n "$w" ] && break; sleep 0.1; done
   [ -n "$w" ] || fail "no worker started"
-  sleep 0.5
   local fd t
   for fd in /proc/"$w"/fd/*; do
     t=$(readlink "$fd" || true)
     case "$t" in
       "$T/report.jsonl") fail "worker holds the report file" ;;
-      "$T/c" | "$T/c/sub") fail "worker holds a walker directory ($t)" ;;
+      "$T/c1" | "$T/c2" | "$T/c2/sub") fail "worker holds a walker directory ($t)" ;;
     esac
   done
   kill -TERM -- "-$pid"
@@ -382,6 +385,7 @@ test_group_sigterm() {
   cp "$T/report.jsonl" "$T/out"
   assert_eq "$(summary_field interrupted)" True "summary.interrupted"
   if grep -q "signal 15" "$T/out"; then cat "$T/out"; fail "an object was blamed for SIGTERM"; fi
+  $PY "$JQ" error-match crash.txt "signal 11" <"$T/out"
 }
 
 test_exit_codes() {
