@@ -285,6 +285,30 @@ static void test_repeat_limits(void **state)
     teardown(&f);
 }
 
+/* Repeats that are fine one by one are budgeted over the whole list: the last ones are dropped
+ * with a warning, in load order, and the others still match. */
+static void test_repeat_budget(void **state)
+{
+    (void)state;
+    fixture f;
+    char *text = malloc(80 * 64);
+    assert_non_null(text);
+    size_t off = 0;
+    for (int i = 0; i < 70; i++) /* each adds 1023 atoms: 64 fit in 65536 */
+        off += (size_t)snprintf(text + off, 80 * 64 - off, "filename-regex\t/r%02d[a-z]{1,1024}x\n",
+                                i);
+    setup(&f, text, AB_IOC_FMT_NATIVE);
+    assert_int_equal(f.d.n, 6);
+    assert_int_equal(f.d.warnings, 6);
+    assert_string_equal(f.d.where[0], "t.ioc:65");
+    assert_non_null(strstr(f.d.msg[0], "budget"));
+    assert_int_equal(matches(&f, "/r00abcx"), 1);
+    assert_int_equal(matches(&f, "/r63abcx"), 1);
+    assert_int_equal(matches(&f, "/r64abcx"), 0);
+    teardown(&f);
+    free(text);
+}
+
 static void test_bad_fp_regex_keeps_indicator(void **state)
 {
     (void)state;
@@ -377,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_many_bad_regexes),
         cmocka_unit_test(test_retry_after_compile_error),
         cmocka_unit_test(test_repeat_limits),
+        cmocka_unit_test(test_repeat_budget),
         cmocka_unit_test(test_bad_fp_regex_keeps_indicator),
         cmocka_unit_test(test_match_once_and_order),
         cmocka_unit_test(test_no_regexes_and_args),
