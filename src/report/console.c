@@ -25,6 +25,24 @@ static size_t utf8_seq(const unsigned char *s)
     return n && ab_utf8_valid((const char *)s, n) ? n : 0;
 }
 
+/* Code point of a valid sequence of n bytes. */
+static unsigned code_point(const unsigned char *s, size_t n)
+{
+    unsigned cp = n == 2 ? s[0] & 0x1Fu : n == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (s[i] & 0x3Fu);
+    return cp;
+}
+
+/* Valid UTF-8 that a terminal would still act on: C1 controls (U+009B is CSI on terminals that
+ * honour 8-bit controls), line and paragraph separators, and the bidirectional controls that
+ * make "gpj.exe" display as "exe.jpg" (Trojan Source). Escaped like invalid bytes. */
+static int dangerous_cp(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void ab_console_write_safe(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
@@ -34,6 +52,8 @@ void ab_console_write_safe(FILE *f, const char *s)
             fputc(*p, f);
         } else if (n == 1 && *p == '\\') {
             fputs("\\\\", f);
+        } else if (n > 1 && dangerous_cp(code_point(p, n))) {
+            fprintf(f, "\\u%04x", code_point(p, n));
         } else if (n > 1) {
             fwrite(p, 1, n, f);
         } else {

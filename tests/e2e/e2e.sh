@@ -427,12 +427,17 @@ test_json_hostile_names() {
   printf 'GOODMARKER\n' >"$T/j/quote\"back\\slash"
   printf 'GOODMARKER\n' >"$T/j/$(printf 'bad\xff\xfeutf8')"
   printf 'GOODMARKER\n' >"$T/j/$(printf 'esc\033[31mred')"
+  printf 'GOODMARKER\n' >"$T/j/$(printf 'bidi\342\200\256gpj.exe')"  # U+202E
+  printf 'GOODMARKER\n' >"$T/j/$(printf 'c1\302\2332J')"            # U+009B (CSI)
   printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"
   run 1 abj --no-default-pack --rules "$T/g.yar" "$T/j"
   $PY "$JQ" roundtrip "$T/j" <"$T/out"
   run 1 ab scan --no-progress --no-default-pack --rules "$T/g.yar" "$T/j"
   if grep -q $'\033' "$T/out"; then fail "raw escape byte reached the terminal output"; fi
+  if grep -q $'\342\200\256\|\302\233' "$T/out"; then fail "bidi or C1 control reached the terminal output"; fi
   assert_contains "$T/out" 'new\x0aline'
+  assert_contains "$T/out" 'bidi\u202egpj.exe'
+  assert_contains "$T/out" 'c1\u009b2J'
 }
 
 test_excludes_depth() {
