@@ -477,7 +477,8 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case 'V':
             printf("antibody %s\n", AB_VERSION);
             return -1;
-        default:
+        default: /* getopt said what is wrong */
+            fputs("Try 'antibody --help'.\n", stderr);
             return 2;
         }
     }
@@ -629,6 +630,7 @@ static int cmd_scan(int argc, char **argv)
     c->progress = 1;
     c->color = -1;
     ab_buf_init(&c->line, 0);
+    argv[0] = (char *)"antibody scan"; /* getopt names it in its messages */
     rc = parse_scan_args(c, argc, argv);
     if (rc != 0) {
         rc = rc < 0 ? 0 : rc;
