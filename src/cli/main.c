@@ -393,7 +393,7 @@ static int pack_named(const cli *c, const char *name)
 static int parse_scan_args(cli *c, int argc, char **argv)
 {
     int opt;
-    unsigned long long v;
+    unsigned long long v = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "r:i:j:o:qhV", long_opts, NULL)) != -1) {
         switch (opt) {
@@ -489,7 +489,7 @@ static int parse_scan_args(cli *c, int argc, char **argv)
 static int apply_settings(ab_scanner *sc, int argc, char **argv)
 {
     int opt;
-    unsigned long long v;
+    unsigned long long v = 0;
     uint64_t size;
     optind = 1;
     opterr = 0;
