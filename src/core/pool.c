@@ -473,17 +473,18 @@ static void job_clear(job *j)
  * workers' sockets (those would also keep their EOF from being seen). */
 static int worker_fds(int sock)
 {
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        dup2(null, STDIN_FILENO);
-        dup2(null, STDOUT_FILENO);
-    }
+    /* The socket first: it may have been given fd 0..2 when the caller had closed stdio. */
     if (sock != 3) {
         if (dup2(sock, 3) != 3)
             _exit(5);
         sock = 3;
     }
-    if (close_range(4, ~0U, 0) != 0) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0 && null != 3) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+    }
+    if (close_range(4, ~0U, 0) != 0) { /* also closes null and the socket's first fd */
         long max = sysconf(_SC_OPEN_MAX);
         for (long fd = 4; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
             close((int)fd);
