@@ -215,7 +215,9 @@ ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines 
 
 /* YARA rules: a .yar/.yara file, a folder of them (not recursive into dot/~/_ names), or a
  * compiled file from yarac. A source file that fails to compile is reported through diag and
- * skipped; the others still load (AB_ERR_RULES is returned only when nothing usable loaded). */
+ * skipped; the others still load (AB_ERR_RULES is returned only when nothing usable loaded).
+ * All files share the namespace "default"; a file already added (same inode) is not added
+ * again. */
 ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
 /* Rules from memory (namespace may be NULL). */
 ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,

@@ -24,6 +24,8 @@ typedef struct rule_source {
     char *name; /* for diagnostics: path or the given name */
     char *ns;   /* NULL: "default" */
     int bad;    /* failed to compile: left out */
+    dev_t dev;  /* identity of a file source, so that a file given twice loads once */
+    ino_t ino;
 } rule_source;
 
 struct ab_rules {
@@ -31,6 +33,10 @@ struct ab_rules {
     size_t n_src, alloc_src;
     YR_RULES *sets[MAX_SETS]; /* owned: compiled files loaded, then our compiled sources */
     size_t n_sets;
+    struct {
+        dev_t dev;
+        ino_t ino;
+    } set_id[MAX_SETS];  /* identity of each compiled file loaded */
     YR_RULE **no_memory; /* owned array (rules not owned): rules not run on process memory */
     size_t n_no_memory;
     size_t n_rules;
@@ -109,7 +115,8 @@ static int is_compiled_rules(const char *path)
     return n == 4 && memcmp(magic, "YARA", 4) == 0;
 }
 
-static ab_status add_compiled(ab_rules *r, const char *path, char *err, size_t errlen)
+static ab_status add_compiled(ab_rules *r, const char *path, const struct stat *sb, char *err,
+                              size_t errlen)
 {
     if (r->n_sets >= MAX_SETS - 1) {
         snprintf(err, errlen, "%s: too many compiled rule files (max %d)", path, MAX_SETS - 1);
@@ -122,8 +129,39 @@ static ab_status add_compiled(ab_rules *r, const char *path, char *err, size_t e
                  rc == ERROR_UNSUPPORTED_FILE_VERSION ? ": compiled by another YARA version" : "");
         return AB_ERR_RULES;
     }
+    r->set_id[r->n_sets].dev = sb->st_dev;
+    r->set_id[r->n_sets].ino = sb->st_ino;
     r->sets[r->n_sets++] = rules;
     return AB_OK;
+}
+
+/* The same file named twice (-r DIR -r DIR, or a folder and a file in it) loads once: a second
+ * copy would only clash with the first, rule by rule. */
+static int already_loaded(const ab_rules *r, const struct stat *sb)
+{
+    for (size_t i = 0; i < r->n_src; i++)
+        if (r->src[i].path && r->src[i].dev == sb->st_dev && r->src[i].ino == sb->st_ino)
+            return 1;
+    for (size_t i = 0; i < r->n_sets; i++)
+        if (r->set_id[i].dev == sb->st_dev && r->set_id[i].ino == sb->st_ino)
+            return 1;
+    return 0;
+}
+
+/* One rule file (source or yarac output) whose stat is sb. */
+static ab_status add_file(ab_rules *r, const char *path, const struct stat *sb, char *err,
+                          size_t errlen)
+{
+    if (already_loaded(r, sb))
+        return AB_OK;
+    if (is_compiled_rules(path))
+        return add_compiled(r, path, sb, err, errlen);
+    ab_status st = push_source(r, path, NULL, path, NULL);
+    if (st == AB_OK) {
+        r->src[r->n_src - 1].dev = sb->st_dev;
+        r->src[r->n_src - 1].ino = sb->st_ino;
+    }
+    return st;
 }
 
 static int has_rule_ext(const char *name)
@@ -176,8 +214,7 @@ static ab_status add_folder(ab_rules *r, const char *path, char *err, size_t err
         struct stat sb;
         if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode))
             continue;
-        st = is_compiled_rules(full) ? add_compiled(r, full, err, errlen)
-                                     : push_source(r, full, NULL, full, NULL);
+        st = add_file(r, full, &sb, err, errlen);
     }
 out:
     for (size_t i = 0; i < n; i++)
@@ -205,9 +242,7 @@ ab_status ab_rules_add_path(ab_rules *r, const char *path, ab_diag_fn diag, void
         snprintf(err, errlen, "%s: not a regular file or folder", path);
         return AB_ERR_ARG;
     }
-    if (is_compiled_rules(path))
-        return add_compiled(r, path, err, errlen);
-    return push_source(r, path, NULL, path, NULL);
+    return add_file(r, path, &sb, err, errlen);
 }
 
 /* ---- compilation ---- */

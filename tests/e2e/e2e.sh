@@ -163,6 +163,10 @@ test_rule_errors() {
   assert_contains "$T/err" "bad.yar:4: undefined string"
   assert_eq "$(findings "$T/t/")" "hit.txt	good" "good rule still loads"
   run 2 abj --no-default-pack --strict --rules "$T/r" "$T/t"
+  # the same files named again (folder twice, a file of it) load once: no duplicate clashes
+  run 1 abj --no-default-pack --rules "$T/r" --rules "$T/r/" --rules "$T/r/good.yar" "$T/t"
+  assert_eq "$(grep -c . "$T/err")" 1 "one error line (bad.yar), no duplicates"
+  assert_eq "$(findings "$T/t/")" "hit.txt	good" "rules loaded once"
   # a compiled rules file works too
   if command -v yarac >/dev/null; then
     yarac "$T/r/good.yar" "$T/good.yarc"
