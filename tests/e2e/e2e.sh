@@ -40,6 +40,15 @@ findings() { $PY "$JQ" pairs "$1" <"$T/out"; }
 count() { $PY "$JQ" count "$1" <"$T/out"; }
 summary_field() { $PY "$JQ" summary "$1" <"$T/out"; }
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: got '$1', expected '$2'"; }
+# wait_exit PID: sets RC to the exit status of background job PID, waiting at most 20 s (124: still
+# running). Not in $(...): a subshell cannot wait for this shell's children.
+wait_exit() {
+  RC=124
+  for _ in $(seq 200); do
+    if ! kill -0 "$1" 2>/dev/null; then set +e; wait "$1"; RC=$?; set -e; break; fi
+    sleep 0.1
+  done
+}
 assert_contains() { grep -qF -- "$2" "$1" || { cat "$1" | head -50; fail "'$2' not in $1"; }; }
 
 # ---------------------------------------------------------------------------------------------
@@ -340,12 +349,8 @@ test_interrupt() {
   sleep 0.3
   kill -INT "$pid"
   # Bounded wait: the hang would otherwise last the 60 s timeout + 10 s.
-  local rc=124
-  for _ in $(seq 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then set +e; wait "$pid"; rc=$?; set -e; break; fi
-    sleep 0.1
-  done
-  assert_eq "$rc" 2 "exit status of an interrupted sweep"
+  wait_exit "$pid"
+  assert_eq "$RC" 2 "exit status of an interrupted sweep"
   assert_eq "$(summary_field interrupted)" True "summary.interrupted"
   assert_contains "$T/err" "interrupted"
   if pgrep -f "antibody scan --json --no-progress -j 1 $T/c" >/dev/null; then
@@ -380,12 +385,8 @@ test_group_sigterm() {
     esac
   done
   kill -TERM -- "-$pid"
-  local rc=124
-  for _ in $(seq 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then set +e; wait "$pid"; rc=$?; set -e; break; fi
-    sleep 0.1
-  done
-  assert_eq "$rc" 2 "exit status of a stopped sweep"
+  wait_exit "$pid"
+  assert_eq "$RC" 2 "exit status of a stopped sweep"
   cp "$T/report.jsonl" "$T/out"
   assert_eq "$(summary_field interrupted)" True "summary.interrupted"
   if grep -q "signal 15" "$T/out"; then cat "$T/out"; fail "an object was blamed for SIGTERM"; fi
