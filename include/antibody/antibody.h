@@ -250,6 +250,9 @@ void ab_scanner_cancel(ab_scanner *sc);
 /* Number of YARA rules / IOCs loaded (after compile). */
 size_t ab_scanner_rule_count(const ab_scanner *sc);
 size_t ab_scanner_ioc_count(const ab_scanner *sc);
+/* Of those, the network and mail indicators (ip, cidr, domain, url, email, ja3, ja3s,
+ * cert-sha1, cert-sha256): kept, but not matched by file or process scans. */
+size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc);
 
 /* ---- Scanning -------------------------------------------------------------------------------- */
 

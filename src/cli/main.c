@@ -665,9 +665,15 @@ static int cmd_scan(int argc, char **argv)
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
-    if (!c->quiet && !c->json)
-        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded\n", ab_scanner_rule_count(sc),
+    if (!c->quiet && !c->json) {
+        size_t unmatched = ab_scanner_ioc_count_unmatched(sc);
+        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded", ab_scanner_rule_count(sc),
                 ab_scanner_ioc_count(sc));
+        if (unmatched) /* say it, or a loaded C2 list looks like a checked one */
+            fprintf(stderr, " (not matched by this scan: %zu network/mail IOC%s)", unmatched,
+                    unmatched == 1 ? "" : "s");
+        fputc('\n', stderr);
+    }
     ab_sink sink = {c->json ? sink_json : sink_console, c};
     running_scanner = sc;
     install_stop_handlers();

@@ -285,6 +285,14 @@ size_t ab_scanner_ioc_count(const ab_scanner *sc)
     return sc ? ab_iocs_total(sc->iocs) : 0;
 }
 
+size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc)
+{
+    size_t n = 0;
+    for (int t = AB_IOC_IP; sc && t < AB_IOC_TYPE_COUNT; t++)
+        n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
+    return n;
+}
+
 void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o)
 {
     memset(o, 0, sizeof(*o));
