@@ -287,7 +287,7 @@ size_t ab_scanner_ioc_count(const ab_scanner *sc)
 
 size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc)
 {
-    size_t n = 0;
+    size_t n = 0; /* ab_ioc_type lists the file types first, then from AB_IOC_IP the others */
     for (int t = AB_IOC_IP; sc && t < AB_IOC_TYPE_COUNT; t++)
         n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
     return n;

@@ -69,10 +69,11 @@ typedef struct ab_mapped {
     void *heap; /* non-NULL when read into memory */
 } ab_mapped;
 
-/* Open path without following a symlink (unless follow), O_NONBLOCK|O_NOATIME (NOATIME dropped
- * on EPERM), re-check with fstat that it is a regular file (and, when expect is non-NULL, the same
- * dev/ino as the walker saw), refuse files over max_size, and map/read it. On failure returns a
- * status and writes a one-line reason into err. */
+/* Take an O_PATH descriptor on path (not following a final symlink unless follow), check with
+ * fstat that it is a regular file (and, when expect is non-NULL, the dev/ino the walker saw) no
+ * larger than max_size, and only then reopen that inode for reading through /proc/self/fd
+ * (O_NONBLOCK|O_NOCTTY|O_NOATIME, NOATIME dropped on EPERM): nothing but the vetted file is ever
+ * opened. Then map/read it. On failure returns a status and writes a one-line reason into err. */
 ab_status ab_file_map(const char *path, int follow, const struct stat *expect, uint64_t max_size,
                       ab_mapped *out, char *err, size_t errlen);
 /* After scanning: AB_ERR_IO with a message when the file changed size/mtime while being read. */
