@@ -516,6 +516,11 @@ test_never_scans_itself() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# More tests live in one file per area (tests/e2e/t_<area>.sh), so that work on different areas
+# does not edit the same lines; tests/e2e/meson.build lists each file's tests.
+for f in "$SRCDIR"/tests/e2e/t_*.sh; do
+  [ -f "$f" ] && . "$f"
+done
 name=${1:?usage: e2e.sh TEST_NAME}
 "test_$name"
 echo "ok: $name"
