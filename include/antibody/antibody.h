@@ -50,6 +50,14 @@ typedef enum ab_status {
 /* A static string describing a status. Never NULL. */
 const char *ab_strerror(ab_status st);
 
+/* The versions of antibody and of the matching libraries in this build (static strings). */
+typedef struct ab_versions {
+    const char *antibody;
+    const char *yara;       /* the libyara headers the library was built with */
+    const char *vectorscan; /* the running vectorscan/Hyperscan (hs_version) */
+} ab_versions;
+void ab_versions_get(ab_versions *v);
+
 /* Initialise/finalise libyara. Call once per process, before/after everything else. */
 ab_status ab_init(void);
 void ab_finish(void);
@@ -62,6 +70,9 @@ typedef enum ab_event_kind {
     AB_EVENT_SKIP,    /* an object was deliberately not scanned; see ab_skip_reason */
     AB_EVENT_OBJECT,  /* an object was scanned (only when ab_scanner_set_list_objects is on) */
     AB_EVENT_SUMMARY, /* last event of every scan call */
+    AB_EVENT_WARNING, /* something left out or worth a look that is not an error; u.error. The
+                       * library delivers none during scans yet: reporters get load warnings
+                       * (ab_diag_fn, AB_DIAG_WARNING) from the caller in this form */
 } ab_event_kind;
 
 typedef enum ab_skip_reason {
@@ -158,7 +169,7 @@ typedef struct ab_event {
     double time; /* seconds since the epoch when the event was produced */
     union {
         ab_finding finding;
-        ab_error error;
+        ab_error error; /* AB_EVENT_ERROR and AB_EVENT_WARNING */
         ab_skip skip;
         ab_object_info object;
         ab_summary summary;

@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "report/console.h"
 #include "report/json.h"
+#include "report/output.h"
 
 #define MAX_LIST     4096 /* --rules, --ioc, --pid, --pack entries */
 #define DEFAULT_PACK "apt29-2020"
@@ -24,7 +25,7 @@
 static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] PATH...\n"
     "       antibody scan [OPTIONS] --pid PID... | --processes\n"
-    "       antibody packs\n"
+    "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
     "\n"
     "Sweep files (or process memory) with YARA rules, hash IOCs and file-name IOCs in one pass.\n"
@@ -52,8 +53,18 @@ static const char usage_text[] =
     "      --pid PID          scan the memory of process PID (repeatable)\n"
     "      --processes        scan the memory of every process we may read\n"
     "Output:\n"
-    "      --json             JSON Lines on stdout (schema: docs/findings.md)\n"
-    "  -o, --output FILE      write findings to FILE instead of stdout (never inside a PATH)\n"
+    "      --json             JSON Lines (schema: docs/findings.md) on stdout, or to -o FILE\n"
+    "                         with the console report on stdout as well\n"
+    "  -o, --output FILE      write the report (JSON with --json) to FILE instead of stdout;\n"
+    "                         never inside a PATH, never through a symlink, and an existing\n"
+    "                         file only with --force (overwrite) or --append\n"
+    "      --force            let -o overwrite an existing file\n"
+    "      --append           let -o append to an existing file\n"
+    "      --no-console       with --json -o FILE: nothing on stdout\n"
+    "      --continue-on-output-error\n"
+    "                         a report that cannot be written (disk full, I/O error) does not\n"
+    "                         stop the sweep; the exit status is 2 all the same\n"
+    "      --allow-empty      a sweep that scanned nothing exits 0, not 2\n"
     "      --list             report every scanned object (with hashes when computed)\n"
     "      --list-skipped     report every skipped file with its reason\n"
     "      --no-progress      no progress line on stderr\n"
@@ -64,6 +75,7 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 nothing found, 1 findings, 2 errors occurred (with findings and errors: 1,\n"
     "unless --strict). Errors are one line each on stderr (and error events with --json).\n"
+    "A report that could not be written, or a sweep that scanned nothing, is exit status 2.\n"
     "Ctrl-C stops the sweep cleanly (summary marked interrupted); a second Ctrl-C kills.\n"
     "See antibody(1).\n";
 
@@ -87,6 +99,11 @@ enum {
     OPT_NO_PROGRESS,
     OPT_COLOR,
     OPT_STRICT,
+    OPT_FORCE,
+    OPT_APPEND,
+    OPT_NO_CONSOLE,
+    OPT_KEEP_GOING,
+    OPT_ALLOW_EMPTY,
 };
 
 static const struct option long_opts[] = {
@@ -115,10 +132,22 @@ static const struct option long_opts[] = {
     {"colour", required_argument, NULL, OPT_COLOR},
     {"quiet", no_argument, NULL, 'q'},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"append", no_argument, NULL, OPT_APPEND},
+    {"no-console", no_argument, NULL, OPT_NO_CONSOLE},
+    {"continue-on-output-error", no_argument, NULL, OPT_KEEP_GOING},
+    {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+/* A report destination: JSON Lines or the console report. */
+typedef struct dest {
+    ab_output o;
+    int on;
+    int said; /* its write failure was reported */
+} dest;
 
 typedef struct cli {
     const char *rules[MAX_LIST], *iocs[MAX_LIST], *packs[MAX_LIST];
@@ -128,10 +157,14 @@ typedef struct cli {
     int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs;
     int color; /* -1 auto */
     const char *output;
+    int force, append, no_console, keep_going, allow_empty;
     /* run state */
-    FILE *out;
+    dest jdest, cdest; /* cdest.on: findings etc. go to console.o; else errors only */
     ab_console con;
     ab_buf line;
+    ab_jsonl_ctx jctx;
+    char host[256], sweep_id[40];
+    unsigned long long unencodable;      /* events the JSON writer refused (over its size cap) */
     unsigned long long errors, findings; /* load-time errors + sweep errors; findings */
     unsigned long long load_errors;      /* rule/IOC errors while loading */
     unsigned long long load_warnings;    /* content left out that could not work as written */
@@ -219,30 +252,75 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- Reporting: every event goes to each report destination, and every write is checked --- */
+
+/* Says once that a destination failed. Returns 1 when the sweep must stop for it. */
+static int dest_failed(cli *c, dest *d)
+{
+    if (!d->on || !d->o.err)
+        return 0;
+    if (!d->said) {
+        d->said = 1;
+        c->errors++;
+        ab_console_clear_progress(&c->con);
+        fprintf(stderr, "antibody: error: cannot write the report to %s: %s: %s\n", d->o.name,
+                strerror(d->o.err),
+                c->keep_going ? "going on without it (--continue-on-output-error)"
+                              : "stopping the sweep (the report is incomplete)");
+    }
+    return !c->keep_going;
+}
+
+/* 1: the sweep must stop because a report cannot be written. */
+static int outputs_failed(cli *c)
+{
+    int stop = dest_failed(c, &c->jdest);
+    return dest_failed(c, &c->cdest) || stop;
+}
+
+static void report_json(cli *c, const ab_event *ev)
+{
+    if (!c->jdest.on)
+        return;
+    ab_console_clear_progress(&c->con); /* stdout and stderr may be one terminal */
+    ab_buf_reset(&c->line);
+    if (ab_jsonl_event_ctx(&c->line, ev, &c->jctx) != AB_OK) {
+        /* Only an event over the writer's size cap gets here: it is lost, and said so. */
+        if (!c->unencodable++)
+            fprintf(stderr, "antibody: error: an event too large to encode was left out of the "
+                            "JSON report\n");
+        c->errors++;
+        return;
+    }
+    ab_output_write(&c->jdest.o, c->line.data, c->line.len);
+    ab_output_end_event(&c->jdest.o);
+}
+
+static void report_console(cli *c, const ab_event *ev)
+{
+    ab_console_event(&c->con, ev);
+    if (c->cdest.on)
+        ab_output_end_event(&c->cdest.o);
+}
+
 /* Load-time diagnostics. Errors (rule compile errors, malformed IOC lines) count in the exit
- * status and the summary and are error events in JSON; warnings are one line on stderr only.
- * `where` is "file:line" or "file". */
+ * status and the summary; warnings do not. Both are one line on stderr, and an error or warning
+ * event in JSON. `where` is "file:line" or "file". */
 static void diag(cli *c, int kind, ab_diag_level level, const char *where, const char *message)
 {
     ab_console_clear_progress(&c->con);
-    if (level == AB_DIAG_WARNING) {
-        /* Loaded content that cannot work as written: said, but not an error of the sweep. */
-        fputs("antibody: warning: ", stderr);
-        ab_console_write_safe(stderr, where);
-        fputs(": ", stderr);
-        ab_console_write_safe(stderr, message);
-        fputc('\n', stderr);
-        c->load_warnings++;
-        return;
-    }
-    c->errors++;
-    c->load_errors++;
-    fputs("antibody: error: ", stderr);
+    fputs(level == AB_DIAG_WARNING ? "antibody: warning: " : "antibody: error: ", stderr);
     ab_console_write_safe(stderr, where);
     fputs(": ", stderr);
     ab_console_write_safe(stderr, message);
     fputc('\n', stderr);
-    if (!c->json || !c->out)
+    if (level == AB_DIAG_WARNING) {
+        c->load_warnings++; /* loaded content that cannot work as written: not a sweep error */
+    } else {
+        c->errors++;
+        c->load_errors++;
+    }
+    if (!c->jdest.on)
         return;
     char file[4096], msg[8192];
     snprintf(file, sizeof(file), "%s", where);
@@ -261,11 +339,10 @@ static void diag(cli *c, int kind, ab_diag_level level, const char *where, const
         kind == AB_ERR_RULES || (kind == 0 && ((fl > 4 && !strcasecmp(file + fl - 4, ".yar")) ||
                                                (fl > 5 && !strcasecmp(file + fl - 5, ".yara"))));
     const char *loc[1] = {file};
-    ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
+    ab_event ev = {.kind = level == AB_DIAG_WARNING ? AB_EVENT_WARNING : AB_EVENT_ERROR,
+                   .time = now()};
     ev.u.error = (ab_error){file, loc, 1, is_rules ? AB_ERR_RULES : AB_ERR_PARSE, msg};
-    ab_buf_reset(&c->line);
-    if (ab_jsonl_event(&c->line, &ev) == AB_OK)
-        fwrite(c->line.data, 1, c->line.len, c->out);
+    report_json(c, &ev);
 }
 
 /* The status of an error event says which loader failed: rules (AB_ERR_RULES) or IOC files
@@ -285,49 +362,67 @@ static void on_diag(void *ctx, ab_diag_level level, const char *where, const cha
     diag(ctx, 0, level, where, message);
 }
 
-/* The library's summary counts the sweep; load-time errors are the CLI's to add. */
-static const ab_event *with_load_errors(cli *c, const ab_event *ev, ab_event *copy)
+/* "excluded 2, special 1" for a message. */
+static void skip_counts(const ab_summary *s, char *out, size_t len)
 {
-    if (ev->kind == AB_EVENT_SUMMARY && ev->u.summary.interrupted)
-        c->interrupted = 1;
-    if (ev->kind != AB_EVENT_SUMMARY || !c->load_errors)
-        return ev;
-    *copy = *ev;
-    copy->u.summary.errors += c->load_errors;
-    return copy;
+    size_t o = 0;
+    out[0] = '\0';
+    for (int r = 0; r < AB_SKIP_REASON_COUNT && o < len; r++)
+        if (s->skipped[r])
+            o += (size_t)snprintf(out + o, len - o, "%s%s %llu", o ? ", " : "",
+                                  ab_skip_reason_name((ab_skip_reason)r),
+                                  (unsigned long long)s->skipped[r]);
 }
 
-static int sink_json(void *ctx, const ab_event *ev)
+static void deliver(cli *c, const ab_event *ev)
 {
-    cli *c = ctx;
-    ab_event copy;
-    ev = with_load_errors(c, ev, &copy);
-    if (ev->kind == AB_EVENT_ERROR) {
-        c->errors++;
-        ab_console_event(&c->con, ev); /* the one-line error on stderr as well */
-    } else if (ev->kind == AB_EVENT_FINDING) {
-        c->findings++;
-    } else if (ev->kind == AB_EVENT_SKIP && !c->list_skipped) {
-        return 0;
-    }
-    ab_buf_reset(&c->line);
-    if (ab_jsonl_event(&c->line, ev) == AB_OK)
-        fwrite(c->line.data, 1, c->line.len, c->out);
-    if (ev->kind == AB_EVENT_FINDING || ev->kind == AB_EVENT_SUMMARY)
-        fflush(c->out);
-    return 0;
-}
-
-static int sink_console(void *ctx, const ab_event *ev)
-{
-    cli *c = ctx;
-    ab_event copy;
-    ev = with_load_errors(c, ev, &copy);
     if (ev->kind == AB_EVENT_ERROR)
         c->errors++;
     else if (ev->kind == AB_EVENT_FINDING)
         c->findings++;
-    return ab_console_event(&c->con, ev);
+    if (ev->kind != AB_EVENT_SKIP || c->list_skipped)
+        report_json(c, ev);
+    report_console(c, ev); /* errors go to stderr even when the console report is off */
+}
+
+/* A sweep that scanned nothing must not read as "clean" to a script: it is an error (an event
+ * before the summary, which counts it) unless --allow-empty. */
+static void check_empty(cli *c, ab_summary *sum)
+{
+    if (sum->objects || sum->interrupted || sum->errors || c->allow_empty)
+        return; /* errors already make the exit status 2, and say why */
+    char counts[512], msg[1024];
+    skip_counts(sum, counts, sizeof(counts));
+    if (sum->skipped_total)
+        snprintf(msg, sizeof(msg),
+                 "nothing was scanned: %llu skipped (%s)%s; --allow-empty accepts an empty sweep",
+                 (unsigned long long)sum->skipped_total, counts,
+                 c->list_skipped ? "" : "; --list-skipped lists them");
+    else
+        snprintf(msg, sizeof(msg),
+                 "nothing was scanned: no %s found; --allow-empty accepts an "
+                 "empty sweep",
+                 c->n_pids || c->processes ? "process" : "file");
+    ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
+    ev.u.error = (ab_error){NULL, NULL, 0, AB_ERR_NOTFOUND, msg};
+    deliver(c, &ev);
+    sum->errors++;
+}
+
+static int sink(void *ctx, const ab_event *ev)
+{
+    cli *c = ctx;
+    if (ev->kind == AB_EVENT_SUMMARY) {
+        /* The library's summary counts the sweep; load-time errors are the CLI's to add. */
+        ab_event copy = *ev;
+        c->interrupted = ev->u.summary.interrupted;
+        copy.u.summary.errors += c->load_errors;
+        check_empty(c, &copy.u.summary);
+        deliver(c, &copy);
+    } else {
+        deliver(c, ev);
+    }
+    return outputs_failed(c);
 }
 
 /* "Never write to a scanned path": refuse an --output the sweep would walk into, i.e. inside a
@@ -359,15 +454,73 @@ static int output_inside_scan(const char *output, char **paths, int n, int one_f
     return 0;
 }
 
-static int cmd_packs(void)
+static void print_version(void)
 {
+    ab_versions v;
+    ab_versions_get(&v);
+    printf("antibody %s (libyara %s, vectorscan %s)\n", v.antibody, v.yara, v.vectorscan);
+}
+
+static int pack_listed(char **names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return 1;
+    return 0;
+}
+
+static void print_pack(const ab_pack_info *info, int json, ab_buf *line)
+{
+    if (!json) {
+        printf("%-16s %6zu %6zu  %s\n", info->name, info->rules, info->iocs, info->description);
+        return;
+    }
+    ab_json j;
+    ab_buf_reset(line);
+    ab_json_init(&j, line);
+    ab_json_obj_begin(&j);
+    ab_json_key(&j, "pack");
+    ab_json_cstr(&j, info->name);
+    ab_json_key(&j, "rules");
+    ab_json_uint(&j, info->rules);
+    ab_json_key(&j, "iocs");
+    ab_json_uint(&j, info->iocs);
+    ab_json_key(&j, "description");
+    ab_json_cstr(&j, info->description);
+    ab_json_obj_end(&j);
+    if (j.st == AB_OK)
+        printf("%s\n", line->data);
+}
+
+/* antibody packs [--json] [NAME...]: every built-in pack, or the ones named (an unknown name is
+ * an error). */
+static int cmd_packs(int argc, char **argv)
+{
+    int json = 0, n = 0, rc = 0;
+    char **names = calloc((size_t)argc + 1, sizeof(*names));
+    if (!names) {
+        fprintf(stderr, "antibody: error: out of memory\n");
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (argv[i][0] == '-') {
+            free(names);
+            return usage_error("packs: unknown option '%s'", argv[i]);
+        } else
+            names[n++] = argv[i];
+    }
     ab_status st = ab_init();
     if (st != AB_OK) {
         fprintf(stderr, "antibody: error: cannot initialise libyara: %s\n", ab_strerror(st));
+        free(names);
         return 2;
     }
-    int rc = 0;
-    printf("%-16s %6s %6s  %s\n", "PACK", "RULES", "IOCS", "DESCRIPTION");
+    ab_buf line;
+    ab_buf_init(&line, 0);
+    if (!json)
+        printf("%-16s %6s %6s  %s\n", "PACK", "RULES", "IOCS", "DESCRIPTION");
     for (size_t i = 0; i < ab_pack_count(); i++) {
         ab_pack_info info;
         st = ab_pack_info_get(i, &info);
@@ -376,9 +529,28 @@ static int cmd_packs(void)
             rc = 2;
             continue;
         }
-        printf("%-16s %6zu %6zu  %s\n", info.name, info.rules, info.iocs, info.description);
+        if (n && !pack_listed(names, n, info.name))
+            continue;
+        print_pack(&info, json, &line);
     }
+    for (int i = 0; i < n; i++) { /* names that matched no pack */
+        int known = 0;
+        for (size_t k = 0; k < ab_pack_count() && !known; k++) {
+            ab_pack_info info;
+            known = ab_pack_info_get(k, &info) == AB_OK && !strcmp(info.name, names[i]);
+        }
+        if (!known) {
+            fprintf(stderr, "antibody: error: no built-in pack named '%s'\n", names[i]);
+            rc = 2;
+        }
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "antibody: error: cannot write to standard output: %s\n", strerror(errno));
+        rc = 2;
+    }
+    ab_buf_release(&line);
     ab_finish();
+    free(names);
     return rc;
 }
 
@@ -471,11 +643,26 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_STRICT:
             c->strict = 1;
             break;
+        case OPT_FORCE:
+            c->force = 1;
+            break;
+        case OPT_APPEND:
+            c->append = 1;
+            break;
+        case OPT_NO_CONSOLE:
+            c->no_console = 1;
+            break;
+        case OPT_KEEP_GOING:
+            c->keep_going = 1;
+            break;
+        case OPT_ALLOW_EMPTY:
+            c->allow_empty = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return -1;
         case 'V':
-            printf("antibody %s\n", AB_VERSION);
+            print_version();
             return -1;
         default: /* getopt said what is wrong */
             fputs("Try 'antibody --help'.\n", stderr);
@@ -587,34 +774,112 @@ fail:
     return 2;
 }
 
-static int open_output(cli *c, char **paths, int n)
+/* Where the reports go: JSON to -o FILE or stdout; the console report to stdout, or to -o FILE
+ * without --json; with --json -o FILE both (console on stdout, unless --no-console). */
+static int open_outputs(cli *c, char **paths, int n)
 {
-    if (!c->output) {
-        c->out = stdout;
-        return 0;
+    dest *file_dest = c->json ? &c->jdest : &c->cdest;
+    c->jdest.on = c->json;
+    c->cdest.on = !c->json || (c->output && !c->no_console);
+    if (c->jdest.on && !c->output)
+        ab_output_init_fd(&c->jdest.o, STDOUT_FILENO, "standard output", 0);
+    if (c->cdest.on && (c->json || !c->output))
+        ab_output_init_fd(&c->cdest.o, STDOUT_FILENO, "standard output", 0);
+    if (c->output) {
+        char why[512];
+        if (output_inside_scan(c->output, paths, n, c->one_fs)) {
+            fprintf(stderr,
+                    "antibody: error: refusing to write --output inside a scanned path: %s (write "
+                    "it elsewhere, or to another file system with --one-file-system)\n",
+                    c->output);
+            return 2;
+        }
+        ab_output_mode mode = c->append  ? AB_OUTPUT_APPEND
+                              : c->force ? AB_OUTPUT_FORCE
+                                         : AB_OUTPUT_NEW;
+        if (ab_output_open(&file_dest->o, c->output, mode, why, sizeof(why)) != AB_OK) {
+            fprintf(stderr, "antibody: error: --output ");
+            ab_console_write_safe(stderr, c->output);
+            fprintf(stderr, ": %s\n", why);
+            return 2;
+        }
     }
-    if (output_inside_scan(c->output, paths, n, c->one_fs)) {
-        fprintf(stderr,
-                "antibody: error: refusing to write --output inside a scanned path: %s (write it "
-                "elsewhere, or to another file system with --one-file-system)\n",
-                c->output);
-        return 2;
-    }
-    int fd = open(c->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
-    if (fd < 0 || !(c->out = fdopen(fd, "w"))) {
-        fprintf(stderr, "antibody: error: %s: %s\n", c->output, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (c->cdest.on && !(c->con.out = ab_output_stream(&c->cdest.o))) {
+        fprintf(stderr, "antibody: error: out of memory\n");
         return 2;
     }
     return 0;
 }
 
+/* Ends both destinations and says what could not be written. */
+static void close_outputs(cli *c)
+{
+    dest *all[2] = {&c->jdest, &c->cdest};
+    for (int i = 0; i < 2; i++) {
+        dest *d = all[i];
+        if (!d->on)
+            continue;
+        ab_output_close(&d->o);
+        dest_failed(c, d);
+        if (d->o.lost)
+            fprintf(stderr, "antibody: error: %llu event%s not written to %s\n",
+                    (unsigned long long)d->o.lost, d->o.lost == 1 ? " was" : "s were", d->o.name);
+    }
+    c->con.out = NULL;
+}
+
 static int exit_status(const cli *c)
 {
+    if (c->jdest.o.err || c->cdest.o.err || c->unencodable)
+        return 2; /* a report with holes must not pass for a complete one */
     if (c->errors && (c->strict || !c->findings))
         return 2;
     return c->findings ? 1 : 0;
+}
+
+/* host.name and a sweep id in every JSON line (events of many hosts and runs get merged). */
+static void set_json_context(cli *c)
+{
+    unsigned char r[16] = {0};
+    if (gethostname(c->host, sizeof(c->host) - 1) != 0)
+        snprintf(c->host, sizeof(c->host), "unknown");
+    if (getentropy(r, sizeof(r)) != 0) { /* not secret: time and pid make it unique enough */
+        double t = now();
+        memcpy(r, &t, sizeof(t));
+        pid_t pid = getpid();
+        memcpy(r + 8, &pid, sizeof(pid));
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* UUID version 4 */
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(c->sweep_id, sizeof(c->sweep_id),
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
+             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+             r[15]);
+    c->jctx.host_name = c->host;
+    c->jctx.sweep_id = c->sweep_id;
+}
+
+static int want_color(const cli *c)
+{
+    if (c->color >= 0)
+        return c->color;
+    const char *no = getenv("NO_COLOR"); /* no-color.org: set and not empty */
+    if (no && *no)
+        return 0;
+    return c->cdest.on && c->cdest.o.fd == STDOUT_FILENO && isatty(STDOUT_FILENO);
+}
+
+static void print_loaded(cli *c, ab_scanner *sc)
+{
+    if (c->quiet || !c->cdest.on)
+        return;
+    size_t unmatched = ab_scanner_ioc_count_unmatched(sc);
+    fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded", ab_scanner_rule_count(sc),
+            ab_scanner_ioc_count(sc));
+    if (unmatched) /* say it, or a loaded C2 list looks like a checked one */
+        fprintf(stderr, " (not matched by this scan: %zu network/mail IOC%s)", unmatched,
+                unmatched == 1 ? "" : "s");
+    fputc('\n', stderr);
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -630,6 +895,7 @@ static int cmd_scan(int argc, char **argv)
     c->progress = 1;
     c->color = -1;
     ab_buf_init(&c->line, 0);
+    c->con.err = stderr;
     argv[0] = (char *)"antibody scan"; /* getopt names it in its messages */
     rc = parse_scan_args(c, argc, argv);
     if (rc != 0) {
@@ -646,39 +912,40 @@ static int cmd_scan(int argc, char **argv)
         rc = usage_error("%s", "give either PATHs or --pid/--processes, not both");
         goto out;
     }
+    if ((c->force || c->append) && !c->output) {
+        rc = usage_error("%s", "--force and --append apply to --output FILE");
+        goto out;
+    }
+    if (c->force && c->append) {
+        rc = usage_error("%s", "give --force or --append, not both");
+        goto out;
+    }
     rc = 2;
+    set_json_context(c);
     if (ab_init() != AB_OK) {
         fprintf(stderr, "antibody: error: cannot initialise libyara\n");
         goto out;
     }
     inited = 1;
-    if (ab_scanner_new(&sc) != AB_OK || open_output(c, paths, n_paths) != 0)
+    if (ab_scanner_new(&sc) != AB_OK || open_outputs(c, paths, n_paths) != 0)
         goto out;
     if (apply_settings(sc, argc, argv) != 0 || load_content(c, sc) != 0)
         goto out;
-    c->con.out = c->out;
-    c->con.err = stderr;
-    c->con.color = c->color < 0 ? (!c->output && isatty(STDOUT_FILENO)) : c->color;
+    if (outputs_failed(c)) /* the load-time events could not be written */
+        goto out;
+    c->con.color = want_color(c);
     c->con.progress = c->progress && isatty(STDERR_FILENO);
     c->con.list_objects = c->list;
     c->con.list_skipped = c->list_skipped;
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
-    if (!c->quiet && !c->json) {
-        size_t unmatched = ab_scanner_ioc_count_unmatched(sc);
-        fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded", ab_scanner_rule_count(sc),
-                ab_scanner_ioc_count(sc));
-        if (unmatched) /* say it, or a loaded C2 list looks like a checked one */
-            fprintf(stderr, " (not matched by this scan: %zu network/mail IOC%s)", unmatched,
-                    unmatched == 1 ? "" : "s");
-        fputc('\n', stderr);
-    }
-    ab_sink sink = {c->json ? sink_json : sink_console, c};
+    print_loaded(c, sc);
+    ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();
-    ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &sink)
-                           : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &sink);
+    ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
+                           : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &snk);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_scanner = NULL;
@@ -692,12 +959,13 @@ static int cmd_scan(int argc, char **argv)
                 ab_scanner_last_error(sc)[0] ? ab_scanner_last_error(sc) : ab_strerror(st));
         c->errors++;
     }
-    rc = exit_status(c);
+    rc = 0;
 out:
-    if (c->out && c->out != stdout && fclose(c->out) != 0) {
-        fprintf(stderr, "antibody: error: %s: %s\n", c->output, strerror(errno));
+    close_outputs(c);
+    if (rc == 0)
+        rc = exit_status(c);
+    else if (c->jdest.o.err || c->cdest.o.err)
         rc = 2;
-    }
     ab_scanner_free(sc);
     if (inited)
         ab_finish();
@@ -718,11 +986,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("antibody %s\n", AB_VERSION);
+        print_version();
         return 0;
     }
     if (!strcmp(cmd, "packs"))
-        return cmd_packs();
+        return cmd_packs(argc - 1, argv + 1);
     if (!strcmp(cmd, "scan"))
         return cmd_scan(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);

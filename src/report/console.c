@@ -43,12 +43,22 @@ static int dangerous_cp(unsigned cp)
            (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-void ab_console_write_safe(FILE *f, const char *s)
+/* A name must not be able to pose as the rest of a line: ": " ends the location on a finding
+ * line and " > " separates its levels, so in names those ':' and '>' are escaped. */
+static int fake_separator(const unsigned char *start, const unsigned char *p)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+    return (p[0] == ':' && p[1] == ' ') ||
+           (p[0] == '>' && p > start && p[-1] == ' ' && p[1] == ' ');
+}
+
+static void write_escaped(FILE *f, const char *s, int is_name)
+{
+    const unsigned char *start = (const unsigned char *)(s ? s : "(null)"), *p = start;
     while (*p) {
         size_t n = utf8_seq(p);
-        if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
+        if (n == 1 && is_name && fake_separator(start, p)) {
+            fprintf(f, "\\x%02x", *p);
+        } else if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
             fputc(*p, f);
         } else if (n == 1 && *p == '\\') {
             fputs("\\\\", f);
@@ -62,6 +72,16 @@ void ab_console_write_safe(FILE *f, const char *s)
         }
         p += n;
     }
+}
+
+void ab_console_write_safe(FILE *f, const char *s)
+{
+    write_escaped(f, s, 0);
+}
+
+void ab_console_write_name(FILE *f, const char *s)
+{
+    write_escaped(f, s, 1);
 }
 
 static const char *sev_color(const char *sev)
@@ -84,20 +104,36 @@ void ab_console_clear_progress(ab_console *c)
 
 static void print_location(ab_console *c, const ab_object_info *o)
 {
-    ab_console_write_safe(c->out, o->path);
+    ab_console_write_name(c->out, o->path);
     for (size_t i = 1; i < o->location_len; i++) {
         fputs(" > ", c->out);
-        ab_console_write_safe(c->out, o->location[i]);
+        ab_console_write_name(c->out, o->location[i]);
     }
     if (o->pid > 0 && o->process_name) {
         fputs(" (", c->out);
-        ab_console_write_safe(c->out, o->process_name);
+        ab_console_write_name(c->out, o->process_name);
         if (o->cmdline && *o->cmdline) {
             fputs(": ", c->out);
-            ab_console_write_safe(c->out, o->cmdline);
+            ab_console_write_name(c->out, o->cmdline);
         }
         fputc(')', c->out);
     }
+}
+
+static void print_hashes(ab_console *c, const ab_object_info *o)
+{
+    if (o->md5)
+        fprintf(c->out, " md5=%s sha1=%s sha256=%s", o->md5, o->sha1, o->sha256);
+}
+
+static void print_tags(ab_console *c, const ab_finding *f)
+{
+    for (size_t i = 0; i < f->tags_len; i++) {
+        fputs(i ? "," : " [", c->out);
+        ab_console_write_safe(c->out, f->tags[i]);
+    }
+    if (f->tags_len)
+        fputc(']', c->out);
 }
 
 static void print_finding(ab_console *c, const ab_finding *f)
@@ -119,6 +155,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     ab_console_write_safe(c->out, f->rule);
     if (c->color)
         fputs(C_RESET, c->out);
+    print_tags(c, f);
     fputs(" (", c->out);
     if (f->family) {
         ab_console_write_safe(c->out, f->family);
@@ -140,6 +177,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
         if (c->color)
             fputs(C_RESET, c->out);
     }
+    print_hashes(c, &f->obj);
     fputc('\n', c->out);
 }
 
@@ -152,9 +190,17 @@ static void print_size(FILE *f, double b)
     fprintf(f, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* "1 object", "2 objects". */
+static void print_count(FILE *f, uint64_t n, const char *one, const char *many)
+{
+    fprintf(f, "%llu %s", (unsigned long long)n, n == 1 ? one : many);
+}
+
 static void print_summary(ab_console *c, const ab_summary *s)
 {
-    fprintf(c->out, "antibody: %llu objects, ", (unsigned long long)s->objects);
+    fputs("antibody: ", c->out);
+    print_count(c->out, s->objects, "object", "objects");
+    fputs(", ", c->out);
     print_size(c->out, (double)s->bytes);
     fprintf(c->out, ", %llu skipped", (unsigned long long)s->skipped_total);
     if (s->skipped_total) {
@@ -167,50 +213,74 @@ static void print_summary(ab_console *c, const ab_summary *s)
             }
         fputc(')', c->out);
     }
-    fprintf(c->out, ", %llu errors, %llu findings, %.2f s%s\n", (unsigned long long)s->errors,
-            (unsigned long long)s->findings, s->seconds,
-            s->interrupted ? " (INTERRUPTED: incomplete)" : "");
+    fputs(", ", c->out);
+    print_count(c->out, s->errors, "error", "errors");
+    fputs(", ", c->out);
+    print_count(c->out, s->findings, "finding", "findings");
+    fprintf(c->out, ", %.2f s%s%s\n", s->seconds,
+            s->interrupted ? " (INTERRUPTED: incomplete)" : "",
+            s->skipped_total && !c->list_skipped ? "; --list-skipped lists what was skipped" : "");
+}
+
+static void print_error(ab_console *c, const ab_error *e)
+{
+    if (c->out)
+        fflush(c->out); /* findings before the error, as they happened */
+    fputs("antibody: error: ", c->err);
+    if (e->path) {
+        ab_console_write_name(c->err, e->path);
+        fputs(": ", c->err);
+    }
+    ab_console_write_safe(c->err, e->message);
+    fputc('\n', c->err);
+}
+
+static void print_object(ab_console *c, const ab_object_info *o)
+{
+    fputs(o->pid > 0 ? "[PROC] " : "[FILE] ", c->out);
+    print_location(c, o);
+    fprintf(c->out, " %llu", (unsigned long long)o->size);
+    print_hashes(c, o);
+    fputc('\n', c->out);
+}
+
+static void print_skip(ab_console *c, const ab_skip *s)
+{
+    fputs("[SKIP] ", c->out);
+    ab_console_write_name(c->out, s->path);
+    fprintf(c->out, " (%s", ab_skip_reason_name(s->reason));
+    if (s->size)
+        fprintf(c->out, ", %llu bytes", (unsigned long long)s->size);
+    fputs(")\n", c->out);
 }
 
 int ab_console_event(void *ctx, const ab_event *ev)
 {
     ab_console *c = ctx;
     ab_console_clear_progress(c);
+    if (ev->kind == AB_EVENT_ERROR) {
+        print_error(c, &ev->u.error);
+        return 0;
+    }
+    if (!c->out) /* errors only: another reporter has standard output */
+        return 0;
     switch (ev->kind) {
     case AB_EVENT_FINDING:
         print_finding(c, &ev->u.finding);
         break;
-    case AB_EVENT_ERROR:
-        fflush(c->out);
-        fputs("antibody: error: ", c->err);
-        if (ev->u.error.path) {
-            ab_console_write_safe(c->err, ev->u.error.path);
-            fputs(": ", c->err);
-        }
-        ab_console_write_safe(c->err, ev->u.error.message);
-        fputc('\n', c->err);
-        break;
     case AB_EVENT_SKIP:
-        if (c->list_skipped) {
-            fputs("[SKIP] ", c->out);
-            ab_console_write_safe(c->out, ev->u.skip.path);
-            fprintf(c->out, " (%s)\n", ab_skip_reason_name(ev->u.skip.reason));
-        }
+        if (c->list_skipped)
+            print_skip(c, &ev->u.skip);
         break;
     case AB_EVENT_OBJECT:
-        if (c->list_objects) {
-            fputs("[FILE] ", c->out);
-            print_location(c, &ev->u.object);
-            fprintf(c->out, " %llu", (unsigned long long)ev->u.object.size);
-            if (ev->u.object.md5)
-                fprintf(c->out, " md5=%s sha1=%s sha256=%s", ev->u.object.md5, ev->u.object.sha1,
-                        ev->u.object.sha256);
-            fputc('\n', c->out);
-        }
+        if (c->list_objects)
+            print_object(c, &ev->u.object);
         break;
     case AB_EVENT_SUMMARY:
         if (!c->quiet)
             print_summary(c, &ev->u.summary);
+        break;
+    default:
         break;
     }
     return 0;
@@ -221,12 +291,17 @@ void ab_console_progress(void *ctx, const ab_summary *s)
     ab_console *c = ctx;
     if (!c->progress)
         return;
-    fprintf(c->err, "\r\033[K%llu files, ", (unsigned long long)s->objects);
+    fputs("\r\033[K", c->err);
+    print_count(c->err, s->objects, "object", "objects");
+    fputs(", ", c->err);
     print_size(c->err, (double)s->bytes);
     fputs(", ", c->err);
     print_size(c->err, s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
-    fprintf(c->err, "/s, %llu findings, %llu errors", (unsigned long long)s->findings,
-            (unsigned long long)s->errors);
+    fputs("/s, ", c->err);
+    print_count(c->err, s->findings, "finding", "findings");
+    fputs(", ", c->err);
+    print_count(c->err, s->errors, "error", "errors");
+    fprintf(c->err, ", %.0f s", s->seconds);
     fflush(c->err);
     c->progress_shown = 1;
 }

@@ -8,7 +8,7 @@
 #include "antibody/antibody.h"
 
 typedef struct ab_console {
-    FILE *out;        /* findings, listings, summary */
+    FILE *out;        /* findings, listings, summary; NULL: errors (and progress) only */
     FILE *err;        /* errors and progress */
     int color;        /* ANSI colours on out */
     int progress;     /* a progress line on err (err must be a terminal) */
@@ -23,6 +23,9 @@ int ab_console_event(void *ctx, const ab_event *ev);
 void ab_console_progress(void *ctx, const ab_summary *s);
 /* Write s with control characters, DEL and invalid UTF-8 escaped as \xNN (and '\\' as "\\\\"). */
 void ab_console_write_safe(FILE *f, const char *s);
+/* The same for a name (path, member, process): also escapes ": " and " > ", which on a console
+ * line separate the location from the rule and the levels of the location. */
+void ab_console_write_name(FILE *f, const char *s);
 /* Clear the progress line if one is shown. */
 void ab_console_clear_progress(ab_console *c);
 

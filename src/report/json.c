@@ -490,6 +490,8 @@ static const char *event_name(ab_event_kind k)
         return "object";
     case AB_EVENT_SUMMARY:
         return "summary";
+    case AB_EVENT_WARNING:
+        return "warning";
     }
     return NULL;
 }
@@ -681,6 +683,7 @@ static void put_event(ab_json *j, const ab_event *ev)
         put_finding(j, &ev->u.finding);
         break;
     case AB_EVENT_ERROR:
+    case AB_EVENT_WARNING:
         put_error(j, &ev->u.error);
         break;
     case AB_EVENT_SKIP:
@@ -695,7 +698,30 @@ static void put_event(ab_json *j, const ab_event *ev)
     }
 }
 
+/* "host":{"name":...},"sweep_id":...: where and in which run an event happened, so streams of
+ * many hosts and runs can be merged. */
+static void put_context(ab_json *j, const ab_jsonl_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->host_name) {
+        ab_json_key(j, "host");
+        ab_json_obj_begin(j);
+        ab_json_kv_bytes(j, "name", ctx->host_name);
+        ab_json_obj_end(j);
+    }
+    if (ctx->sweep_id) {
+        ab_json_key(j, "sweep_id");
+        ab_json_cstr(j, ctx->sweep_id);
+    }
+}
+
 ab_status ab_jsonl_event(ab_buf *buf, const ab_event *ev)
+{
+    return ab_jsonl_event_ctx(buf, ev, NULL);
+}
+
+ab_status ab_jsonl_event_ctx(ab_buf *buf, const ab_event *ev, const ab_jsonl_ctx *ctx)
 {
     if (!buf || !ev || !event_name(ev->kind))
         return AB_ERR_ARG;
@@ -707,6 +733,7 @@ ab_status ab_jsonl_event(ab_buf *buf, const ab_event *ev)
     ab_json_key(&j, "event");
     ab_json_cstr(&j, event_name(ev->kind));
     put_time(&j, ev->time);
+    put_context(&j, ctx);
     put_event(&j, ev);
     ab_json_obj_end(&j);
     json_addc(&j, '\n');

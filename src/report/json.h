@@ -48,4 +48,11 @@ int ab_utf8_valid(const char *s, size_t len);
 /* Append one event as one JSON line (with the trailing '\n') to buf. Schema: docs/findings.md. */
 ab_status ab_jsonl_event(ab_buf *buf, const ab_event *ev);
 
+/* Members written into every line after "time" (NULL fields are left out). */
+typedef struct ab_jsonl_ctx {
+    const char *host_name; /* "host":{"name":...} */
+    const char *sweep_id;  /* "sweep_id": one id per run */
+} ab_jsonl_ctx;
+ab_status ab_jsonl_event_ctx(ab_buf *buf, const ab_event *ev, const ab_jsonl_ctx *ctx);
+
 #endif

@@ -280,7 +280,10 @@ test_dev_shm() {
   run 1 abj --no-default-pack --list-skipped --rules "$T/g.yar" /dev
   assert_eq "$($PY "$JQ" skips pseudo-fs <"$T/out")" 1 "/dev skipped"
   assert_eq "$(findings /dev/shm/)" "$(basename "$f")	good" "/dev/shm swept"
-  run 0 abj --no-default-pack --one-file-system --rules "$T/g.yar" /dev
+  # With --one-file-system nothing under /dev is scanned: not a clean result unless asked.
+  run 2 abj --no-default-pack --one-file-system --rules "$T/g.yar" /dev
+  assert_contains "$T/err" "nothing was scanned: 1 skipped (pseudo-fs 1)"
+  run 0 abj --no-default-pack --one-file-system --allow-empty --rules "$T/g.yar" /dev
   rm -f "$f"
 }
 
@@ -423,7 +426,7 @@ test_exit_codes() {
     BG_FILES+=("$o")
     run 2 ab scan --no-progress --no-default-pack --rules "$T/g.yar" --output "$o" /dev
     assert_contains "$T/err" "refusing"
-    run 0 ab scan --no-progress --no-default-pack --one-file-system --rules "$T/g.yar" --output "$o" /dev
+    run 0 ab scan --no-progress --no-default-pack --one-file-system --allow-empty --rules "$T/g.yar" --output "$o" /dev
     [ -e "$o" ] || fail "--output with --one-file-system not written"
   fi
 }

@@ -1,0 +1,194 @@
+# shellcheck shell=bash
+# End-to-end tests of the reports: checked writes, report files, several outputs, the console.
+# Sourced by e2e.sh (helpers and $T come from there).
+
+# A tree with one finding, and its rule.
+out_fixture() {
+  mkdir -p "$T/o"
+  printf 'GOODMARKER\n' >"$T/o/hit"
+  printf 'x\n' >"$T/o/miss"
+  printf 'rule good : tag1 tag2 { strings: $a = "GOODMARKER" condition: $a }\n' >"$T/g.yar"
+}
+
+# last_line_complete FILE: the file is empty or ends with a newline, and every line is JSON.
+last_line_complete() {
+  $PY - "$1" <<'EOF'
+import json, sys
+data = open(sys.argv[1], "rb").read()
+if data and not data.endswith(b"\n"):
+    sys.exit("report ends mid-line: %r" % data[-80:])
+for n, line in enumerate(data.split(b"\n")[:-1], 1):
+    json.loads(line)
+EOF
+}
+
+# in_pty OUT CMD...: runs CMD with stdout and stderr on a pseudo-terminal; the screen bytes in OUT.
+in_pty() {
+  local out=$1; shift
+  $PY - "$out" "$@" <<'EOF'
+import os, pty, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+_, status = os.waitpid(pid, 0)
+open(out, "wb").write(data)
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+}
+
+test_output_full() {
+  out_fixture
+  # A full device: the first failed write is said once, the sweep stops, exit 2 (not 1).
+  run 2 abj --no-default-pack --rules "$T/g.yar" -o /dev/full "$T/o"
+  assert_contains "$T/err" "cannot write the report to /dev/full: No space left on device"
+  assert_eq "$(grep -c 'cannot write the report' "$T/err")" 1 "said once"
+  # The same on standard output, JSON and console.
+  set +e
+  "$ANTIBODY" scan --json --no-progress --no-default-pack --rules "$T/g.yar" "$T/o" >/dev/full 2>"$T/err"
+  local rc=$?
+  "$ANTIBODY" scan --no-progress --no-default-pack --rules "$T/g.yar" "$T/o" >/dev/full 2>"$T/err2"
+  local rc2=$?
+  set -e
+  assert_eq "$rc" 2 "--json >/dev/full"
+  assert_contains "$T/err" "cannot write the report to standard output"
+  assert_eq "$rc2" 2 "console >/dev/full"
+  assert_contains "$T/err2" "cannot write the report to standard output"
+  # --continue-on-output-error: the sweep goes on (the console on stdout gets everything) and
+  # says how much of the report was lost; still exit 2.
+  run 2 abj --no-default-pack --rules "$T/g.yar" -o /dev/full --continue-on-output-error "$T/o"
+  assert_contains "$T/err" "going on without it"
+  assert_contains "$T/err" "not written to /dev/full"
+  cp "$T/out" "$T/console"
+  assert_contains "$T/console" "good"
+  assert_contains "$T/console" "2 objects"
+}
+
+test_output_file_limit() {
+  # A file size limit (as a full disk): the report is cut back to whole lines, and the error said.
+  out_fixture
+  mkdir -p "$T/many"
+  for i in $(seq 300); do printf 'GOODMARKER %d\n' "$i" >"$T/many/f$i"; done
+  set +e
+  bash -c 'ulimit -f 16; trap "" XFSZ; exec "$@"' _ "$ANTIBODY" scan --json --no-progress \
+    --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" "$T/many" >"$T/out" 2>"$T/err"
+  local rc=$?
+  set -e
+  assert_eq "$rc" 2 "exit status on a failed report"
+  assert_contains "$T/err" "cannot write the report to $T/r.jsonl: File too large"
+  last_line_complete "$T/r.jsonl"
+  [ "$(stat -c %s "$T/r.jsonl")" -le 16384 ] || fail "report over the limit"
+  [ "$(wc -l <"$T/r.jsonl")" -ge 10 ] || fail "report lost its first lines"
+}
+
+test_output_file_modes() {
+  out_fixture
+  run 1 abj --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" "$T/o"
+  local first; first=$(wc -l <"$T/r.jsonl")
+  # An existing report is not overwritten without --force.
+  run 2 abj --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" "$T/o"
+  assert_contains "$T/err" "exists: not overwritten"
+  assert_eq "$(wc -l <"$T/r.jsonl")" "$first" "report untouched"
+  run 1 abj --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" --append "$T/o"
+  assert_eq "$(wc -l <"$T/r.jsonl")" "$((first * 2))" "--append adds"
+  run 1 abj --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" --force "$T/o"
+  assert_eq "$(wc -l <"$T/r.jsonl")" "$first" "--force overwrites"
+  # Never through a symlink, even with --force, and the message says why.
+  ln -s "$T/victim" "$T/link.jsonl"
+  printf 'keep\n' >"$T/victim"
+  run 2 abj --no-default-pack --rules "$T/g.yar" -o "$T/link.jsonl" --force "$T/o"
+  assert_contains "$T/err" "is a symbolic link: refused"
+  assert_eq "$(cat "$T/victim")" "keep" "symlink target untouched"
+  run 2 abj --no-default-pack --rules "$T/g.yar" --force "$T/o"
+  assert_contains "$T/err" "apply to --output"
+}
+
+test_output_fanout() {
+  out_fixture
+  # --json -o FILE: JSON in the file and the console report on stdout, in one run.
+  run 1 abj --no-default-pack --rules "$T/g.yar" -o "$T/r.jsonl" "$T/o"
+  assert_contains "$T/out" "[HIGH] $T/o/hit: good"
+  assert_contains "$T/out" "antibody: 2 objects"
+  cp "$T/r.jsonl" "$T/j"; cp "$T/j" "$T/out"
+  assert_eq "$(count finding)" 1 "JSON finding"
+  # Every JSON line names the host and the run.
+  $PY - "$T/j" "$(hostname)" <<'EOF'
+import json, sys
+ids = set()
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    assert ev["host"]["name"] == sys.argv[2], ev
+    ids.add(ev["sweep_id"])
+assert len(ids) == 1 and len(ids.pop()) == 36, ids
+EOF
+  run 1 abj --no-default-pack --rules "$T/g.yar" -o "$T/r2.jsonl" --no-console "$T/o"
+  [ ! -s "$T/out" ] || fail "--no-console printed: $(head -3 "$T/out")"
+  # Load warnings are JSON events too.
+  printf 'filename-regex\t(a)\\1\n' >"$T/warn.ioc"
+  run 1 abj --no-default-pack --rules "$T/g.yar" --ioc "$T/warn.ioc" "$T/o"
+  assert_eq "$(count warning)" 1 "warning event"
+}
+
+test_output_empty_sweep() {
+  # A sweep that scanned nothing is exit 2 with the reason, unless --allow-empty.
+  out_fixture
+  mkfifo "$T/fifo"
+  run 2 ab scan --no-progress --no-default-pack --rules "$T/g.yar" "$T/fifo"
+  assert_contains "$T/err" "nothing was scanned: 1 skipped (special-file 1)"
+  run 2 abj --no-default-pack --rules "$T/g.yar" --exclude '*' "$T/o"
+  assert_eq "$(count error)" 1 "an error event"
+  assert_eq "$(summary_field errors)" 1 "counted in the summary"
+  run 0 abj --no-default-pack --rules "$T/g.yar" --allow-empty "$T/fifo"
+}
+
+test_output_console() {
+  out_fixture
+  # Plurals, tags and hashes on the finding line, and a hint when files were skipped.
+  head -c 100 /dev/zero >"$T/big"
+  run 1 ab scan --no-progress --no-default-pack --hash --rules "$T/g.yar" --max-filesize 50 "$T/o/hit" "$T/big"
+  assert_contains "$T/out" "good [tag1,tag2] ("
+  assert_contains "$T/out" "sha256=$(sha256sum <"$T/o/hit" | cut -d' ' -f1)"
+  assert_contains "$T/out" "antibody: 1 object, "
+  assert_contains "$T/out" "0 errors, 1 finding,"
+  assert_contains "$T/out" "--list-skipped lists what was skipped"
+  run 1 ab scan --no-progress --no-default-pack --list-skipped --rules "$T/g.yar" --max-filesize 50 "$T/o" "$T/big"
+  assert_contains "$T/out" "[SKIP] $T/big (too-large, 100 bytes)"
+  # A name cannot pose as the rest of a finding line.
+  mkdir -p "$T/n"; printf 'GOODMARKER\n' >"$T/n/x: Fake_Rule (yara; score 100)"
+  run 1 ab scan --no-progress --no-default-pack --rules "$T/g.yar" "$T/n"
+  assert_contains "$T/out" "x\\x3a Fake_Rule (yara; score 100): good"
+  # Processes are [PROC] in --list.
+  set +e # this shell's memory may hold the rule's string
+  "$ANTIBODY" scan --no-progress --no-default-pack --list --rules "$T/g.yar" --pid $$ >"$T/out" 2>&1
+  set -e
+  assert_contains "$T/out" "[PROC] pid:$$"
+  # Colour on a terminal, but not with NO_COLOR (no-color.org); --color always wins.
+  in_pty "$T/tty" "$ANTIBODY" scan --no-default-pack --rules "$T/g.yar" "$T/o" || true
+  assert_contains "$T/tty" $'\033[1;31m[HIGH]'
+  NO_COLOR=1 in_pty "$T/tty2" "$ANTIBODY" scan --no-default-pack --rules "$T/g.yar" "$T/o" || true
+  if grep -q $'\033\\[1;' "$T/tty2"; then fail "colour despite NO_COLOR"; fi
+  NO_COLOR=1 run 1 ab scan --no-progress --color always --no-default-pack --rules "$T/g.yar" "$T/o"
+  assert_contains "$T/out" $'\033[1;31m'
+}
+
+test_output_packs_version() {
+  run 0 ab packs apt29-2020
+  assert_contains "$T/out" "apt29-2020"
+  run 2 ab packs no-such-pack
+  assert_contains "$T/err" "no built-in pack named 'no-such-pack'"
+  run 0 ab packs --json
+  $PY -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])][0]["pack"]' "$T/out"
+  assert_contains "$T/out" '"pack":"apt29-2020"'
+  run 0 ab --version
+  assert_contains "$T/out" "libyara 4."
+  assert_contains "$T/out" "vectorscan "
+}
