@@ -123,6 +123,18 @@ typedef struct ab_object_info {
     const char *cmdline;             /* process objects only, else NULL (args joined by ' ') */
 } ab_object_info;
 
+/* One matched string of a YARA finding (ab_scanner_set_strings): at most AB_MAX_STRING_MATCHES
+ * per finding, each with at most AB_MATCH_DATA_MAX bytes of data. */
+#define AB_MAX_STRING_MATCHES 16
+#define AB_MATCH_DATA_MAX     64
+typedef struct ab_string_match {
+    const char *identifier; /* "$a" */
+    uint64_t offset;        /* in the object; in process memory, the virtual address */
+    uint32_t length;        /* of the whole match */
+    uint32_t data_len;      /* bytes in data: min(length, AB_MATCH_DATA_MAX) */
+    const uint8_t *data;    /* the first bytes of the match (any bytes, NUL included) */
+} ab_string_match;
+
 typedef struct ab_finding {
     ab_object_info obj;
     ab_matcher_kind matcher;
@@ -137,6 +149,16 @@ typedef struct ab_finding {
     int score;               /* 0..100: meta "score" (default 75) or IOC score */
     const char *severity;    /* "info", "low", "medium", "high", "critical" from score */
     const char *reason;      /* a short human "why", e.g. "3 strings matched" or "sha256 IOC" */
+    /* The verdict on the object, the same in each of its findings: the scores of all its
+     * findings combined with THOR's formula (docs/findings.md), and the level it reaches
+     * (ab_scanner_set_levels): "alert", "warning", "notice" or "info". */
+    int object_score;
+    const char *level;
+    /* YARA findings with ab_scanner_set_strings: the matched strings, in string order; matches
+     * past AB_MAX_STRING_MATCHES are counted in strings_omitted. */
+    const ab_string_match *strings;
+    size_t strings_len;
+    uint64_t strings_omitted;
 } ab_finding;
 
 typedef struct ab_error {
@@ -160,8 +182,9 @@ typedef struct ab_summary {
     uint64_t skipped_total;
     uint64_t errors;
     uint64_t findings;
-    double seconds;  /* wall time of the scan call */
-    int interrupted; /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
+    double seconds;      /* wall time of the scan call */
+    int interrupted;     /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
+    uint64_t suppressed; /* findings not reported: their object scored below the minimum score */
 } ab_summary;
 
 typedef struct ab_event {
@@ -223,6 +246,14 @@ ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes
 ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
 ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
+/* Report the matched strings of YARA findings (ab_finding.strings). Default off. */
+ab_status ab_scanner_set_strings(ab_scanner *sc, int on);
+/* Report an object's findings only when its combined score reaches score (0..100; default 0:
+ * all). The others are counted in ab_summary.suppressed. */
+ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score);
+/* Level thresholds of the combined score (THOR's: 80, 60, 40); alert >= warning >= notice,
+ * each 0..100. Below notice the level is "info". */
+ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice);
 
 /* YARA rules: a .yar/.yara file, a folder of them (not recursive into dot/~/_ names), or a
  * compiled file from yarac. A source file that fails to compile is reported through diag and

@@ -65,6 +65,11 @@ static const char usage_text[] =
     "                         a report that cannot be written (disk full, I/O error) does not\n"
     "                         stop the sweep; the exit status is 2 all the same\n"
     "      --allow-empty      a sweep that scanned nothing exits 0, not 2\n"
+    "      --strings          show the matched strings of YARA findings (as yara -s; at most\n"
+    "                         16 matches of 64 bytes each per finding)\n"
+    "      --min-score N      report only objects whose combined score is at least N (0..100)\n"
+    "      --levels A,W,N     score thresholds of the alert, warning and notice levels\n"
+    "                         (default 80,60,40, as THOR)\n"
     "      --list             report every scanned object (with hashes when computed)\n"
     "      --list-skipped     report every skipped file with its reason\n"
     "      --no-progress      no progress line on stderr\n"
@@ -104,6 +109,9 @@ enum {
     OPT_NO_CONSOLE,
     OPT_KEEP_GOING,
     OPT_ALLOW_EMPTY,
+    OPT_STRINGS,
+    OPT_MIN_SCORE,
+    OPT_LEVELS,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +145,9 @@ static const struct option long_opts[] = {
     {"no-console", no_argument, NULL, OPT_NO_CONSOLE},
     {"continue-on-output-error", no_argument, NULL, OPT_KEEP_GOING},
     {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+    {"strings", no_argument, NULL, OPT_STRINGS},
+    {"min-score", required_argument, NULL, OPT_MIN_SCORE},
+    {"levels", required_argument, NULL, OPT_LEVELS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -234,6 +245,28 @@ static int parse_size(const char *s, uint64_t *out)
     if (errno || v > (UINT64_MAX >> shift))
         return -1;
     *out = (uint64_t)v << shift;
+    return 0;
+}
+
+/* "80,60,40": alert, warning, notice, each 0..100 and not increasing. 0 when valid. */
+static int parse_levels(const char *s, unsigned out[3])
+{
+    unsigned lv[3];
+    char buf[64], *save = NULL;
+    if (strlen(s) >= sizeof(buf))
+        return -1;
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *tok = strtok_r(buf, ",", &save);
+    for (int i = 0; i < 3; i++, tok = strtok_r(NULL, ",", &save)) {
+        unsigned long long v;
+        if (!tok || parse_uint(tok, 100, &v))
+            return -1;
+        lv[i] = (unsigned)v;
+    }
+    if (tok || lv[1] > lv[0] || lv[2] > lv[1])
+        return -1;
+    if (out)
+        memcpy(out, lv, sizeof(lv));
     return 0;
 }
 
@@ -658,6 +691,18 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_ALLOW_EMPTY:
             c->allow_empty = 1;
             break;
+        case OPT_STRINGS:
+            break;
+        case OPT_MIN_SCORE:
+            if (parse_uint(optarg, 100, &v))
+                return usage_error("--min-score: expected 0..100, got '%s'", optarg);
+            break;
+        case OPT_LEVELS:
+            if (parse_levels(optarg, NULL))
+                return usage_error("--levels: expected ALERT,WARNING,NOTICE with 100 >= ALERT >= "
+                                   "WARNING >= NOTICE >= 0, got '%s'",
+                                   optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return -1;
@@ -726,6 +771,19 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
         case OPT_STRICT:
             st = ab_scanner_set_strict(sc, 1);
             break;
+        case OPT_STRINGS:
+            st = ab_scanner_set_strings(sc, 1);
+            break;
+        case OPT_MIN_SCORE:
+            parse_uint(optarg, 100, &v);
+            st = ab_scanner_set_min_score(sc, (unsigned)v);
+            break;
+        case OPT_LEVELS: {
+            unsigned lv[3];
+            parse_levels(optarg, lv);
+            st = ab_scanner_set_levels(sc, lv[0], lv[1], lv[2]);
+            break;
+        }
         default:
             break;
         }

@@ -34,6 +34,8 @@ typedef struct ab_emit {
     int (*finding)(void *ctx, const ab_finding *f);
     int (*error)(void *ctx, const ab_error *e);
     void *ctx;
+    /* n findings were not reported: their object scored below the minimum score. May be NULL. */
+    void (*suppressed)(void *ctx, uint64_t n);
 } ab_emit;
 
 /* Fill the object part of a finding/event from an object. */

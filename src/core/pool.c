@@ -146,6 +146,13 @@ static int w_finding(void *ctx, const ab_finding *f)
     return 0;
 }
 
+static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b);
+
+static void w_suppressed(void *ctx, uint64_t n)
+{
+    w_send_simple(ctx, AB_MSG_SUPPRESSED, n, 0);
+}
+
 static void w_send_error(wctx *w, const char *path, ab_status st, const char *msg)
 {
     ab_wire_begin(&w->out, AB_MSG_ERROR);
@@ -266,7 +273,7 @@ static void test_fault(const char *path, int stage)
 static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path,
                         const struct stat *expect)
 {
-    ab_emit em = {w_finding, w_error, w};
+    ab_emit em = {w_finding, w_error, w, w_suppressed};
     ab_mapped m;
     char err[512];
     test_fault(path, 0);
@@ -384,7 +391,7 @@ static uint64_t proc_readable_bytes(pid_t pid)
 
 static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
-    ab_emit em = {w_finding, w_error, w};
+    ab_emit em = {w_finding, w_error, w, w_suppressed};
     char comm[256], cmdline[MAX_PROC_TEXT], err[512];
     if (read_proc_text(pid, "comm", comm, sizeof(comm)) != 0) {
         w_send_error(w, path, errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO,
@@ -639,6 +646,9 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         p->sum.findings++;
         deliver(p, &ev);
         return 0;
+    case AB_MSG_SUPPRESSED:
+        p->sum.suppressed += ab_wire_get_u64(&r);
+        return r.bad ? -1 : 0;
     case AB_MSG_OBJECT:
         ev.kind = AB_EVENT_OBJECT;
         ab_wire_get_object(&r, &ev.u.object, &arr);

@@ -1,6 +1,7 @@
 /* scanner.c: the public scanner handle (settings, content, compile), the engine that runs every
  * matcher over one object, and in-process buffer scans. */
 #include "core/scanner.h"
+#include "core/verdict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +61,9 @@ ab_status ab_scanner_new(ab_scanner **out)
     sc->max_filesize = DEFAULT_MAX_FILESIZE;
     sc->timeout = DEFAULT_TIMEOUT;
     sc->max_depth = DEFAULT_MAX_DEPTH;
+    sc->levels[0] = 80; /* THOR's alert, warning and notice thresholds */
+    sc->levels[1] = 60;
+    sc->levels[2] = 40;
     ab_status st = ab_rules_new(&sc->rules);
     if (st == AB_OK)
         st = ab_iocs_new(&sc->iocs);
@@ -157,6 +161,25 @@ FLAG_SETTER(ab_scanner_set_scan_remote_fs, scan_remote_fs)
 FLAG_SETTER(ab_scanner_set_hash, hash_all)
 FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
 FLAG_SETTER(ab_scanner_set_strict, strict)
+FLAG_SETTER(ab_scanner_set_strings, strings)
+
+ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score)
+{
+    if (!sc || sc->compiled || score > 100)
+        return AB_ERR_ARG;
+    sc->min_score = score;
+    return AB_OK;
+}
+
+ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice)
+{
+    if (!sc || sc->compiled || alert > 100 || warning > alert || notice > warning)
+        return AB_ERR_ARG;
+    sc->levels[0] = alert;
+    sc->levels[1] = warning;
+    sc->levels[2] = notice;
+    return AB_OK;
+}
 
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx)
 {
@@ -345,6 +368,8 @@ ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out)
         st = ab_hasher_new(&e->hasher);
     if (st == AB_OK)
         st = ab_yara_new(sc->rules, sc->timeout, &e->yara);
+    if (st == AB_OK)
+        ab_yara_set_strings(e->yara, sc->strings);
     if (st == AB_OK && ab_iocs_count(sc->iocs, AB_IOC_FILENAME_RE) > 0)
         st = ab_name_scratch_new(sc->iocs, &e->names);
     if (st != AB_OK) {
@@ -479,8 +504,8 @@ static void emit_error(const ab_emit *em, const ab_object *obj, ab_status st, co
     em->error(em->ctx, &er);
 }
 
-ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
-                         size_t errlen)
+static ab_status run_matchers(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed,
+                              char *err, size_t errlen)
 {
     ab_status st = AB_OK;
     *allowed = 0;
@@ -515,6 +540,16 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
     return st;
 }
 
+ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
+                         size_t errlen)
+{
+    ab_verdict v;
+    const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
+    ab_status st = run_matchers(e, obj, hold, allowed, err, errlen);
+    ab_verdict_end(&v);
+    return st;
+}
+
 /* ---- in-process buffer scans ---- */
 
 typedef struct direct_ctx {
@@ -532,6 +567,12 @@ static int direct_finding(void *ctx, const ab_finding *f)
     if (d->sink && d->sink->fn(d->sink->ctx, &ev))
         d->stop = 1;
     return d->stop;
+}
+
+static void direct_suppressed(void *ctx, uint64_t n)
+{
+    direct_ctx *d = ctx;
+    d->sum->suppressed += n;
 }
 
 static int direct_error(void *ctx, const ab_error *er)
@@ -557,7 +598,7 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
     ab_summary sum;
     memset(&sum, 0, sizeof(sum));
     direct_ctx d = {sink, &sum, 0};
-    ab_emit em = {direct_finding, direct_error, &d};
+    ab_emit em = {direct_finding, direct_error, &d, direct_suppressed};
     const char *loc[1] = {name};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));

@@ -26,6 +26,9 @@ struct ab_scanner {
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
         strict;
+    int strings;        /* report matched strings */
+    unsigned min_score; /* report objects whose combined score reaches it */
+    unsigned levels[3]; /* alert, warning, notice thresholds */
     ab_progress_fn progress;
     void *progress_ctx;
     /* content, owned; read-only after compile and shared with forked workers */

@@ -99,6 +99,18 @@ const char *ab_wire_get_str(ab_wire_reader *r)
     return (const char *)p;
 }
 
+void ab_wire_bytes(ab_buf *b, const void *p, uint32_t n)
+{
+    ab_wire_u32(b, n);
+    ab_buf_add(b, p, n);
+}
+
+const uint8_t *ab_wire_get_bytes(ab_wire_reader *r, uint32_t *n)
+{
+    *n = ab_wire_get_u32(r);
+    return take(r, *n);
+}
+
 /* An array count, bounded; excess elements are rejected as a bad frame. */
 static uint32_t get_count(ab_wire_reader *r)
 {
@@ -149,6 +161,59 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
             r->bad = 1;
 }
 
+/* Levels travel as an index into this table, so the parent never points into worker bytes. */
+static const char *const levels[] = {"info", "notice", "warning", "alert"};
+
+static uint8_t level_code(const char *level)
+{
+    for (uint8_t i = 0; level && i < 4; i++)
+        if (!strcmp(level, levels[i]))
+            return i;
+    return 0;
+}
+
+static void put_verdict_and_strings(ab_buf *b, const ab_finding *f)
+{
+    size_t ns = f->strings_len > AB_MAX_STRING_MATCHES ? AB_MAX_STRING_MATCHES : f->strings_len;
+    ab_wire_u32(b, (uint32_t)f->object_score);
+    ab_wire_u8(b, level_code(f->level));
+    ab_wire_u32(b, (uint32_t)ns);
+    for (size_t i = 0; i < ns; i++) {
+        const ab_string_match *m = &f->strings[i];
+        uint32_t dl = m->data_len > AB_MATCH_DATA_MAX ? AB_MATCH_DATA_MAX : m->data_len;
+        ab_wire_str(b, m->identifier);
+        ab_wire_u64(b, m->offset);
+        ab_wire_u32(b, m->length);
+        ab_wire_bytes(b, m->data, dl);
+    }
+    ab_wire_u64(b, f->strings_omitted + (f->strings_len - ns));
+}
+
+static void get_verdict_and_strings(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
+{
+    uint32_t score = ab_wire_get_u32(r);
+    uint8_t lv = ab_wire_get_u8(r);
+    f->object_score = score > 100 ? 100 : (int)score;
+    f->level = levels[lv < 4 ? lv : 0];
+    uint32_t ns = ab_wire_get_u32(r);
+    if (ns > AB_MAX_STRING_MATCHES) {
+        r->bad = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        ab_string_match *m = &a->strings[i];
+        m->identifier = ab_wire_get_str(r);
+        m->offset = ab_wire_get_u64(r);
+        m->length = ab_wire_get_u32(r);
+        m->data = ab_wire_get_bytes(r, &m->data_len);
+        if (!m->identifier || m->data_len > AB_MATCH_DATA_MAX)
+            r->bad = 1;
+    }
+    f->strings = ns ? a->strings : NULL;
+    f->strings_len = ns;
+    f->strings_omitted = ab_wire_get_u64(r);
+}
+
 void ab_wire_put_finding(ab_buf *b, const ab_finding *f)
 {
     size_t nt = f->tags_len > AB_WIRE_MAX_ARRAY ? AB_WIRE_MAX_ARRAY : f->tags_len;
@@ -171,6 +236,7 @@ void ab_wire_put_finding(ab_buf *b, const ab_finding *f)
         ab_wire_u8(b, (uint8_t)((f->meta[i].is_int ? 1 : 0) | (f->meta[i].is_bool ? 2 : 0)));
         ab_wire_u64(b, (uint64_t)f->meta[i].ival);
     }
+    put_verdict_and_strings(b, f);
 }
 
 void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
@@ -205,6 +271,7 @@ void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
     }
     f->meta = a->meta;
     f->meta_len = nm;
+    get_verdict_and_strings(r, f, a);
     f->severity = ab_severity_for_score(f->score);
     if (!f->rule)
         r->bad = 1;

@@ -22,7 +22,8 @@ enum {
     AB_MSG_SKIP = 'S',
     AB_MSG_OBJECT = 'O',
     AB_MSG_DONE = 'D',
-    AB_MSG_READY = 'R', /* worker -> parent, once after start-up */
+    AB_MSG_READY = 'R',      /* worker -> parent, once after start-up */
+    AB_MSG_SUPPRESSED = 'B', /* worker -> parent: findings below the minimum score */
 };
 
 typedef struct ab_wire_reader {
@@ -43,6 +44,9 @@ uint8_t ab_wire_get_u8(ab_wire_reader *r);
 uint32_t ab_wire_get_u32(ab_wire_reader *r);
 uint64_t ab_wire_get_u64(ab_wire_reader *r);
 const char *ab_wire_get_str(ab_wire_reader *r); /* points into the frame; NULL for NULL */
+/* [u32 length][bytes]: any bytes. The reader points into the frame. */
+void ab_wire_bytes(ab_buf *b, const void *p, uint32_t n);
+const uint8_t *ab_wire_get_bytes(ab_wire_reader *r, uint32_t *n);
 
 /* Object info + finding. Decoded pointers point into the frame and into arrays the caller gives
  * (each AB_WIRE_MAX_ARRAY long). */
@@ -50,6 +54,7 @@ typedef struct ab_wire_arrays {
     const char *location[AB_WIRE_MAX_ARRAY];
     const char *tags[AB_WIRE_MAX_ARRAY];
     ab_meta meta[AB_WIRE_MAX_ARRAY];
+    ab_string_match strings[AB_MAX_STRING_MATCHES];
 } ab_wire_arrays;
 
 void ab_wire_put_object(ab_buf *b, const ab_object_info *o);

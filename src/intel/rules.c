@@ -484,7 +484,13 @@ struct ab_yara {
     const ab_rules *rules;
     YR_SCANNER *scanners[MAX_SETS]; /* owned, one per rule set */
     size_t n;
+    int strings; /* report matched strings */
 };
+
+void ab_yara_set_strings(ab_yara *y, int on)
+{
+    y->strings = on;
+}
 
 void ab_yara_free(ab_yara *y)
 {
@@ -500,7 +506,39 @@ typedef struct scan_cb {
     const ab_object *obj;
     const ab_emit *em;
     int stop;
+    int strings; /* collect matched strings */
 } scan_cb;
+
+/* The matches of rule's public strings, at most AB_MAX_STRING_MATCHES; the rest are counted in
+ * *omitted. libyara keeps YR_MATCH records unaligned in its notebook, so each one is copied out
+ * with memcpy, never dereferenced in place (UBSan rejects the misaligned access). */
+static size_t collect_strings(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_string_match *out,
+                              uint64_t *omitted)
+{
+    size_t n = 0;
+    const YR_STRING *s;
+    *omitted = 0;
+    yr_rule_strings_foreach(rule, s)
+    {
+        if (s->flags & STRING_FLAGS_PRIVATE)
+            continue; /* as yara -s: private strings are not shown */
+        const YR_MATCHES *ms = &context->matches[s->idx];
+        uint64_t left = ms->count > 0 ? (uint64_t)ms->count : 0;
+        const YR_MATCH *mp = ms->head;
+        while (mp && left && n < AB_MAX_STRING_MATCHES) {
+            YR_MATCH m;
+            memcpy(&m, mp, sizeof(m));
+            uint32_t len = m.match_length > 0 ? (uint32_t)m.match_length : 0;
+            uint32_t dl = m.data_length > 0 ? (uint32_t)m.data_length : 0;
+            out[n++] = (ab_string_match){s->identifier, (uint64_t)(m.base + m.offset), len,
+                                         dl < AB_MATCH_DATA_MAX ? dl : AB_MATCH_DATA_MAX, m.data};
+            left--;
+            mp = m.next;
+        }
+        *omitted += left;
+    }
+    return n;
+}
 
 static void finding_from_rule(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_finding *f,
                               const char **tags, ab_meta *meta, char *reason, size_t rlen)
@@ -567,8 +605,13 @@ static int yara_callback(YR_SCAN_CONTEXT *context, int message, void *message_da
     const char *tags[MAX_TAGS];
     ab_meta meta[MAX_META];
     char reason[96];
+    ab_string_match sm[AB_MAX_STRING_MATCHES];
     ab_finding f;
     memset(&f, 0, sizeof(f));
+    if (cb->strings) {
+        f.strings_len = collect_strings(context, rule, sm, &f.strings_omitted);
+        f.strings = sm;
+    }
     ab_object_info_fill(&f.obj, cb->obj);
     f.matcher = AB_MATCHER_YARA;
     f.rule = rule->identifier;
@@ -646,7 +689,7 @@ static void set_memory_rules(const ab_rules *r, int enable)
 ab_status ab_yara_scan(ab_yara *y, const ab_object *obj, const ab_yara_vars *vars,
                        const ab_emit *em, char *err, size_t errlen)
 {
-    scan_cb cb = {obj, em, 0};
+    scan_cb cb = {obj, em, 0, y->strings};
     int is_proc = obj->pid > 0 && !obj->data;
     if (is_proc)
         set_memory_rules(y->rules, 0); /* workers own their copy of the rules: safe to toggle */

@@ -41,6 +41,7 @@ typedef struct ab_yara_vars {
 
 ab_status ab_yara_new(const ab_rules *r, unsigned timeout_s, ab_yara **out);
 void ab_yara_free(ab_yara *y);
+void ab_yara_set_strings(ab_yara *y, int on); /* report matched strings in findings */
 /* Run every rule set over obj (its bytes, or the memory of obj->pid for process objects, where
  * rules with meta memory = 0 / memory = false / type = "file" do not run). Findings go to em.
  * Returns AB_ERR_TIMEOUT, AB_ERR_IO etc. with a one-line message in err when a scan could not

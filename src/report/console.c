@@ -136,6 +136,37 @@ static void print_tags(ab_console *c, const ab_finding *f)
         fputc(']', c->out);
 }
 
+/* Matched bytes as yara -s shows them: printable ASCII as is, the rest (and '\\') escaped. */
+static void write_bytes(FILE *f, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+            fputc(p[i], f);
+        else if (p[i] == '\\')
+            fputs("\\\\", f);
+        else
+            fprintf(f, "\\x%02x", p[i]);
+    }
+}
+
+/* One indented line per matched string under the finding (--strings). */
+static void print_strings(ab_console *c, const ab_finding *f)
+{
+    for (size_t i = 0; i < f->strings_len; i++) {
+        const ab_string_match *m = &f->strings[i];
+        fprintf(c->out, "    0x%llx ", (unsigned long long)m->offset);
+        ab_console_write_safe(c->out, m->identifier);
+        fputs(": ", c->out);
+        write_bytes(c->out, m->data, m->data_len);
+        if (m->length > m->data_len)
+            fprintf(c->out, "... (%u bytes)", m->length);
+        fputc('\n', c->out);
+    }
+    if (f->strings_omitted)
+        fprintf(c->out, "    (%llu more matches not shown)\n",
+                (unsigned long long)f->strings_omitted);
+}
+
 static void print_finding(ab_console *c, const ab_finding *f)
 {
     char sev[16];
@@ -166,7 +197,8 @@ static void print_finding(ab_console *c, const ab_finding *f)
         fputc(' ', c->out);
         ab_console_write_safe(c->out, f->rule_namespace);
     }
-    fprintf(c->out, "; score %d)", f->score);
+    fprintf(c->out, "; score %d; %s %d %s)", f->score, f->obj.pid > 0 ? "process" : "object",
+            f->object_score, f->level ? f->level : "info");
     if (f->reason) {
         fputs(" ", c->out);
         ab_console_write_safe(c->out, f->reason);
@@ -179,6 +211,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     }
     print_hashes(c, &f->obj);
     fputc('\n', c->out);
+    print_strings(c, f);
 }
 
 static void print_size(FILE *f, double b)
@@ -217,6 +250,8 @@ static void print_summary(ab_console *c, const ab_summary *s)
     print_count(c->out, s->errors, "error", "errors");
     fputs(", ", c->out);
     print_count(c->out, s->findings, "finding", "findings");
+    if (s->suppressed)
+        fprintf(c->out, " (%llu under --min-score not shown)", (unsigned long long)s->suppressed);
     fprintf(c->out, ", %.2f s%s%s\n", s->seconds,
             s->interrupted ? " (INTERRUPTED: incomplete)" : "",
             s->skipped_total && !c->list_skipped ? "; --list-skipped lists what was skipped" : "");

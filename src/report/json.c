@@ -601,6 +601,43 @@ static void put_optional_bytes(ab_json *j, const char *key, const char *s)
         ab_json_kv_bytes(j, key, s);
 }
 
+/* key: text of the bytes (lossy), and key_b64 with the exact bytes when they are not UTF-8. */
+static void put_bytes_kv(ab_json *j, const char *key, const uint8_t *p, size_t n)
+{
+    ab_json_key(j, key);
+    if (ab_json_str(j, (const char *)p, n))
+        return;
+    put_key(j, key, "_b64");
+    put_base64(j, p, n);
+}
+
+/* "strings":[{"id","offset","length","data"(,"data_b64")}], "strings_omitted": N. Only when
+ * strings were asked for (they are NULL otherwise). */
+static void put_strings(ab_json *j, const ab_finding *f)
+{
+    if (!f->strings && !f->strings_omitted)
+        return;
+    ab_json_key(j, "strings");
+    ab_json_arr_begin(j);
+    for (size_t i = 0; i < f->strings_len; i++) {
+        const ab_string_match *m = &f->strings[i];
+        ab_json_obj_begin(j);
+        ab_json_key(j, "id");
+        ab_json_cstr(j, m->identifier);
+        ab_json_key(j, "offset");
+        ab_json_uint(j, m->offset);
+        ab_json_key(j, "length");
+        ab_json_uint(j, m->length);
+        put_bytes_kv(j, "data", m->data, m->data_len);
+        ab_json_obj_end(j);
+    }
+    ab_json_arr_end(j);
+    if (f->strings_omitted) {
+        ab_json_key(j, "strings_omitted");
+        ab_json_uint(j, f->strings_omitted);
+    }
+}
+
 static void put_finding(ab_json *j, const ab_finding *f)
 {
     ab_json_kv_bytes(j, "path", f->obj.path);
@@ -620,6 +657,11 @@ static void put_finding(ab_json *j, const ab_finding *f)
     put_optional_bytes(j, "family", f->family);
     put_optional_bytes(j, "description", f->description);
     ab_json_kv_bytes(j, "reason", f->reason);
+    ab_json_key(j, "object_score");
+    ab_json_int(j, f->object_score);
+    ab_json_key(j, "level");
+    ab_json_cstr(j, f->level ? f->level : "info");
+    put_strings(j, f);
     put_hashes(j, &f->obj);
     put_process(j, &f->obj);
 }
@@ -674,6 +716,8 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_double(j, to_microseconds(s->seconds));
     ab_json_key(j, "interrupted");
     ab_json_bool(j, s->interrupted);
+    ab_json_key(j, "suppressed");
+    ab_json_uint(j, s->suppressed);
 }
 
 static void put_event(ab_json *j, const ab_event *ev)

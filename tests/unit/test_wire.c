@@ -78,6 +78,56 @@ static void test_finding_roundtrip(void **state)
     ab_buf_release(&b);
 }
 
+/* The object's verdict and the matched strings (any bytes, NUL included) survive the wire; a
+ * frame claiming more strings than the bound is refused. */
+static void test_strings_roundtrip(void **state)
+{
+    (void)state;
+    const char *loc[2], *tags[2];
+    ab_meta meta[3];
+    ab_finding f, g;
+    ab_wire_arrays arr;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    sample_finding(&f, loc, tags, meta);
+    static const uint8_t bin[] = {'M', 'Z', 0, 0x90, 0xff};
+    uint8_t big[AB_MATCH_DATA_MAX];
+    memset(big, 'b', sizeof(big));
+    ab_string_match sm[2] = {{"$mz", 0, 5, 5, bin}, {"$b", 0x7f0000001000ULL, 300, 64, big}};
+    f.strings = sm;
+    f.strings_len = 2;
+    f.strings_omitted = 7;
+    f.object_score = 93;
+    f.level = "alert";
+    ab_wire_begin(&b, AB_MSG_FINDING);
+    ab_wire_put_finding(&b, &f);
+    assert_int_equal(ab_wire_finish(&b), AB_OK);
+    ab_wire_reader r = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_finding(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_int_equal(g.object_score, 93);
+    assert_string_equal(g.level, "alert");
+    assert_int_equal(g.strings_len, 2);
+    assert_string_equal(g.strings[0].identifier, "$mz");
+    assert_int_equal(g.strings[0].data_len, 5);
+    assert_memory_equal(g.strings[0].data, bin, 5);
+    assert_int_equal(g.strings[1].offset, 0x7f0000001000ULL);
+    assert_int_equal(g.strings[1].length, 300);
+    assert_int_equal(g.strings_omitted, 7);
+
+    /* Too many strings in the frame: bad, never an overflow of the arrays. */
+    f.strings_len = 1;
+    ab_wire_begin(&b, AB_MSG_FINDING);
+    ab_wire_put_finding(&b, &f);
+    size_t at = b.len - 8 /* omitted */ - (4 + 4) /* "$mz" */ - 8 - 4 - (4 + 5) - 4;
+    uint32_t many = AB_MAX_STRING_MATCHES + 1;
+    memcpy(b.data + at, &many, 4);
+    ab_wire_reader r2 = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_finding(&r2, &g, &arr);
+    assert_true(r2.bad);
+    ab_buf_release(&b);
+}
+
 /* Every truncation of a valid frame must be rejected, never read past the end. */
 static void test_truncated(void **state)
 {
@@ -160,9 +210,8 @@ static void test_score_clamped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_finding_roundtrip),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_bad_counts_and_strings),
+        cmocka_unit_test(test_finding_roundtrip), cmocka_unit_test(test_strings_roundtrip),
+        cmocka_unit_test(test_truncated),         cmocka_unit_test(test_bad_counts_and_strings),
         cmocka_unit_test(test_score_clamped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
