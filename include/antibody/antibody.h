@@ -121,6 +121,12 @@ typedef struct ab_object_info {
     pid_t pid;                       /* > 0 for process-memory objects */
     const char *process_name;        /* process objects only, else NULL */
     const char *cmdline;             /* process objects only, else NULL (args joined by ' ') */
+    /* Files on disk (has_file): what THOR and Loki report with a finding. */
+    int has_file;
+    uint32_t mode;              /* st_mode: type and permission bits */
+    const char *owner, *group;  /* names, or the numeric ids as text when unknown */
+    double mtime, ctime, atime; /* seconds since the epoch */
+    const char *filetype;       /* Loki/THOR type from the magic ("EXE", "ZIP", "UNKNOWN") */
 } ab_object_info;
 
 /* One matched string of a YARA finding (ab_scanner_set_strings): at most AB_MAX_STRING_MATCHES

@@ -13,6 +13,17 @@ void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
     info->pid = obj->pid;
     info->process_name = obj->process_name;
     info->cmdline = obj->cmdline;
+    info->has_file = obj->st != NULL && obj->pid <= 0;
+    if (!info->has_file)
+        return;
+    const struct stat *st = obj->st;
+    info->mode = (uint32_t)st->st_mode;
+    info->owner = obj->owner;
+    info->group = obj->group;
+    info->filetype = obj->filetype;
+    info->mtime = (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
+    info->ctime = (double)st->st_ctim.tv_sec + st->st_ctim.tv_nsec / 1e9;
+    info->atime = (double)st->st_atim.tv_sec + st->st_atim.tv_nsec / 1e9;
 }
 
 const char *ab_severity_for_score(int score)

@@ -23,6 +23,8 @@ typedef struct ab_object {
     const struct stat *st; /* NULL when not a file on disk */
     pid_t pid;             /* > 0: process memory object */
     const char *process_name, *cmdline;
+    /* Set by the engine before the matchers run (files with st only). */
+    const char *owner, *group, *filetype;
     /* Filled by the engine when hashing is on. */
     int hashed;
     char md5[33], sha1[41], sha256[65];

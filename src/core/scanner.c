@@ -504,8 +504,8 @@ static void emit_error(const ab_emit *em, const ab_object *obj, ab_status st, co
     em->error(em->ctx, &er);
 }
 
-static ab_status run_matchers(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed,
-                              char *err, size_t errlen)
+static ab_status run_matchers(ab_engine *e, ab_object *obj, ab_yara_vars *vars, const ab_emit *em,
+                              int *allowed, char *err, size_t errlen)
 {
     ab_status st = AB_OK;
     *allowed = 0;
@@ -517,6 +517,7 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, const ab_emit *em, i
             return st;
         }
         obj->hashed = 1;
+        vars->md5 = obj->md5; /* Loki's md5 external */
         if (ab_iocs_allowed(e->sc->iocs, obj->md5, obj->sha1, obj->sha256)) {
             *allowed = 1;
             return AB_OK;
@@ -531,10 +532,7 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, const ab_emit *em, i
         if (nc.stop)
             return AB_OK;
     }
-    char dir[4096], ext[64];
-    ab_yara_vars vars;
-    fill_vars(e, obj, &vars, dir, sizeof(dir), ext, sizeof(ext));
-    st = ab_yara_scan(e->yara, obj, &vars, em, err, errlen);
+    st = ab_yara_scan(e->yara, obj, vars, em, err, errlen);
     if (st != AB_OK)
         emit_error(em, obj, st, err);
     return st;
@@ -543,9 +541,18 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, const ab_emit *em, i
 ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
                          size_t errlen)
 {
+    /* The externals first: they are also the file context every finding reports. */
+    char dir[4096], ext[64];
+    ab_yara_vars vars;
+    fill_vars(e, obj, &vars, dir, sizeof(dir), ext, sizeof(ext));
+    if (obj->st && obj->pid <= 0) {
+        obj->owner = vars.owner;
+        obj->group = vars.group;
+        obj->filetype = vars.filetype;
+    }
     ab_verdict v;
     const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
-    ab_status st = run_matchers(e, obj, hold, allowed, err, errlen);
+    ab_status st = run_matchers(e, obj, &vars, hold, allowed, err, errlen);
     ab_verdict_end(&v);
     return st;
 }

@@ -136,6 +136,15 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
     ab_wire_u64(b, (uint64_t)(int64_t)o->pid);
     ab_wire_str(b, o->process_name);
     ab_wire_str(b, o->cmdline);
+    ab_wire_u8(b, o->has_file ? 1 : 0);
+    if (!o->has_file)
+        return;
+    ab_wire_u32(b, o->mode);
+    ab_wire_str(b, o->owner);
+    ab_wire_str(b, o->group);
+    ab_wire_str(b, o->filetype);
+    double t[3] = {o->mtime, o->ctime, o->atime};
+    ab_buf_add(b, t, sizeof(t));
 }
 
 void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
@@ -154,6 +163,19 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     o->pid = (pid_t)(int64_t)ab_wire_get_u64(r);
     o->process_name = ab_wire_get_str(r);
     o->cmdline = ab_wire_get_str(r);
+    o->has_file = ab_wire_get_u8(r) == 1;
+    if (o->has_file) {
+        o->mode = ab_wire_get_u32(r);
+        o->owner = ab_wire_get_str(r);
+        o->group = ab_wire_get_str(r);
+        o->filetype = ab_wire_get_str(r);
+        const uint8_t *t = take(r, 3 * sizeof(double));
+        if (t) {
+            memcpy(&o->mtime, t, sizeof(double));
+            memcpy(&o->ctime, t + sizeof(double), sizeof(double));
+            memcpy(&o->atime, t + 2 * sizeof(double), sizeof(double));
+        }
+    }
     if (!o->path || nl == 0)
         r->bad = 1;
     for (uint32_t i = 0; i < nl; i++)

@@ -2,6 +2,7 @@
 #include "report/console.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "report/json.h"
 
@@ -167,6 +168,48 @@ static void print_strings(ab_console *c, const ab_finding *f)
                 (unsigned long long)f->strings_omitted);
 }
 
+static void print_utc(FILE *f, double t)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    char buf[64];
+    if (gmtime_r(&secs, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm))
+        fputs(buf, f);
+    else
+        fputs("?", f);
+}
+
+/* Under an object's first finding: the file context THOR and Loki give (type, size, mode,
+ * owner, times). Later findings of the same object follow it directly and do not repeat it. */
+static void print_file_context(ab_console *c, const ab_object_info *o)
+{
+    size_t n = o->path ? strlen(o->path) : 0;
+    if (!o->has_file)
+        return;
+    if (n < sizeof(c->last_object) && c->last_object_len == n + 1 &&
+        !memcmp(c->last_object, o->path, n))
+        return;
+    c->last_object_len = 0;
+    if (n < sizeof(c->last_object)) {
+        memcpy(c->last_object, o->path, n);
+        c->last_object_len = n + 1;
+    }
+    fputs("    file: ", c->out);
+    ab_console_write_safe(c->out, o->filetype ? o->filetype : "UNKNOWN");
+    fprintf(c->out, ", %llu bytes, mode %04o, owner ", (unsigned long long)o->size,
+            (unsigned)(o->mode & 07777));
+    ab_console_write_name(c->out, o->owner ? o->owner : "?");
+    fputc(':', c->out);
+    ab_console_write_name(c->out, o->group ? o->group : "?");
+    fputs(", modified ", c->out);
+    print_utc(c->out, o->mtime);
+    fputs(", changed ", c->out);
+    print_utc(c->out, o->ctime);
+    fputs(", accessed ", c->out);
+    print_utc(c->out, o->atime);
+    fputc('\n', c->out);
+}
+
 static void print_finding(ab_console *c, const ab_finding *f)
 {
     char sev[16];
@@ -211,6 +254,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     }
     print_hashes(c, &f->obj);
     fputc('\n', c->out);
+    print_file_context(c, &f->obj);
     print_strings(c, f);
 }
 

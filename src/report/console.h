@@ -16,6 +16,8 @@ typedef struct ab_console {
     int list_skipped; /* print AB_EVENT_SKIP lines */
     int quiet;        /* no summary */
     int progress_shown;
+    char last_object[4096]; /* path of the last finding's object, for its context line */
+    size_t last_object_len; /* strlen + 1, or 0 */
 } ab_console;
 
 /* Sink function: ctx is an ab_console. */

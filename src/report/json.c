@@ -501,7 +501,7 @@ static const char *event_name(ab_event_kind k)
 
 /* RFC 3339 UTC with milliseconds. Out-of-range or non-finite times are clamped, not refused:
  * an event with a strange clock is still worth reporting. */
-static void put_time(ab_json *j, double t)
+static void put_time_key(ab_json *j, const char *key, double t)
 {
     long long ms = 0;
     if (isfinite(t) && t > 0)
@@ -515,8 +515,13 @@ static void put_time(ab_json *j, double t)
     }
     snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    ab_json_key(j, "time");
+    ab_json_key(j, key);
     ab_json_cstr(j, out);
+}
+
+static void put_time(ab_json *j, double t)
+{
+    put_time_key(j, "time", t);
 }
 
 static void put_hashes(ab_json *j, const ab_object_info *o)
@@ -543,6 +548,28 @@ static void put_process(ab_json *j, const ab_object_info *o)
     ab_json_kv_bytes(j, "cmdline", o->cmdline);
 }
 
+/* "file":{"type","mode","owner","group","mtime","ctime","atime"} for files on disk: the context
+ * THOR and Loki give with a finding. Mode is octal text, as ECS's file.mode. */
+static void put_file(ab_json *j, const ab_object_info *o)
+{
+    if (!o->has_file)
+        return;
+    char mode[16];
+    snprintf(mode, sizeof(mode), "%04o", (unsigned)(o->mode & 07777));
+    ab_json_key(j, "file");
+    ab_json_obj_begin(j);
+    ab_json_key(j, "type");
+    ab_json_cstr(j, o->filetype ? o->filetype : "UNKNOWN");
+    ab_json_key(j, "mode");
+    ab_json_cstr(j, mode);
+    ab_json_kv_bytes(j, "owner", o->owner);
+    ab_json_kv_bytes(j, "group", o->group);
+    put_time_key(j, "mtime", o->mtime);
+    put_time_key(j, "ctime", o->ctime);
+    put_time_key(j, "atime", o->atime);
+    ab_json_obj_end(j);
+}
+
 static void put_object_fields(ab_json *j, const ab_object_info *o)
 {
     ab_json_kv_bytes(j, "path", o->path);
@@ -551,6 +578,7 @@ static void put_object_fields(ab_json *j, const ab_object_info *o)
     ab_json_uint(j, o->size);
     put_hashes(j, o);
     put_process(j, o);
+    put_file(j, o);
 }
 
 /* Returns 1 if meta[i]'s key already appeared before i: JSON objects need unique names, and the
@@ -664,6 +692,7 @@ static void put_finding(ab_json *j, const ab_finding *f)
     put_strings(j, f);
     put_hashes(j, &f->obj);
     put_process(j, &f->obj);
+    put_file(j, &f->obj);
 }
 
 static void put_error(ab_json *j, const ab_error *e)

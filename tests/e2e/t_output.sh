@@ -192,3 +192,32 @@ test_output_packs_version() {
   assert_contains "$T/out" "libyara 4."
   assert_contains "$T/out" "vectorscan "
 }
+
+test_output_file_context() {
+  # Every file finding gives the file's context: type from the magic, mode, owner, times.
+  mkdir -p "$T/fc"
+  printf 'MZ\220\000GOODMARKER\n' >"$T/fc/x.bin"
+  chmod 0750 "$T/fc/x.bin"
+  touch -m -d '2020-07-16 10:00:00 UTC' "$T/fc/x.bin"
+  printf 'rule good { strings: $a = "GOODMARKER" condition: $a }\nrule good2 { strings: $a = "GOOD" condition: $a }\n' >"$T/g2.yar"
+  run 1 abj --no-default-pack --rules "$T/g2.yar" "$T/fc"
+  $PY - "$T/out" "$(id -un)" "$(id -gn)" <<'EOF'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev["event"] != "finding":
+        continue
+    n += 1
+    f = ev["file"]
+    assert f["type"] == "EXE", f
+    assert f["mode"] == "0750", f
+    assert (f["owner"], f["group"]) == (sys.argv[2], sys.argv[3]), f
+    assert f["mtime"] == "2020-07-16T10:00:00.000Z", f
+    assert f["ctime"].startswith("20") and f["atime"].startswith("20"), f
+assert n == 2, n
+EOF
+  run 1 ab scan --no-progress --no-default-pack --rules "$T/g2.yar" "$T/fc"
+  assert_contains "$T/out" "    file: EXE, 15 bytes, mode 0750, owner $(id -un):$(id -gn), modified 2020-07-16 10:00:00Z"
+  assert_eq "$(grep -c '    file: ' "$T/out")" 1 "context once per object"
+}
