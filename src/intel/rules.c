@@ -232,6 +232,8 @@ typedef struct folder_walk {
 
 static void skipped(folder_walk *w, ab_status why, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static ab_status path_failed(ab_status st, const char *path, ab_diag_fn diag, void *ctx,
+                             const char *err);
 
 /* A file of the folder is left out: say which and why (a warning: the rest loads). */
 static void skipped(folder_walk *w, ab_status why, const char *path, const char *fmt, ...)
@@ -339,7 +341,15 @@ static ab_status walk_entry(folder_walk *w, const char *full, const char *name)
         }
     }
     w->found++;
-    return add_file(w->r, full, &sb, w->err, w->errlen);
+    ab_status st = add_file(w->r, full, &sb, w->err, w->errlen);
+    if (st == AB_ERR_RULES || st == AB_ERR_LIMIT) {
+        /* a compiled file that cannot load (another YARA version, one set too many): like a
+         * source that does not compile, an error about it, and the others still load */
+        path_failed(st, full, w->diag, w->ctx, w->err);
+        w->err[0] = '\0';
+        st = AB_OK;
+    }
+    return st;
 }
 
 static ab_status walk_folder(folder_walk *w, const char *path, const struct stat *dsb)

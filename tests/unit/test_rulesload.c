@@ -177,14 +177,17 @@ static void test_compiled_folder(void **state)
     put_compiled("cmp/one.yarc", "rule one { strings: $a = \"ONEMARK\" condition: $a }\n");
     put_compiled("cmp/two", "rule two { strings: $a = \"TWOMARK\" condition: $a }\n");
     put("cmp/three.yar", "rule three { strings: $a = \"THREEMARK\" condition: $a }\n");
+    put("cmp/zz.broken", "YARA but not really compiled rules\n"); /* an error; the rest loads */
     char dir[512];
     path_of(dir, sizeof(dir), "cmp");
     ab_scanner *sc = NULL;
     n_old = 0;
     assert_int_equal(ab_scanner_new(&sc), AB_OK);
     assert_int_equal(ab_scanner_add_rules(sc, dir, old_diag, NULL), AB_OK);
+    assert_int_equal(n_old, 1);
+    assert_true(strstr(old_where, "zz.broken") != NULL);
     assert_int_equal(ab_scanner_compile(sc, old_diag, NULL), AB_OK);
-    assert_int_equal(n_old, 0);
+    assert_int_equal(n_old, 1);
     assert_int_equal(ab_scanner_rule_count(sc), 3);
     assert_int_equal(findings(sc, "ONEMARK TWOMARK THREEMARK"), 3);
     ab_scanner_free(sc);
