@@ -582,13 +582,16 @@ static int load_content(cli *c, ab_scanner *sc)
     for (size_t i = 0; i < c->n_packs; i++)
         if ((st = ab_scanner_add_pack(sc, c->packs[i], NULL, NULL)) != AB_OK)
             goto fail;
-    for (size_t i = 0; i < c->n_rules; i++)
-        if ((said = c->load_errors, st = ab_scanner_add_rules(sc, c->rules[i], NULL, NULL)) !=
-            AB_OK)
+    for (size_t i = 0; i < c->n_rules; i++) {
+        said = c->load_errors;
+        if ((st = ab_scanner_add_rules(sc, c->rules[i], NULL, NULL)) != AB_OK)
             goto fail;
-    for (size_t i = 0; i < c->n_iocs; i++)
-        if ((said = c->load_errors, st = ab_scanner_add_iocs(sc, c->iocs[i], NULL, NULL)) != AB_OK)
+    }
+    for (size_t i = 0; i < c->n_iocs; i++) {
+        said = c->load_errors;
+        if ((st = ab_scanner_add_iocs(sc, c->iocs[i], NULL, NULL)) != AB_OK)
             goto fail;
+    }
     said = ~0ULL;
     unsigned long long before = c->errors;
     if ((st = ab_scanner_compile(sc, NULL, NULL)) != AB_OK)

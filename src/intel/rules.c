@@ -278,7 +278,8 @@ static ab_status list_names(folder_walk *w, DIR *d, const char *path, char ***ou
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 0) /* qsort wants a non-NULL base even for no elements */
+        qsort(names, n, sizeof(*names), cmp_str);
 out:
     *out = names;
     *count = n;
