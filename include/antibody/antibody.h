@@ -218,12 +218,29 @@ typedef struct ab_sink {
 typedef void (*ab_progress_fn)(void *ctx, const ab_summary *so_far);
 
 /* Diagnostics while loading content. `where` is "file:line" or a file name; message is one line.
- * Errors: a rule file that does not compile, a malformed IOC line, an unreadable file: content
- * the caller asked for is missing. Warnings: content that was loaded but cannot work as written
- * (e.g. a filename regex vectorscan cannot compile, or one that can never match a path): it is
- * left out, and the rest works as asked. */
-typedef enum ab_diag_level { AB_DIAG_ERROR = 0, AB_DIAG_WARNING } ab_diag_level;
+ * Errors: a rule file that does not compile, a malformed IOC line, an unreadable or missing file,
+ * a content folder with nothing to load: content the caller asked for is missing. Warnings:
+ * content that was loaded but cannot work as written (e.g. a filename regex vectorscan cannot
+ * compile, or one that can never match a path), or a file of a rules folder that was skipped: it
+ * is left out, and the rest works as asked. Notes: remarks that change nothing (YARA compiler
+ * warnings such as slow strings); they only reach an ab_diag2_fn, never an ab_diag_fn. */
+typedef enum ab_diag_level { AB_DIAG_ERROR = 0, AB_DIAG_WARNING, AB_DIAG_NOTE } ab_diag_level;
 typedef void (*ab_diag_fn)(void *ctx, ab_diag_level level, const char *where, const char *message);
+
+/* The same diagnostic with its parts apart (ab_scanner_set_diag). Pointers are valid only during
+ * the call. */
+typedef struct ab_diag {
+    ab_diag_level level;
+    ab_status status;    /* why: AB_ERR_NOTFOUND (missing file, empty folder), AB_ERR_IO,
+                          * AB_ERR_PARSE (IOC line), AB_ERR_RULES (YARA compile error),
+                          * AB_ERR_LIMIT, AB_ERR_UNSUPPORTED (a skipped file's type)...; AB_OK for
+                          * notes */
+    const char *file;    /* the file concerned, or a description ("filename regex"); never NULL */
+    unsigned line;       /* 1-based line in file, 0 when none */
+    const char *rule;    /* the YARA rule concerned (notes), or NULL */
+    const char *message; /* one line, no trailing newline */
+} ab_diag;
+typedef void (*ab_diag2_fn)(void *ctx, const ab_diag *d);
 
 /* ---- The scanner ---------------------------------------------------------------------------- */
 
@@ -260,12 +277,23 @@ ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score);
 /* Level thresholds of the combined score (THOR's: 80, 60, 40); alert >= warning >= notice,
  * each 0..100. Below notice the level is "info". */
 ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice);
+/* Every diagnostic of this scanner's add and compile calls goes to fn (with its status) instead of
+ * the ab_diag_fn those calls are given, notes included. fn NULL: back to the per-call callbacks.
+ * May be called at any time. */
+ab_status ab_scanner_set_diag(ab_scanner *sc, ab_diag2_fn fn, void *ctx);
+/* Default on: ab_scanner_add_rules descends into the subfolders of a rules folder. */
+ab_status ab_scanner_set_rules_recurse(ab_scanner *sc, int on);
 
-/* YARA rules: a .yar/.yara file, a folder of them (not recursive into dot/~/_ names), or a
- * compiled file from yarac. A source file that fails to compile is reported through diag and
- * skipped; the others still load (AB_ERR_RULES is returned only when nothing usable loaded).
- * All files share the namespace "default"; a file already added (same inode) is not added
- * again. */
+/* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its
+ * name), or a folder of them, with its subfolders (ab_scanner_set_rules_recurse; at most 32 levels
+ * and 100,000 entries; names starting with '.', '~' or '_' are ignored). In a folder, any other
+ * file is skipped with a warning naming it; a folder with no rule file at all is an error
+ * (AB_ERR_NOTFOUND through diag; the call still returns AB_OK, as for IOC folders). A missing
+ * path is reported through diag (AB_ERR_NOTFOUND) and returned. Compiled files and the compiled
+ * sources are separate rule sets, each object is scanned by each (at most 63 compiled files).
+ * A source file that fails to compile is reported through diag and skipped; the others still load
+ * (AB_ERR_RULES is returned only when nothing usable loaded). All source files share the
+ * namespace "default"; a file already added (same inode) is not added again. */
 ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
 /* Rules from memory (namespace may be NULL). */
 ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
@@ -301,6 +329,9 @@ size_t ab_scanner_ioc_count(const ab_scanner *sc);
 /* Of those, the network and mail indicators (ip, cidr, domain, url, email, ja3, ja3s,
  * cert-sha1, cert-sha256): kept, but not matched by file or process scans. */
 size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc);
+/* YARA rules loaded with compiler warnings (slow strings and the like), after compile: each is
+ * one AB_DIAG_NOTE (the first warning, and how many more) to an ab_diag2_fn. */
+size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
 
 /* ---- Scanning -------------------------------------------------------------------------------- */
 

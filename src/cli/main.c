@@ -32,8 +32,11 @@ static const char usage_text[] =
     "The built-in pack apt29-2020 (WellMess, WellMail, SoreFang) is on by default.\n"
     "\n"
     "Content:\n"
-    "  -r, --rules PATH       YARA rules: .yar/.yara file, folder of them, or yarac output\n"
-    "                         (repeatable; Loki/THOR rule sets such as signature-base load as-is)\n"
+    "  -r, --rules PATH       YARA rules: .yar/.yara file, yarac output, or a folder of them\n"
+    "                         with its subfolders (repeatable; other files in a folder are\n"
+    "                         skipped with a warning; Loki/THOR rule sets such as\n"
+    "                         signature-base load as-is)\n"
+    "      --rules-no-recurse a --rules folder's subfolders are not searched\n"
     "  -i, --ioc PATH         IOC file or folder: docs/ioc-format.md or Loki/THOR lists\n"
     "                         (repeatable)\n"
     "      --no-default-pack  do not load the built-in apt29-2020 pack\n"
@@ -75,6 +78,7 @@ static const char usage_text[] =
     "      --no-progress      no progress line on stderr\n"
     "      --color WHEN       auto, always or never (default auto)\n"
     "  -q, --quiet            no summary or load lines on the console (JSON keeps its summary)\n"
+    "  -v, --verbose          show YARA compiler warnings (slow strings...), once per rule\n"
     "      --strict           malformed IOC lines, rule files and warnings are fatal;\n"
     "                         any error makes the exit status 2 even with findings\n"
     "\n"
@@ -112,10 +116,12 @@ enum {
     OPT_STRINGS,
     OPT_MIN_SCORE,
     OPT_LEVELS,
+    OPT_RULES_NO_RECURSE,
 };
 
 static const struct option long_opts[] = {
     {"rules", required_argument, NULL, 'r'},
+    {"rules-no-recurse", no_argument, NULL, OPT_RULES_NO_RECURSE},
     {"ioc", required_argument, NULL, 'i'},
     {"no-default-pack", no_argument, NULL, OPT_NO_DEFAULT_PACK},
     {"pack", required_argument, NULL, OPT_PACK},
@@ -139,6 +145,7 @@ static const struct option long_opts[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"force", no_argument, NULL, OPT_FORCE},
     {"append", no_argument, NULL, OPT_APPEND},
@@ -165,7 +172,7 @@ typedef struct cli {
     size_t n_rules, n_iocs, n_packs;
     pid_t pids[MAX_LIST];
     size_t n_pids;
-    int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs;
+    int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs, verbose;
     int color; /* -1 auto */
     const char *output;
     int force, append, no_console, keep_going, allow_empty;
@@ -338,8 +345,9 @@ static void report_console(cli *c, const ab_event *ev)
 
 /* Load-time diagnostics. Errors (rule compile errors, malformed IOC lines) count in the exit
  * status and the summary; warnings do not. Both are one line on stderr, and an error or warning
- * event in JSON. `where` is "file:line" or "file". */
-static void diag(cli *c, int kind, ab_diag_level level, const char *where, const char *message)
+ * event in JSON with the loader's status. `where` is "file:line" or "file". */
+static void diag(cli *c, ab_status status, ab_diag_level level, const char *where,
+                 const char *message)
 {
     ab_console_clear_progress(&c->con);
     fputs(level == AB_DIAG_WARNING ? "antibody: warning: " : "antibody: error: ", stderr);
@@ -367,32 +375,37 @@ static void diag(cli *c, int kind, ab_diag_level level, const char *where, const
         snprintf(msg, sizeof(msg), "line %s: %s", line, message);
     else
         snprintf(msg, sizeof(msg), "%s", message);
-    size_t fl = strlen(file);
-    int is_rules =
-        kind == AB_ERR_RULES || (kind == 0 && ((fl > 4 && !strcasecmp(file + fl - 4, ".yar")) ||
-                                               (fl > 5 && !strcasecmp(file + fl - 5, ".yara"))));
     const char *loc[1] = {file};
     ab_event ev = {.kind = level == AB_DIAG_WARNING ? AB_EVENT_WARNING : AB_EVENT_ERROR,
                    .time = now()};
-    ev.u.error = (ab_error){file, loc, 1, is_rules ? AB_ERR_RULES : AB_ERR_PARSE, msg};
+    ev.u.error = (ab_error){file, loc, 1, status, msg};
     report_json(c, &ev);
 }
 
-/* The status of an error event says which loader failed: rules (AB_ERR_RULES) or IOC files
- * (AB_ERR_PARSE). Packs and the compile step hold both: there the file name decides. */
-static void on_diag_rules(void *ctx, ab_diag_level level, const char *where, const char *message)
+/* Every load-time diagnostic, with the library's status for the error event. Notes (YARA compiler
+ * warnings, once per rule) are shown under --verbose only; load_content counts them. */
+static void on_diag(void *ctx, const ab_diag *d)
 {
-    diag(ctx, AB_ERR_RULES, level, where, message);
-}
-
-static void on_diag_iocs(void *ctx, ab_diag_level level, const char *where, const char *message)
-{
-    diag(ctx, AB_ERR_PARSE, level, where, message);
-}
-
-static void on_diag(void *ctx, ab_diag_level level, const char *where, const char *message)
-{
-    diag(ctx, 0, level, where, message);
+    cli *c = ctx;
+    char where[4096];
+    if (d->line)
+        snprintf(where, sizeof(where), "%s:%u", d->file, d->line);
+    else
+        snprintf(where, sizeof(where), "%s", d->file);
+    if (d->level != AB_DIAG_NOTE) {
+        diag(c, d->status, d->level, where, d->message);
+        return;
+    }
+    if (!c->verbose)
+        return;
+    ab_console_clear_progress(&c->con);
+    fputs("antibody: note: ", stderr);
+    ab_console_write_safe(stderr, where);
+    fputs(": rule ", stderr);
+    ab_console_write_safe(stderr, d->rule ? d->rule : "?");
+    fputs(": ", stderr);
+    ab_console_write_safe(stderr, d->message);
+    fputc('\n', stderr);
 }
 
 /* "excluded 2, special 1" for a message. */
@@ -600,7 +613,7 @@ static int parse_scan_args(cli *c, int argc, char **argv)
     int opt;
     unsigned long long v = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "r:i:j:o:qhV", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:j:o:qvhV", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'r':
             if (push(c->rules, &c->n_rules, optarg))
@@ -673,6 +686,11 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case 'q':
             c->quiet = 1;
             break;
+        case 'v':
+            c->verbose = 1;
+            break;
+        case OPT_RULES_NO_RECURSE:
+            break;
         case OPT_STRICT:
             c->strict = 1;
             break;
@@ -725,7 +743,7 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
     uint64_t size;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "r:i:j:o:qhV", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:j:o:qvhV", long_opts, NULL)) != -1) {
         ab_status st = AB_OK;
         switch (opt) {
         case 'j':
@@ -784,6 +802,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             st = ab_scanner_set_levels(sc, lv[0], lv[1], lv[2]);
             break;
         }
+        case OPT_RULES_NO_RECURSE:
+            st = ab_scanner_set_rules_recurse(sc, 0);
+            break;
         default:
             break;
         }
@@ -798,21 +819,34 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
 static int load_content(cli *c, ab_scanner *sc)
 {
     ab_status st;
+    unsigned long long said = ~0ULL; /* load errors before a failing add: said once, not twice */
+    ab_scanner_set_diag(sc, on_diag, c);
     if (c->default_pack && !pack_named(c, DEFAULT_PACK) &&
-        (st = ab_scanner_add_pack(sc, DEFAULT_PACK, on_diag, c)) != AB_OK)
+        (st = ab_scanner_add_pack(sc, DEFAULT_PACK, NULL, NULL)) != AB_OK)
         goto fail;
     for (size_t i = 0; i < c->n_packs; i++)
-        if ((st = ab_scanner_add_pack(sc, c->packs[i], on_diag, c)) != AB_OK)
+        if ((st = ab_scanner_add_pack(sc, c->packs[i], NULL, NULL)) != AB_OK)
             goto fail;
-    for (size_t i = 0; i < c->n_rules; i++)
-        if ((st = ab_scanner_add_rules(sc, c->rules[i], on_diag_rules, c)) != AB_OK)
+    for (size_t i = 0; i < c->n_rules; i++) {
+        said = c->load_errors;
+        if ((st = ab_scanner_add_rules(sc, c->rules[i], NULL, NULL)) != AB_OK)
             goto fail;
-    for (size_t i = 0; i < c->n_iocs; i++)
-        if ((st = ab_scanner_add_iocs(sc, c->iocs[i], on_diag_iocs, c)) != AB_OK)
+    }
+    for (size_t i = 0; i < c->n_iocs; i++) {
+        said = c->load_errors;
+        if ((st = ab_scanner_add_iocs(sc, c->iocs[i], NULL, NULL)) != AB_OK)
             goto fail;
+    }
+    said = ~0ULL;
     unsigned long long before = c->errors;
-    if ((st = ab_scanner_compile(sc, on_diag, c)) != AB_OK)
+    if ((st = ab_scanner_compile(sc, NULL, NULL)) != AB_OK)
         goto fail;
+    size_t warned = ab_scanner_rule_warning_count(sc);
+    if (warned && !c->verbose && !c->quiet)
+        fprintf(stderr,
+                "antibody: %zu YARA rule%s with compiler warnings (slow strings...); "
+                "--verbose shows them\n",
+                warned, warned == 1 ? "" : "s");
     if (!ab_scanner_rule_count(sc) && !ab_scanner_ioc_count(sc) && !c->list) {
         /* A sweep with nothing to match would report every tree clean. --list without content is
          * an inventory (with --hash, of hashes) and stays allowed. */
@@ -827,8 +861,9 @@ static int load_content(cli *c, ab_scanner *sc)
     }
     return 0;
 fail:
-    fprintf(stderr, "antibody: error: %s\n",
-            ab_scanner_last_error(sc)[0] ? ab_scanner_last_error(sc) : ab_strerror(st));
+    if (c->load_errors == said || said == ~0ULL) /* else the diagnostic said why */
+        fprintf(stderr, "antibody: error: %s\n",
+                ab_scanner_last_error(sc)[0] ? ab_scanner_last_error(sc) : ab_strerror(st));
     return 2;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <yara.h>
 
+#include "core/diag.h"
 #include "intel/packs.h"
 
 #define DEFAULT_MAX_FILESIZE ((uint64_t)256 << 20)
@@ -64,6 +65,7 @@ ab_status ab_scanner_new(ab_scanner **out)
     sc->levels[0] = 80; /* THOR's alert, warning and notice thresholds */
     sc->levels[1] = 60;
     sc->levels[2] = 40;
+    sc->rules_recurse = 1;
     ab_status st = ab_rules_new(&sc->rules);
     if (st == AB_OK)
         st = ab_iocs_new(&sc->iocs);
@@ -181,6 +183,25 @@ ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning
     return AB_OK;
 }
 
+FLAG_SETTER(ab_scanner_set_rules_recurse, rules_recurse)
+
+ab_status ab_scanner_set_diag(ab_scanner *sc, ab_diag2_fn fn, void *ctx)
+{
+    if (!sc)
+        return AB_ERR_ARG;
+    sc->diag2 = fn;
+    sc->diag2_ctx = ctx;
+    return AB_OK;
+}
+
+/* Where the diagnostics of one call go (core/diag.h); dflt is the status of those that come
+ * without one: AB_ERR_PARSE from IOC and file-type tables, AB_ERR_RULES from rule loading. */
+static ab_diag_route diag_route(const ab_scanner *sc, ab_diag_fn fn, void *ctx, ab_status dflt)
+{
+    ab_diag_route r = {sc->diag2, sc->diag2_ctx, fn, ctx, dflt};
+    return r;
+}
+
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx)
 {
     if (!sc)
@@ -225,7 +246,10 @@ ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag
 {
     SETTER_GUARD(sc);
     char err[1024] = "";
-    ab_status st = ab_rules_add_path(sc->rules, path, diag, ctx, err, sizeof(err));
+    ab_diag_route rules = diag_route(sc, diag, ctx, AB_ERR_RULES);
+    ab_diag_route tables = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_status st = ab_rules_add_path(sc->rules, path, sc->rules_recurse, ab_diag_route_fn, &rules,
+                                     err, sizeof(err));
     if (st != AB_OK) {
         ab_scanner_set_error(sc, "%s", err[0] ? err : ab_strerror(st));
         return st;
@@ -233,7 +257,7 @@ ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag
     /* signature-base layout: RULES/yara/x.yar or RULES/yara/ with RULES/misc/ beside it */
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        maybe_load_filetypes(sc, path, diag, ctx);
+        maybe_load_filetypes(sc, path, ab_diag_route_fn, &tables);
     } else {
         char dir[4096];
         snprintf(dir, sizeof(dir), "%s", path);
@@ -242,7 +266,7 @@ ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag
             *slash = '\0';
         else
             snprintf(dir, sizeof(dir), ".");
-        maybe_load_filetypes(sc, dir, diag, ctx);
+        maybe_load_filetypes(sc, dir, ab_diag_route_fn, &tables);
     }
     return AB_OK;
 }
@@ -259,7 +283,8 @@ ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const 
 ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx)
 {
     SETTER_GUARD(sc);
-    ab_status st = ab_iocs_load_path(sc->iocs, path, sc->strict, diag, ctx);
+    ab_diag_route rt = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_status st = ab_iocs_load_path(sc->iocs, path, sc->strict, ab_diag_route_fn, &rt);
     if (st != AB_OK)
         ab_scanner_set_error(sc, "%s: %s", path, ab_strerror(st));
     return st;
@@ -268,7 +293,8 @@ ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag,
 ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag, void *ctx)
 {
     SETTER_GUARD(sc);
-    ab_status st = ab_pack_load(name, sc->rules, sc->iocs, diag, ctx);
+    ab_diag_route rt = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_status st = ab_pack_load(name, sc->rules, sc->iocs, ab_diag_route_fn, &rt);
     if (st == AB_ERR_NOTFOUND)
         ab_scanner_set_error(sc, "no built-in pack named '%s' (see: antibody packs)", name);
     return st;
@@ -277,12 +303,14 @@ ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag,
 ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx)
 {
     SETTER_GUARD(sc);
-    ab_status st = ab_rules_compile(sc->rules, diag, ctx);
+    /* rule errors carry AB_ERR_RULES; what comes without a status is from the IOC matchers */
+    ab_diag_route rt = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_status st = ab_rules_compile(sc->rules, ab_diag_route_fn, &rt);
     if (st != AB_OK) {
         ab_scanner_set_error(sc, "no YARA rules could be compiled");
         return st;
     }
-    st = ab_iocs_compile(sc->iocs, diag, ctx);
+    st = ab_iocs_compile(sc->iocs, ab_diag_route_fn, &rt);
     if (st != AB_OK) {
         ab_scanner_set_error(sc, "IOC compilation failed: %s", ab_strerror(st));
         return st;
@@ -301,6 +329,11 @@ void ab_scanner_cancel(ab_scanner *sc)
 size_t ab_scanner_rule_count(const ab_scanner *sc)
 {
     return sc ? ab_rules_count(sc->rules) : 0;
+}
+
+size_t ab_scanner_rule_warning_count(const ab_scanner *sc)
+{
+    return sc ? ab_rules_warned(sc->rules) : 0;
 }
 
 size_t ab_scanner_ioc_count(const ab_scanner *sc)

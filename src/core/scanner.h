@@ -31,6 +31,9 @@ struct ab_scanner {
     unsigned levels[3]; /* alert, warning, notice thresholds */
     ab_progress_fn progress;
     void *progress_ctx;
+    ab_diag2_fn diag2; /* ab_scanner_set_diag: overrides the per-call ab_diag_fn */
+    void *diag2_ctx;
+    int rules_recurse; /* ab_scanner_add_rules descends into subfolders */
     /* content, owned; read-only after compile and shared with forked workers */
     ab_rules *rules;
     ab_iocs *iocs;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/diag.h"
 
 /* ---- Type names ------------------------------------------------------------------------------ */
 
@@ -795,17 +796,13 @@ ab_status ab_iocs_load_buffer(ab_iocs *s, const char *data, size_t len, ab_ioc_f
 
 static void diag_errno(ab_diag_fn diag, void *ctx, const char *where, const char *what, int err)
 {
-    if (!diag)
-        return;
-    char msg[256];
-    snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
-    diag(ctx, AB_DIAG_ERROR, where, msg);
+    ab_diag_say(diag, ctx, AB_DIAG_ERROR, err == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO, where, 0,
+                "%s: %s", what, strerror(err));
 }
 
-static void diag_msg(ab_diag_fn diag, void *ctx, const char *where, const char *msg)
+static void diag_msg(ab_diag_fn diag, void *ctx, ab_status st, const char *where, const char *msg)
 {
-    if (diag)
-        diag(ctx, AB_DIAG_ERROR, where, msg);
+    ab_diag_say(diag, ctx, AB_DIAG_ERROR, st, where, 0, "%s", msg);
 }
 
 /* A file's bytes; data is owned (free()), NUL-terminated. */
@@ -826,11 +823,11 @@ static ab_status read_fd(int fd, const char *path, file_data *out, ab_diag_fn di
         return AB_ERR_IO;
     }
     if (!S_ISREG(st.st_mode)) {
-        diag_msg(diag, ctx, path, "not a regular file: skipped");
+        diag_msg(diag, ctx, AB_ERR_UNSUPPORTED, path, "not a regular file: skipped");
         return AB_ERR_IO;
     }
     if (st.st_size < 0 || (uint64_t)st.st_size > AB_IOC_MAX_FILE) {
-        diag_msg(diag, ctx, path, "IOC file larger than 256 MiB: refused");
+        diag_msg(diag, ctx, AB_ERR_LIMIT, path, "IOC file larger than 256 MiB: refused");
         return AB_ERR_LIMIT;
     }
     size_t size = (size_t)st.st_size;
@@ -901,7 +898,7 @@ static ab_status list_folder(DIR *d, const char *path, char ***out, size_t *coun
         if (name[0] == '.' || name[0] == '~' || name[0] == '_')
             continue;
         if (++seen > AB_IOC_MAX_DIR_FILES) {
-            diag_msg(diag, ctx, path, "too many files in IOC folder");
+            diag_msg(diag, ctx, AB_ERR_LIMIT, path, "too many files in IOC folder");
             st = AB_ERR_LIMIT;
             goto out;
         }
@@ -987,7 +984,8 @@ static ab_status load_folder(ab_iocs *s, int fd, const char *path, int strict, a
     if (st != AB_OK)
         goto out;
     if (n == 0)
-        diag_msg(diag, ctx, path, "no IOC files in folder (*.ioc, or names with hash/filename/c2)");
+        diag_msg(diag, ctx, AB_ERR_NOTFOUND, path,
+                 "no IOC files in folder (*.ioc, or names with hash/filename/c2)");
     for (size_t i = 0; i < n && st == AB_OK; i++)
         st = load_folder_entry(s, dirfd(d), path, names[i], strict, diag, ctx);
 out:

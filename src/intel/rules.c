@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,14 @@
 #include <unistd.h>
 #include <yara.h>
 
+#include "core/diag.h"
+
 #define MAX_SOURCES  100000 /* rule files queued */
 #define MAX_SETS     64     /* compiled (yarac) files + 1 for our compiled sources */
 #define MAX_TAGS     64     /* per finding; more are dropped */
 #define MAX_META     64
 #define MAX_SRC_SIZE ((size_t)64 << 20)
+#define MAX_WARNINGS 100000 /* compiler warnings kept for notes; more are only counted */
 
 /* A queued source: a file on disk (path) or text in memory (text). Owned by ab_rules. */
 typedef struct rule_source {
@@ -27,6 +31,16 @@ typedef struct rule_source {
     dev_t dev;  /* identity of a file source, so that a file given twice loads once */
     ino_t ino;
 } rule_source;
+
+/* A YARA compiler warning (a slow string, ...) about one rule: the first one of the rule is kept,
+ * the others counted. Delivered as notes when compiling is over, for the sources that loaded. */
+typedef struct rule_warning {
+    size_t src; /* index in ab_rules.src */
+    char *rule; /* NULL: not about one rule */
+    char *message;
+    unsigned line;
+    unsigned more; /* further warnings about the same rule */
+} rule_warning;
 
 struct ab_rules {
     rule_source *src; /* owned */
@@ -40,6 +54,10 @@ struct ab_rules {
     YR_RULE **no_memory; /* owned array (rules not owned): rules not run on process memory */
     size_t n_no_memory;
     size_t n_rules;
+    rule_warning *warn; /* owned: compiler warnings, one per rule */
+    size_t n_warn, alloc_warn;
+    size_t n_warned_total; /* rules warned about, kept or not (MAX_WARNINGS) */
+    size_t n_warned;       /* of those, the rules that loaded (after compile) */
     int compiled;
 };
 
@@ -63,6 +81,11 @@ void ab_rules_free(ab_rules *r)
     for (size_t i = 0; i < r->n_sets; i++)
         yr_rules_destroy(r->sets[i]);
     free(r->no_memory);
+    for (size_t i = 0; i < r->n_warn; i++) {
+        free(r->warn[i].rule);
+        free(r->warn[i].message);
+    }
+    free(r->warn);
     free(r);
 }
 
@@ -103,15 +126,21 @@ ab_status ab_rules_add_string(ab_rules *r, const char *source, const char *name,
     return push_source(r, NULL, source, name ? name : "<string>", ns);
 }
 
-/* 1 when the file starts with the magic of a compiled (yarac) rules file. */
-static int is_compiled_rules(const char *path)
+/* 1 when the file starts with the magic of a compiled (yarac) rules file, 0 when not, -1 (errno
+ * set) when it cannot be read. */
+static int compiled_magic(const char *path)
 {
     char magic[4];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return 0;
+        return -1;
     ssize_t n = read(fd, magic, sizeof(magic));
+    int saved = errno;
     close(fd);
+    if (n < 0) {
+        errno = saved;
+        return -1;
+    }
     return n == 4 && memcmp(magic, "YARA", 4) == 0;
 }
 
@@ -148,20 +177,25 @@ static int already_loaded(const ab_rules *r, const struct stat *sb)
     return 0;
 }
 
-/* One rule file (source or yarac output) whose stat is sb. */
-static ab_status add_file(ab_rules *r, const char *path, const struct stat *sb, char *err,
-                          size_t errlen)
+static ab_status add_source_file(ab_rules *r, const char *path, const struct stat *sb)
 {
-    if (already_loaded(r, sb))
-        return AB_OK;
-    if (is_compiled_rules(path))
-        return add_compiled(r, path, sb, err, errlen);
     ab_status st = push_source(r, path, NULL, path, NULL);
     if (st == AB_OK) {
         r->src[r->n_src - 1].dev = sb->st_dev;
         r->src[r->n_src - 1].ino = sb->st_ino;
     }
     return st;
+}
+
+/* One rule file (source or yarac output) whose stat is sb: the content decides which. */
+static ab_status add_file(ab_rules *r, const char *path, const struct stat *sb, char *err,
+                          size_t errlen)
+{
+    if (already_loaded(r, sb))
+        return AB_OK;
+    if (compiled_magic(path) == 1)
+        return add_compiled(r, path, sb, err, errlen);
+    return add_source_file(r, path, sb); /* unreadable: said when compiling */
 }
 
 static int has_rule_ext(const char *name)
@@ -175,24 +209,63 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static ab_status add_folder(ab_rules *r, const char *path, char *err, size_t errlen)
+/* ---- folders ---- */
+
+#define MAX_RULE_DEPTH 32 /* folder levels below the folder given */
+
+/* One ab_rules_add_path over a folder tree. */
+typedef struct folder_walk {
+    ab_rules *r;
+    ab_diag_fn diag;
+    void *ctx;
+    int recurse;
+    size_t seen;  /* directory entries examined, at most MAX_SOURCES */
+    size_t found; /* rule files taken (queued, loaded, or already there) */
+    unsigned depth;
+    struct {
+        dev_t dev;
+        ino_t ino;
+    } open_dirs[MAX_RULE_DEPTH + 1]; /* the folders being walked, to notice a symlink loop */
+    char *err;
+    size_t errlen;
+} folder_walk;
+
+static void skipped(folder_walk *w, ab_status why, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static ab_status path_failed(ab_status st, const char *path, ab_diag_fn diag, void *ctx,
+                             const char *err);
+
+/* A file of the folder is left out: say which and why (a warning: the rest loads). */
+static void skipped(folder_walk *w, ab_status why, const char *path, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    ab_diag_say(w->diag, w->ctx, AB_DIAG_WARNING, why, path, 0, "%s: skipped", msg);
+}
+
+/* Sorted names of a folder, without '.', '~' and '_' names. */
+static ab_status list_names(folder_walk *w, DIR *d, const char *path, char ***out, size_t *count)
 {
     ab_status st = AB_OK;
     char **names = NULL;
     size_t n = 0, alloc = 0;
-    DIR *d = opendir(path);
-    if (!d) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return AB_ERR_IO;
-    }
     struct dirent *de;
     while ((de = readdir(d))) {
         const char *nm = de->d_name;
-        if (nm[0] == '.' || nm[0] == '~' || nm[0] == '_' || !has_rule_ext(nm))
+        if (nm[0] == '.' || nm[0] == '~' || nm[0] == '_')
             continue;
+        if (++w->seen > MAX_SOURCES) {
+            snprintf(w->err, w->errlen, "%s: more than %d files in the rules folder", path,
+                     MAX_SOURCES);
+            st = AB_ERR_LIMIT;
+            goto out;
+        }
         if (n == alloc) {
             alloc = alloc ? alloc * 2 : 64;
-            char **p = alloc <= MAX_SOURCES ? realloc(names, alloc * sizeof(*p)) : NULL;
+            char **p = realloc(names, alloc * sizeof(*p));
             if (!p) {
                 st = AB_ERR_NOMEM;
                 goto out;
@@ -205,67 +278,229 @@ static ab_status add_folder(ab_rules *r, const char *path, char *err, size_t err
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 0) /* qsort wants a non-NULL base even for no elements */
+        qsort(names, n, sizeof(*names), cmp_str);
+out:
+    *out = names;
+    *count = n;
+    return st;
+}
+
+static ab_status walk_folder(folder_walk *w, const char *path, const struct stat *dsb);
+
+static int dir_open(const folder_walk *w, const struct stat *sb)
+{
+    for (unsigned i = 0; i <= w->depth && i <= MAX_RULE_DEPTH; i++)
+        if (w->open_dirs[i].dev == sb->st_dev && w->open_dirs[i].ino == sb->st_ino)
+            return 1;
+    return 0;
+}
+
+static ab_status walk_subfolder(folder_walk *w, const char *full, const struct stat *sb)
+{
+    if (!w->recurse)
+        return AB_OK; /* asked for: --rules-no-recurse */
+    if (dir_open(w, sb)) {
+        skipped(w, AB_ERR_LIMIT, full, "folder loop (a link to a folder above)");
+        return AB_OK;
+    }
+    if (w->depth >= MAX_RULE_DEPTH) {
+        skipped(w, AB_ERR_LIMIT, full, "more than %d folder levels", MAX_RULE_DEPTH);
+        return AB_OK;
+    }
+    w->depth++;
+    ab_status st = walk_folder(w, full, sb);
+    w->depth--;
+    return st;
+}
+
+/* One entry of a folder: a rule file (by extension, or by content for compiled rules), a
+ * subfolder, or something skipped with a warning. */
+static ab_status walk_entry(folder_walk *w, const char *full, const char *name)
+{
+    struct stat sb;
+    if (stat(full, &sb) != 0) {
+        skipped(w, errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO, full, "%s", strerror(errno));
+        return AB_OK;
+    }
+    if (S_ISDIR(sb.st_mode))
+        return walk_subfolder(w, full, &sb);
+    if (!S_ISREG(sb.st_mode)) {
+        skipped(w, AB_ERR_UNSUPPORTED, full, "not a regular file");
+        return AB_OK;
+    }
+    if (!has_rule_ext(name)) {
+        int m = compiled_magic(full);
+        if (m < 0) {
+            skipped(w, AB_ERR_IO, full, "cannot read: %s", strerror(errno));
+            return AB_OK;
+        }
+        if (m == 0) {
+            skipped(w, AB_ERR_UNSUPPORTED, full,
+                    "neither a .yar/.yara file nor compiled YARA rules");
+            return AB_OK;
+        }
+    }
+    w->found++;
+    ab_status st = add_file(w->r, full, &sb, w->err, w->errlen);
+    if (st == AB_ERR_RULES || st == AB_ERR_LIMIT) {
+        /* a compiled file that cannot load (another YARA version, one set too many): like a
+         * source that does not compile, an error about it, and the others still load */
+        path_failed(st, full, w->diag, w->ctx, w->err);
+        w->err[0] = '\0';
+        st = AB_OK;
+    }
+    return st;
+}
+
+static ab_status walk_folder(folder_walk *w, const char *path, const struct stat *dsb)
+{
+    char **names = NULL;
+    size_t n = 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        if (w->depth == 0) {
+            snprintf(w->err, w->errlen, "%s: %s", path, strerror(errno));
+            return AB_ERR_IO;
+        }
+        skipped(w, AB_ERR_IO, path, "cannot read folder: %s", strerror(errno));
+        return AB_OK;
+    }
+    w->open_dirs[w->depth].dev = dsb->st_dev;
+    w->open_dirs[w->depth].ino = dsb->st_ino;
+    ab_status st = list_names(w, d, path, &names, &n);
+    closedir(d); /* before descending: open folders would grow with the depth */
     for (size_t i = 0; i < n && st == AB_OK; i++) {
         char full[4096];
         int len = snprintf(full, sizeof(full), "%s/%s", path, names[i]);
         if (len < 0 || (size_t)len >= sizeof(full))
-            continue;
-        struct stat sb;
-        if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode))
-            continue;
-        st = add_file(r, full, &sb, err, errlen);
+            skipped(w, AB_ERR_LIMIT, names[i], "path longer than %zu bytes", sizeof(full) - 1);
+        else
+            st = walk_entry(w, full, names[i]);
     }
-out:
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    closedir(d);
     return st;
 }
 
-ab_status ab_rules_add_path(ab_rules *r, const char *path, ab_diag_fn diag, void *ctx, char *err,
-                            size_t errlen)
+static ab_status add_folder(ab_rules *r, const char *path, const struct stat *sb, int recurse,
+                            ab_diag_fn diag, void *ctx, char *err, size_t errlen)
 {
-    (void)diag;
-    (void)ctx;
+    folder_walk w = {
+        .r = r, .diag = diag, .ctx = ctx, .recurse = recurse, .err = err, .errlen = errlen};
+    ab_status st = walk_folder(&w, path, sb);
+    if (st == AB_OK && w.found == 0) /* an error, but not fatal: as for an IOC folder */
+        ab_diag_say(diag, ctx, AB_DIAG_ERROR, AB_ERR_NOTFOUND, path, 0,
+                    "no YARA rule files in folder (.yar, .yara or compiled rules%s)",
+                    recurse ? ", subfolders included" : "; subfolders not searched");
+    return st;
+}
+
+/* A failure of the path given: the reason goes to err and to diag (one report, with status). */
+static ab_status path_failed(ab_status st, const char *path, ab_diag_fn diag, void *ctx,
+                             const char *err)
+{
+    const char *msg = err;
+    size_t pl = strlen(path);
+    if (strncmp(err, path, pl) == 0 && strncmp(err + pl, ": ", 2) == 0)
+        msg = err + pl + 2; /* diag has the file apart */
+    ab_diag_say(diag, ctx, AB_DIAG_ERROR, st, path, 0, "%s", msg[0] ? msg : ab_strerror(st));
+    return st;
+}
+
+ab_status ab_rules_add_path(ab_rules *r, const char *path, int recurse, ab_diag_fn diag, void *ctx,
+                            char *err, size_t errlen)
+{
     struct stat sb;
+    ab_status st;
+    err[0] = '\0';
     if (r->compiled)
         return AB_ERR_ARG;
     if (stat(path, &sb) != 0) {
+        st = errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO;
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO;
-    }
-    if (S_ISDIR(sb.st_mode))
-        return add_folder(r, path, err, errlen);
-    if (!S_ISREG(sb.st_mode)) {
+    } else if (S_ISDIR(sb.st_mode)) {
+        st = add_folder(r, path, &sb, recurse, diag, ctx, err, errlen);
+    } else if (!S_ISREG(sb.st_mode)) {
+        st = AB_ERR_ARG;
         snprintf(err, errlen, "%s: not a regular file or folder", path);
-        return AB_ERR_ARG;
+    } else {
+        st = add_file(r, path, &sb, err, errlen);
     }
-    return add_file(r, path, &sb, err, errlen);
+    if (st != AB_OK)
+        path_failed(st, path, diag, ctx, err);
+    return st;
 }
 
 /* ---- compilation ---- */
 
 typedef struct compile_ctx {
+    ab_rules *r;
     ab_diag_fn diag;
     void *ctx;
-    int errors; /* errors reported for the source being added */
+    int errors;        /* errors reported for the source being added */
+    size_t cur;        /* index of the source being added */
+    int keep_warnings; /* record warnings (not while rebuilding or vetting) */
 } compile_ctx;
+
+static const char *src_name(const ab_rules *r, size_t i, const char *file)
+{
+    if (file)
+        return file;
+    return i < r->n_src ? r->src[i].name : "<rules>";
+}
+
+static void keep_warning(compile_ctx *cc, int line, const YR_RULE *rule, const char *msg)
+{
+    ab_rules *r = cc->r;
+    const char *id = rule ? rule->identifier : NULL;
+    if (r->n_warn > 0) {
+        rule_warning *last = &r->warn[r->n_warn - 1];
+        /* a rule's warnings come together, as libyara compiles it */
+        if (last->src == cc->cur && id && last->rule && strcmp(last->rule, id) == 0) {
+            last->more++;
+            return;
+        }
+    }
+    r->n_warned_total++;
+    if (r->n_warn >= MAX_WARNINGS)
+        return; /* counted, not kept */
+    if (r->n_warn == r->alloc_warn) {
+        size_t na = r->alloc_warn ? r->alloc_warn * 2 : 16;
+        rule_warning *p = realloc(r->warn, na * sizeof(*p));
+        if (!p)
+            return;
+        r->warn = p;
+        r->alloc_warn = na;
+    }
+    rule_warning *w = &r->warn[r->n_warn];
+    memset(w, 0, sizeof(*w));
+    w->src = cc->cur;
+    w->line = line > 0 ? (unsigned)line : 0;
+    w->rule = id ? strdup(id) : NULL;
+    w->message = strdup(msg ? msg : "");
+    if ((id && !w->rule) || !w->message) {
+        free(w->rule);
+        free(w->message);
+        return;
+    }
+    r->n_warn++;
+}
 
 static void compiler_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
                         void *user)
 {
-    (void)rule;
     compile_ctx *cc = user;
-    if (level != YARA_ERROR_LEVEL_ERROR)
-        return; /* warnings (slow rules) are the rule author's business, as in Loki */
-    cc->errors++;
-    if (cc->diag) {
-        char where[4200];
-        snprintf(where, sizeof(where), "%s:%d", file ? file : "<rules>", line);
-        cc->diag(cc->ctx, AB_DIAG_ERROR, where, msg);
+    if (level != YARA_ERROR_LEVEL_ERROR) {
+        if (cc->keep_warnings && cc->r)
+            keep_warning(cc, line, rule, msg);
+        return;
     }
+    cc->errors++;
+    const char *where = cc->r ? src_name(cc->r, cc->cur, file) : (file ? file : "<rules>");
+    ab_diag_say(cc->diag, cc->ctx, AB_DIAG_ERROR, AB_ERR_RULES, where,
+                line > 0 ? (unsigned)line : 0, "%s", msg);
 }
 
 /* External variables rules written for Loki/THOR expect; declared empty at compile time. */
@@ -298,17 +533,19 @@ static YR_COMPILER *new_compiler(compile_ctx *cc)
     return new_compiler_cb(compiler_cb, cc);
 }
 
-/* Add one source to c; returns the number of compile errors (or -1 on I/O error, reported). */
-static int add_source(YR_COMPILER *c, rule_source *s, compile_ctx *cc)
+/* Add source i of r to c; returns the number of compile errors (or -1 on I/O error, reported). */
+static int add_source(YR_COMPILER *c, ab_rules *r, size_t i, compile_ctx *cc)
 {
+    rule_source *s = &r->src[i];
     const char *ns = s->ns ? s->ns : "default";
     cc->errors = 0;
+    cc->cur = i;
     if (s->text)
         return yr_compiler_add_string(c, s->text, ns);
     FILE *f = fopen(s->path, "re");
     if (!f) {
-        if (cc->diag)
-            cc->diag(cc->ctx, AB_DIAG_ERROR, s->path, strerror(errno));
+        ab_diag_say(cc->diag, cc->ctx, AB_DIAG_ERROR, errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO,
+                    s->path, 0, "%s", strerror(errno));
         return -1;
     }
     int n = yr_compiler_add_file(c, f, ns, s->path);
@@ -327,7 +564,7 @@ static YR_COMPILER *rebuild(ab_rules *r, size_t upto, compile_ctx *cc)
             return NULL;
         size_t i = 0;
         for (; i < upto; i++)
-            if (!r->src[i].bad && add_source(c, &r->src[i], &quiet) != 0)
+            if (!r->src[i].bad && add_source(c, r, i, &quiet) != 0)
                 break;
         if (i == upto) {
             yr_compiler_set_callback(c, compiler_cb, cc);
@@ -371,13 +608,13 @@ static void vet_remaining(ab_rules *r, size_t from, compile_ctx *cc)
         if (!c)
             return;
         compile_ctx dummy = {0};
-        add_source(c, &r->src[i], &dummy);
+        add_source(c, r, i, &dummy);
         yr_compiler_destroy(c);
         if (v.errors == 0 || v.other == 0)
             continue;
         r->src[i].bad = 1;
         if ((c = new_compiler(cc))) {
-            add_source(c, &r->src[i], cc); /* reports file:line: message */
+            add_source(c, r, i, cc); /* reports file:line: message */
             yr_compiler_destroy(c);
         }
     }
@@ -421,10 +658,31 @@ static ab_status index_rules(ab_rules *r)
     return AB_OK;
 }
 
+/* The warnings kept, as notes, for the sources that loaded; returns how many rules they concern. */
+static size_t deliver_warnings(const ab_rules *r, ab_diag_fn diag, void *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_warn; i++) {
+        const rule_warning *w = &r->warn[i];
+        if (w->src < r->n_src && r->src[w->src].bad)
+            continue; /* its file did not load: its errors were said */
+        n++;
+        char msg[1024];
+        if (w->more)
+            snprintf(msg, sizeof(msg), "%s (and %u more warning%s)", w->message, w->more,
+                     w->more == 1 ? "" : "s");
+        else
+            snprintf(msg, sizeof(msg), "%s", w->message);
+        ab_diag d = {AB_DIAG_NOTE, AB_OK, src_name(r, w->src, NULL), w->line, w->rule, msg};
+        ab_diag_emit(diag, ctx, &d);
+    }
+    return n;
+}
+
 ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
 {
     ab_status st = AB_OK;
-    compile_ctx cc = {diag, ctx, 0};
+    compile_ctx cc = {.r = r, .diag = diag, .ctx = ctx, .keep_warnings = 1};
     YR_COMPILER *c = NULL;
     size_t good = 0;
     if (r->compiled)
@@ -436,7 +694,7 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
         for (size_t i = 0; i < r->n_src; i++) {
             if (r->src[i].bad)
                 continue; /* already reported by vet_remaining */
-            if (add_source(c, &r->src[i], &cc) == 0) {
+            if (add_source(c, r, i, &cc) == 0) {
                 good++;
                 continue;
             }
@@ -461,6 +719,7 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
     st = index_rules(r);
     if (st == AB_OK && r->n_src > 0 && good == 0 && r->n_sets == 0)
         st = AB_ERR_RULES;
+    r->n_warned = deliver_warnings(r, diag, ctx) + (r->n_warned_total - r->n_warn);
     r->compiled = 1;
 out:
     if (c)
@@ -471,6 +730,11 @@ out:
 size_t ab_rules_count(const ab_rules *r)
 {
     return r ? r->n_rules : 0;
+}
+
+size_t ab_rules_warned(const ab_rules *r)
+{
+    return r ? r->n_warned : 0;
 }
 
 size_t ab_rules_sources(const ab_rules *r)

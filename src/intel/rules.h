@@ -15,18 +15,24 @@ typedef struct ab_rules ab_rules;
 ab_status ab_rules_new(ab_rules **out);
 void ab_rules_free(ab_rules *r);
 
-/* A .yar/.yara file, a compiled (yarac) file, or a folder of rule files (not recursive; names
- * starting with '.', '~' or '_' skipped; sorted by name). Sources are only queued here;
- * compile errors come from ab_rules_compile. err receives a one-line reason on failure. */
-ab_status ab_rules_add_path(ab_rules *r, const char *path, ab_diag_fn diag, void *ctx, char *err,
-                            size_t errlen);
+/* A .yar/.yara file, a compiled (yarac) file (known by its magic, whatever its name), or a folder
+ * of rule files: .yar/.yara names and compiled files, with subfolders when recurse is set (at
+ * most 32 levels, MAX_SOURCES entries); names starting with '.', '~' or '_' are ignored; sorted
+ * by name. Any other file of a folder is skipped with a warning through diag naming it, and a
+ * folder with no rule file is an error through diag (AB_ERR_NOTFOUND), though AB_OK is returned.
+ * Sources are only queued here; compile errors come from ab_rules_compile. On failure, err
+ * receives a one-line reason, which is also reported through diag (with the status). */
+ab_status ab_rules_add_path(ab_rules *r, const char *path, int recurse, ab_diag_fn diag, void *ctx,
+                            char *err, size_t errlen);
 /* Rule text from memory (copied). name is used in diagnostics; ns may be NULL ("default"). */
 ab_status ab_rules_add_string(ab_rules *r, const char *source, const char *name, const char *ns);
 
 /* Compile every queued source. A source that fails is reported (file:line: message) and left out;
- * the rest still load. AB_ERR_RULES only when sources were given and none compiled. */
+ * the rest still load. AB_ERR_RULES only when sources were given and none compiled. YARA compiler
+ * warnings about the rules that loaded are delivered as AB_DIAG_NOTEs, one per rule. */
 ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx);
 size_t ab_rules_count(const ab_rules *r);   /* rules loaded (after compile) */
+size_t ab_rules_warned(const ab_rules *r);  /* of those, rules with compiler warnings */
 size_t ab_rules_sources(const ab_rules *r); /* sources and compiled files queued */
 
 /* Per-process scanning state (YR_SCANNERs); create after fork. */
