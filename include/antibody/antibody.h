@@ -70,6 +70,8 @@ typedef enum ab_event_kind {
     AB_EVENT_SKIP,    /* an object was deliberately not scanned; see ab_skip_reason */
     AB_EVENT_OBJECT,  /* an object was scanned (only when ab_scanner_set_list_objects is on) */
     AB_EVENT_SUMMARY, /* last event of every scan call */
+    AB_EVENT_LOAD,    /* what a sweep runs with (u.load): from ab_scanner_load_info, for reporters;
+                       * the library delivers none itself */
     AB_EVENT_WARNING, /* something left out or worth a look that is not an error; u.error. The
                        * library delivers none during scans yet: reporters get load warnings
                        * (ab_diag_fn, AB_DIAG_WARNING) from the caller in this form */
@@ -193,6 +195,26 @@ typedef struct ab_summary {
     uint64_t suppressed; /* findings not reported: their object scored below the minimum score */
 } ab_summary;
 
+/* One add call's content: an ab_scanner_add_rules/_iocs/_pack or _rules_string call. */
+typedef struct ab_content_source {
+    const char *kind; /* "rules", "iocs" or "pack" */
+    const char *name; /* the path or pack name as given */
+    size_t rules;     /* YARA rules it contributed (after compile) */
+    size_t iocs;      /* indicators it contributed */
+} ab_content_source;
+
+/* What a compiled scanner sweeps with. Pointers stay valid while the scanner lives. */
+typedef struct ab_load_info {
+    ab_versions versions;
+    size_t rules, iocs, iocs_unmatched;
+    size_t rule_warnings; /* rules with YARA compiler warnings */
+    const ab_content_source *sources;
+    size_t n_sources;
+    /* SHA-256 (hex) of the compiled rule sets and the indicators: hosts swept with the same
+     * content, from whatever files, show the same digest. */
+    const char *digest;
+} ab_load_info;
+
 typedef struct ab_event {
     ab_event_kind kind;
     double time; /* seconds since the epoch when the event was produced */
@@ -202,6 +224,7 @@ typedef struct ab_event {
         ab_skip skip;
         ab_object_info object;
         ab_summary summary;
+        ab_load_info load;
     } u;
 } ab_event;
 
@@ -329,6 +352,9 @@ size_t ab_scanner_ioc_count(const ab_scanner *sc);
 /* Of those, the network and mail indicators (ip, cidr, domain, url, email, ja3, ja3s,
  * cert-sha1, cert-sha256): kept, but not matched by file or process scans. */
 size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc);
+/* What the scanner sweeps with (after compile): counts per add call, the content digest and the
+ * versions. For the "load" record a report starts with. */
+ab_status ab_scanner_load_info(ab_scanner *sc, ab_load_info *out);
 /* YARA rules loaded with compiler warnings (slow strings and the like), after compile: each is
  * one AB_DIAG_NOTE (the first warning, and how many more) to an ab_diag2_fn. */
 size_t ab_scanner_rule_warning_count(const ab_scanner *sc);

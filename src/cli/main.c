@@ -962,17 +962,31 @@ static int want_color(const cli *c)
     return c->cdest.on && c->cdest.o.fd == STDOUT_FILENO && isatty(STDOUT_FILENO);
 }
 
-static void print_loaded(cli *c, ab_scanner *sc)
+/* The load record: a "load" event first in JSON, one line on the console. */
+static void report_loaded(cli *c, ab_scanner *sc)
 {
+    ab_event ev = {.kind = AB_EVENT_LOAD, .time = now()};
+    ab_status st = ab_scanner_load_info(sc, &ev.u.load);
+    if (st != AB_OK) {
+        fprintf(stderr, "antibody: error: cannot describe the loaded content: %s\n",
+                ab_strerror(st));
+        c->errors++;
+        return;
+    }
+    report_json(c, &ev);
     if (c->quiet || !c->cdest.on)
         return;
-    size_t unmatched = ab_scanner_ioc_count_unmatched(sc);
-    fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded", ab_scanner_rule_count(sc),
-            ab_scanner_ioc_count(sc));
-    if (unmatched) /* say it, or a loaded C2 list looks like a checked one */
-        fprintf(stderr, " (not matched by this scan: %zu network/mail IOC%s)", unmatched,
-                unmatched == 1 ? "" : "s");
-    fputc('\n', stderr);
+    const ab_load_info *l = &ev.u.load;
+    fprintf(stderr, "antibody: %zu YARA rules and %zu IOCs loaded", l->rules, l->iocs);
+    if (l->iocs_unmatched) /* say it, or a loaded C2 list looks like a checked one */
+        fprintf(stderr, " (not matched by this scan: %zu network/mail IOC%s)", l->iocs_unmatched,
+                l->iocs_unmatched == 1 ? "" : "s");
+    fprintf(stderr, ", content %.16s\n", l->digest);
+    for (size_t i = 0; c->verbose && i < l->n_sources; i++) {
+        fprintf(stderr, "antibody:   %s ", l->sources[i].kind);
+        ab_console_write_safe(stderr, l->sources[i].name);
+        fprintf(stderr, ": %zu rules, %zu IOCs\n", l->sources[i].rules, l->sources[i].iocs);
+    }
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -1033,7 +1047,7 @@ static int cmd_scan(int argc, char **argv)
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
-    print_loaded(c, sc);
+    report_loaded(c, sc);
     ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();

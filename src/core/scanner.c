@@ -87,6 +87,7 @@ void ab_scanner_free(ab_scanner *sc)
     ab_rules_free(sc->rules);
     ab_iocs_free(sc->iocs);
     ab_filetypes_free(sc->filetypes);
+    ab_load_free(sc);
     for (size_t i = 0; i < sc->n_excludes; i++)
         free(sc->excludes[i]);
     free(sc->excludes);
@@ -248,12 +249,15 @@ ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag
     char err[1024] = "";
     ab_diag_route rules = diag_route(sc, diag, ctx, AB_ERR_RULES);
     ab_diag_route tables = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_load_mark mark;
+    ab_load_mark_now(sc, &mark);
     ab_status st = ab_rules_add_path(sc->rules, path, sc->rules_recurse, ab_diag_route_fn, &rules,
                                      err, sizeof(err));
     if (st != AB_OK) {
         ab_scanner_set_error(sc, "%s", err[0] ? err : ab_strerror(st));
         return st;
     }
+    ab_load_record(sc, "rules", path, &mark);
     /* signature-base layout: RULES/yara/x.yar or RULES/yara/ with RULES/misc/ beside it */
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -277,16 +281,25 @@ ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const 
     (void)diag;
     (void)ctx;
     SETTER_GUARD(sc);
-    return ab_rules_add_string(sc->rules, source, name, ns);
+    ab_load_mark mark;
+    ab_load_mark_now(sc, &mark);
+    ab_status st = ab_rules_add_string(sc->rules, source, name, ns);
+    if (st == AB_OK)
+        ab_load_record(sc, "rules", name, &mark);
+    return st;
 }
 
 ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx)
 {
     SETTER_GUARD(sc);
     ab_diag_route rt = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_load_mark mark;
+    ab_load_mark_now(sc, &mark);
     ab_status st = ab_iocs_load_path(sc->iocs, path, sc->strict, ab_diag_route_fn, &rt);
     if (st != AB_OK)
         ab_scanner_set_error(sc, "%s: %s", path, ab_strerror(st));
+    else
+        ab_load_record(sc, "iocs", path, &mark);
     return st;
 }
 
@@ -294,9 +307,13 @@ ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag,
 {
     SETTER_GUARD(sc);
     ab_diag_route rt = diag_route(sc, diag, ctx, AB_ERR_PARSE);
+    ab_load_mark mark;
+    ab_load_mark_now(sc, &mark);
     ab_status st = ab_pack_load(name, sc->rules, sc->iocs, ab_diag_route_fn, &rt);
     if (st == AB_ERR_NOTFOUND)
         ab_scanner_set_error(sc, "no built-in pack named '%s' (see: antibody packs)", name);
+    else if (st == AB_OK)
+        ab_load_record(sc, "pack", name, &mark);
     return st;
 }
 

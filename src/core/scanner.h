@@ -26,9 +26,13 @@ struct ab_scanner {
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
         strict;
-    int strings;        /* report matched strings */
-    unsigned min_score; /* report objects whose combined score reaches it */
-    unsigned levels[3]; /* alert, warning, notice thresholds */
+    int strings;               /* report matched strings */
+    unsigned min_score;        /* report objects whose combined score reaches it */
+    unsigned levels[3];        /* alert, warning, notice thresholds */
+    struct ab_load_rec *loads; /* owned: one per add call, for ab_scanner_load_info */
+    size_t n_loads;
+    ab_content_source *load_view; /* owned, built by ab_scanner_load_info */
+    char digest[65];
     ab_progress_fn progress;
     void *progress_ctx;
     ab_diag2_fn diag2; /* ab_scanner_set_diag: overrides the per-call ab_diag_fn */
@@ -58,6 +62,14 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
 
 /* Build ab_walk_opts from the scanner settings (excludes point into sc). */
 void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o);
+
+/* Content accounting (loadinfo.c): a mark before an add call, a record after it. */
+typedef struct ab_load_mark {
+    size_t src, sets, iocs;
+} ab_load_mark;
+void ab_load_mark_now(const ab_scanner *sc, ab_load_mark *m);
+void ab_load_record(ab_scanner *sc, const char *kind, const char *name, const ab_load_mark *m);
+void ab_load_free(ab_scanner *sc);
 
 double ab_now(void);
 void ab_scanner_set_error(ab_scanner *sc, const char *fmt, ...)

@@ -25,10 +25,11 @@
 typedef struct rule_source {
     char *path; /* NULL for text sources */
     char *text;
-    char *name; /* for diagnostics: path or the given name */
-    char *ns;   /* NULL: "default" */
-    int bad;    /* failed to compile: left out */
-    dev_t dev;  /* identity of a file source, so that a file given twice loads once */
+    char *name;     /* for diagnostics: path or the given name */
+    char *ns;       /* NULL: "default" */
+    int bad;        /* failed to compile: left out */
+    size_t n_rules; /* rules it added to the compiled set (after compile) */
+    dev_t dev;      /* identity of a file source, so that a file given twice loads once */
     ino_t ino;
 } rule_source;
 
@@ -694,7 +695,9 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
         for (size_t i = 0; i < r->n_src; i++) {
             if (r->src[i].bad)
                 continue; /* already reported by vet_remaining */
+            uint32_t before = c->next_rule_idx;
             if (add_source(c, r, i, &cc) == 0) {
+                r->src[i].n_rules = c->next_rule_idx - before;
                 good++;
                 continue;
             }
@@ -740,6 +743,56 @@ size_t ab_rules_warned(const ab_rules *r)
 size_t ab_rules_sources(const ab_rules *r)
 {
     return r ? r->n_src + r->n_sets : 0;
+}
+
+void ab_rules_position(const ab_rules *r, size_t *src, size_t *sets)
+{
+    *src = r->n_src;
+    *sets = r->n_sets; /* before compile: the compiled files so far */
+}
+
+static size_t set_rule_count(YR_RULES *rules)
+{
+    size_t n = 0;
+    const YR_RULE *rule;
+    yr_rules_foreach(rules, rule) n++;
+    return n;
+}
+
+size_t ab_rules_count_range(const ab_rules *r, size_t src_from, size_t src_to, size_t set_from,
+                            size_t set_to)
+{
+    size_t n = 0;
+    for (size_t i = src_from; i < src_to && i < r->n_src; i++)
+        n += r->src[i].bad ? 0 : r->src[i].n_rules;
+    for (size_t i = set_from; i < set_to && i < r->n_sets; i++)
+        n += set_rule_count(r->sets[i]);
+    return n;
+}
+
+typedef struct digest_stream {
+    void (*update)(void *ctx, const void *p, size_t n);
+    void *ctx;
+} digest_stream;
+
+static size_t digest_write(const void *ptr, size_t size, size_t count, void *user)
+{
+    digest_stream *d = user;
+    d->update(d->ctx, ptr, size * count);
+    return count;
+}
+
+/* The compiled rule sets as libyara saves them (yarac's format): the same sources compiled by
+ * the same libyara give the same bytes, wherever the files lie. */
+ab_status ab_rules_digest(const ab_rules *r, void (*update)(void *ctx, const void *p, size_t n),
+                          void *ctx)
+{
+    digest_stream d = {update, ctx};
+    YR_STREAM st = {.user_data = &d, .write = digest_write};
+    for (size_t i = 0; i < r->n_sets; i++)
+        if (yr_rules_save_stream(r->sets[i], &st) != ERROR_SUCCESS)
+            return AB_ERR_INTERNAL;
+    return AB_OK;
 }
 
 /* ---- scanning ---- */

@@ -34,6 +34,15 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx);
 size_t ab_rules_count(const ab_rules *r);   /* rules loaded (after compile) */
 size_t ab_rules_warned(const ab_rules *r);  /* of those, rules with compiler warnings */
 size_t ab_rules_sources(const ab_rules *r); /* sources and compiled files queued */
+/* Where the next source and compiled file will go (to attribute rules to an add call). */
+void ab_rules_position(const ab_rules *r, size_t *src, size_t *sets);
+/* Rules (after compile) from the sources [src_from, src_to) and compiled files [set_from, set_to).
+ */
+size_t ab_rules_count_range(const ab_rules *r, size_t src_from, size_t src_to, size_t set_from,
+                            size_t set_to);
+/* Feed the compiled rule sets (after compile) to update, for a digest of the rule set. */
+ab_status ab_rules_digest(const ab_rules *r, void (*update)(void *ctx, const void *p, size_t n),
+                          void *ctx);
 
 /* Per-process scanning state (YR_SCANNERs); create after fork. */
 typedef struct ab_yara ab_yara;

@@ -492,6 +492,8 @@ static const char *event_name(ab_event_kind k)
         return "summary";
     case AB_EVENT_WARNING:
         return "warning";
+    case AB_EVENT_LOAD:
+        return "load";
     }
     return NULL;
 }
@@ -749,6 +751,41 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_uint(j, s->suppressed);
 }
 
+static void put_load(ab_json *j, const ab_load_info *l)
+{
+    ab_json_key(j, "antibody");
+    ab_json_cstr(j, l->versions.antibody);
+    ab_json_key(j, "libyara");
+    ab_json_cstr(j, l->versions.yara);
+    ab_json_key(j, "vectorscan");
+    ab_json_cstr(j, l->versions.vectorscan);
+    ab_json_key(j, "rules");
+    ab_json_uint(j, l->rules);
+    ab_json_key(j, "iocs");
+    ab_json_uint(j, l->iocs);
+    ab_json_key(j, "iocs_unmatched");
+    ab_json_uint(j, l->iocs_unmatched);
+    ab_json_key(j, "rule_warnings");
+    ab_json_uint(j, l->rule_warnings);
+    ab_json_key(j, "digest");
+    ab_json_cstr(j, l->digest);
+    ab_json_key(j, "sources");
+    ab_json_arr_begin(j);
+    for (size_t i = 0; l->sources && i < l->n_sources; i++) {
+        const ab_content_source *s = &l->sources[i];
+        ab_json_obj_begin(j);
+        ab_json_key(j, "kind");
+        ab_json_cstr(j, s->kind);
+        ab_json_kv_bytes(j, "name", s->name);
+        ab_json_key(j, "rules");
+        ab_json_uint(j, s->rules);
+        ab_json_key(j, "iocs");
+        ab_json_uint(j, s->iocs);
+        ab_json_obj_end(j);
+    }
+    ab_json_arr_end(j);
+}
+
 static void put_event(ab_json *j, const ab_event *ev)
 {
     switch (ev->kind) {
@@ -767,6 +804,9 @@ static void put_event(ab_json *j, const ab_event *ev)
         break;
     case AB_EVENT_SUMMARY:
         put_summary(j, &ev->u.summary);
+        break;
+    case AB_EVENT_LOAD:
+        put_load(j, &ev->u.load);
         break;
     }
 }

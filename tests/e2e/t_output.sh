@@ -221,3 +221,34 @@ EOF
   assert_contains "$T/out" "    file: EXE, 15 bytes, mode 0750, owner $(id -un):$(id -gn), modified 2020-07-16 10:00:00Z"
   assert_eq "$(grep -c '    file: ' "$T/out")" 1 "context once per object"
 }
+
+test_output_load_event() {
+  # A report starts with what the sweep ran with: versions, counts per source, a content digest
+  # that depends on the content, not on where its files lie.
+  out_fixture
+  mkdir -p "$T/elsewhere"
+  cp "$T/g.yar" "$T/elsewhere/copy.yar"
+  printf 'md5\t%s\n' "$(printf 'zzz' | md5sum | cut -d' ' -f1)" >"$T/h.ioc"
+  run 1 abj --rules "$T/g.yar" --ioc "$T/h.ioc" "$T/o"
+  $PY - "$T/out" "$T/g.yar" "$T/h.ioc" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ev = lines[0]
+assert ev["event"] == "load", ev
+assert ev["libyara"].startswith("4.") and ev["vectorscan"] and ev["antibody"], ev
+assert len(ev["digest"]) == 64, ev
+src = [(s["kind"], s["name"], s["rules"], s["iocs"]) for s in ev["sources"]]
+assert src[0][0:2] == ("pack", "apt29-2020") and src[0][2] > 0 and src[0][3] > 0, src
+assert src[1:] == [("rules", sys.argv[2], 1, 0), ("iocs", sys.argv[3], 0, 1)], src
+assert ev["rules"] == src[0][2] + 1 and ev["iocs"] == src[0][3] + 1, ev
+open(sys.argv[1] + ".digest", "w").write(ev["digest"])
+EOF
+  local d1; d1=$(cat "$T/out.digest")
+  run 1 abj --rules "$T/elsewhere/copy.yar" --ioc "$T/h.ioc" "$T/o"
+  assert_contains "$T/out" "\"digest\":\"$d1\""
+  run 1 abj --rules "$T/elsewhere/copy.yar" "$T/o"
+  if grep -q "\"digest\":\"$d1\"" "$T/out"; then fail "digest does not depend on the IOCs"; fi
+  run 1 ab scan --no-progress --rules "$T/g.yar" --ioc "$T/h.ioc" "$T/o"
+  assert_contains "$T/err" "IOCs loaded"
+  assert_contains "$T/err" ", content ${d1:0:16}"
+}
