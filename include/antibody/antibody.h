@@ -292,6 +292,12 @@ ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes
 ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
 ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
+/* Sweeping production servers gently: each worker rests after an object so that it uses at most
+ * percent of one core (1..99; 0 or 100: no limit), and all workers together read at most
+ * bytes_per_second (0: no limit). Averages over objects: a large file is read at full speed and
+ * paid for by rests of at most 5 s after it and the next objects. */
+ab_status ab_scanner_set_max_cpu(ab_scanner *sc, unsigned percent);
+ab_status ab_scanner_set_max_io(ab_scanner *sc, uint64_t bytes_per_second);
 /* Report the matched strings of YARA findings (ab_finding.strings). Default off. */
 ab_status ab_scanner_set_strings(ab_scanner *sc, int on);
 /* Report an object's findings only when its combined score reaches score (0..100; default 0:

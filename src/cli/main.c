@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +55,9 @@ static const char usage_text[] =
     "      --one-file-system  stay on the file system of each PATH\n"
     "      --scan-pseudo-fs   do not skip /proc, /sys and /dev\n"
     "      --scan-remote-fs   do not skip network and FUSE mounts met in the walk\n"
+    "      --nice             lowest CPU and idle I/O priority (for production servers)\n"
+    "      --max-cpu PERCENT  each worker uses at most PERCENT of one core (1..100)\n"
+    "      --max-io SIZE      read at most SIZE bytes per second in all (suffixes K, M, G)\n"
     "      --pid PID          scan the memory of process PID (repeatable)\n"
     "      --processes        scan the memory of every process we may read\n"
     "Output:\n"
@@ -114,6 +119,9 @@ enum {
     OPT_KEEP_GOING,
     OPT_ALLOW_EMPTY,
     OPT_STRINGS,
+    OPT_NICE,
+    OPT_MAX_CPU,
+    OPT_MAX_IO,
     OPT_MIN_SCORE,
     OPT_LEVELS,
     OPT_RULES_NO_RECURSE,
@@ -153,6 +161,9 @@ static const struct option long_opts[] = {
     {"continue-on-output-error", no_argument, NULL, OPT_KEEP_GOING},
     {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
     {"strings", no_argument, NULL, OPT_STRINGS},
+    {"nice", no_argument, NULL, OPT_NICE},
+    {"max-cpu", required_argument, NULL, OPT_MAX_CPU},
+    {"max-io", required_argument, NULL, OPT_MAX_IO},
     {"min-score", required_argument, NULL, OPT_MIN_SCORE},
     {"levels", required_argument, NULL, OPT_LEVELS},
     {"help", no_argument, NULL, 'h'},
@@ -175,7 +186,7 @@ typedef struct cli {
     int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs, verbose;
     int color; /* -1 auto */
     const char *output;
-    int force, append, no_console, keep_going, allow_empty;
+    int force, append, no_console, keep_going, allow_empty, nice;
     /* run state */
     dest jdest, cdest; /* cdest.on: findings etc. go to console.o; else errors only */
     ab_console con;
@@ -711,6 +722,22 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             break;
         case OPT_STRINGS:
             break;
+        case OPT_NICE:
+            c->nice = 1;
+            break;
+        case OPT_MAX_CPU:
+            if (parse_uint(optarg, 100, &v) || v == 0)
+                return usage_error("--max-cpu: expected 1..100 (percent of one core), got '%s'",
+                                   optarg);
+            break;
+        case OPT_MAX_IO: {
+            uint64_t sz;
+            if (parse_size(optarg, &sz) || sz == 0)
+                return usage_error("--max-io: expected a rate like 20M (bytes per second), got "
+                                   "'%s'",
+                                   optarg);
+            break;
+        }
         case OPT_MIN_SCORE:
             if (parse_uint(optarg, 100, &v))
                 return usage_error("--min-score: expected 0..100, got '%s'", optarg);
@@ -791,6 +818,14 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_STRINGS:
             st = ab_scanner_set_strings(sc, 1);
+            break;
+        case OPT_MAX_CPU:
+            parse_uint(optarg, 100, &v);
+            st = ab_scanner_set_max_cpu(sc, (unsigned)v);
+            break;
+        case OPT_MAX_IO:
+            parse_size(optarg, &size);
+            st = ab_scanner_set_max_io(sc, size);
             break;
         case OPT_MIN_SCORE:
             parse_uint(optarg, 100, &v);
@@ -930,6 +965,17 @@ static int exit_status(const cli *c)
     return c->findings ? 1 : 0;
 }
 
+/* --nice: the lowest CPU priority and the idle I/O class, as nice -n 19 ionice -c 3 would. A
+ * failure only weakens the politeness: said, not fatal. */
+static void be_nice(void)
+{
+    if (setpriority(PRIO_PROCESS, 0, 19) != 0)
+        fprintf(stderr, "antibody: warning: --nice: %s\n", strerror(errno));
+    /* ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT) */
+    if (syscall(SYS_ioprio_set, 1, 0, 3 << 13) != 0)
+        fprintf(stderr, "antibody: warning: --nice (I/O priority): %s\n", strerror(errno));
+}
+
 /* host.name and a sweep id in every JSON line (events of many hosts and runs get merged). */
 static void set_json_context(cli *c)
 {
@@ -1048,6 +1094,8 @@ static int cmd_scan(int argc, char **argv)
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
     report_loaded(c, sc);
+    if (c->nice)
+        be_nice(); /* before the workers are forked: they inherit it */
     ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();

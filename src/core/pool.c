@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/scanner.h"
+#include "core/throttle.h"
 #include "core/wire.h"
 
 #define MAX_WORKERS       256
@@ -109,9 +110,12 @@ static void pool_skip(pool *p, const char *path, ab_skip_reason r, uint64_t size
 
 /* ---- the worker side ---- */
 
+static unsigned worker_count(const ab_scanner *sc);
+
 typedef struct wctx {
     int fd;
     ab_buf out;
+    ab_throttle thr; /* --max-cpu, --max-io */
 } wctx;
 
 static int send_all(int fd, const void *data, size_t len)
@@ -171,6 +175,8 @@ static int w_error(void *ctx, const ab_error *e)
 
 static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
 {
+    if (type == AB_MSG_DONE) /* rest before the parent hands out more (inside its grace) */
+        ab_throttle_end(&w->thr, a);
     ab_wire_begin(&w->out, type);
     ab_wire_u64(&w->out, a);
     ab_wire_u32(&w->out, b);
@@ -427,7 +433,7 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
 
 static void worker_main(ab_scanner *sc, int fd)
 {
-    wctx w = {fd, {0}};
+    wctx w = {fd, {0}, {0}};
     ab_buf in;
     ab_engine *eng = NULL;
     ab_buf_init(&w.out, IN_BUF_CAP);
@@ -443,6 +449,8 @@ static void worker_main(ab_scanner *sc, int fd)
     sigaction(SIGBUS, &sa, NULL);
     if (ab_engine_new(sc, &eng) != AB_OK)
         _exit(4);
+    w.thr.max_cpu = sc->max_cpu;
+    w.thr.max_io = sc->max_io ? sc->max_io / worker_count(sc) + 1 : 0; /* each its share */
     w_send_simple(&w, AB_MSG_READY, 0, 0);
     for (;;) {
         int type = w_read_frame(fd, &in);
@@ -458,6 +466,7 @@ static void worker_main(ab_scanner *sc, int fd)
         const char *path = ab_wire_get_str(&r);
         if (r.bad || !path)
             break;
+        ab_throttle_begin(&w.thr);
         if (kind == JOB_PROC)
             w_scan_proc(sc, eng, &w, path, pid);
         else

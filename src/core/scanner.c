@@ -166,6 +166,22 @@ FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
 FLAG_SETTER(ab_scanner_set_strict, strict)
 FLAG_SETTER(ab_scanner_set_strings, strings)
 
+ab_status ab_scanner_set_max_cpu(ab_scanner *sc, unsigned percent)
+{
+    SETTER_GUARD(sc);
+    if (percent > 100)
+        return AB_ERR_ARG;
+    sc->max_cpu = percent;
+    return AB_OK;
+}
+
+ab_status ab_scanner_set_max_io(ab_scanner *sc, uint64_t bytes_per_second)
+{
+    SETTER_GUARD(sc);
+    sc->max_io = bytes_per_second;
+    return AB_OK;
+}
+
 ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score)
 {
     if (!sc || sc->compiled || score > 100)

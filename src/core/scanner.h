@@ -27,6 +27,8 @@ struct ab_scanner {
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
         strict;
     int strings;               /* report matched strings */
+    unsigned max_cpu;          /* percent of one core per worker; 0: no limit */
+    uint64_t max_io;           /* bytes per second over all workers; 0: no limit */
     unsigned min_score;        /* report objects whose combined score reaches it */
     unsigned levels[3];        /* alert, warning, notice thresholds */
     struct ab_load_rec *loads; /* owned: one per add call, for ab_scanner_load_info */
