@@ -453,11 +453,12 @@ static void denied_reason(pid_t pid, char *why, size_t len)
     long yama = small_int_file("/proc/sys/kernel/yama/ptrace_scope");
     int same_user =
         ids_are(pid, "Uid", (unsigned)geteuid()) && ids_are(pid, "Gid", (unsigned)getegid());
-    char dir[64];
+    char mem[64];
     struct stat st;
-    snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
-    /* /proc/PID of a process that is not dumpable belongs to root, whoever runs it */
-    int not_dumpable = same_user && geteuid() != 0 && stat(dir, &st) == 0 && st.st_uid == 0;
+    snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)pid);
+    /* The files of /proc/PID (not the directory) of a process that is not dumpable belong to root,
+     * whoever runs it (the kernel's task_dump_owner). */
+    int not_dumpable = same_user && geteuid() != 0 && stat(mem, &st) == 0 && st.st_uid == 0;
     if (yama == 3)
         snprintf(why, len,
                  "reading process memory is disabled on this host "
