@@ -202,8 +202,9 @@ ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path)
     FILE *f = NULL;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &sb) != 0) {
-        ab_scanner_set_error(sc, "%s: %s", path, strerror(errno));
-        st = errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO;
+        int err = errno;
+        st = err == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO;
+        ab_scanner_set_error(sc, "%s: %s", path, strerror(err));
         goto out;
     }
     if (!S_ISREG(sb.st_mode) || sb.st_size > EXCLUDE_FILE_MAX) {
@@ -234,7 +235,7 @@ ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path)
             goto out;
     }
     if (ferror(f)) {
-        ab_scanner_set_error(sc, "%s: %s", path, strerror(errno));
+        ab_scanner_set_error(sc, "%s: read error", path);
         st = AB_ERR_IO;
     }
 out:
