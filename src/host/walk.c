@@ -566,6 +566,9 @@ static void put_bracket(re_out *o, const char *p, size_t len)
                 o->s[o->n++] = c;
             }
             i += 2;
+        } else if (p[i] == '[' && (p[i + 1] == '.' || p[i + 1] == '=')) {
+            put(o, "[.[.]"); /* a literal '[', not the start of an ERE collating element */
+            i++;
         } else {
             o->s[o->n++] = p[i++];
         }

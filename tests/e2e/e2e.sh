@@ -375,7 +375,10 @@ test_group_sigterm() {
   local pid=$!
   BG_PIDS+=("$pid")
   local w=""
-  sleep 0.5
+  # The crash is reported (stderr is unbuffered) before the replacement worker is looked at: under
+  # ASan the first worker takes seconds to write its report and die.
+  for _ in $(seq 200); do grep -q crash.txt "$T/err" && break; sleep 0.1; done
+  sleep 0.3
   for _ in $(seq 100); do w=$(pgrep -P "$pid" | head -1 || true); [ -n "$w" ] && break; sleep 0.1; done
   [ -n "$w" ] || fail "no worker started"
   local fd t

@@ -441,6 +441,7 @@ static void test_exclude_glob_semantics(void **state)
     assert_false(glob_hits("/d/f[!x]g", "/d/f/g", NULL, NULL, 0));
     assert_true(glob_hits("[]x]", "/d/]", NULL, NULL, 0));
     assert_true(glob_hits("a[b", "/d/a[b", NULL, NULL, 0));
+    assert_true(glob_hits("x[[.]", "/d/x.", NULL, NULL, 0)); /* '[' and '.' are members */
     assert_true(glob_hits("a\\*", "/d/a*", NULL, NULL, 0));
     assert_false(glob_hits("a\\*", "/d/ab", NULL, NULL, 0));
     assert_true(glob_hits("a.(b)+c$", "/d/a.(b)+c$", NULL, NULL, 0)); /* ERE characters literal */
