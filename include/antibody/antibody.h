@@ -79,7 +79,7 @@ typedef enum ab_event_kind {
 
 typedef enum ab_skip_reason {
     AB_SKIP_TOO_LARGE = 0, /* larger than max_filesize */
-    AB_SKIP_EXCLUDED,      /* matched an --exclude glob */
+    AB_SKIP_EXCLUDED,      /* matched an exclude pattern (glob or regex) */
     AB_SKIP_SPECIAL,       /* FIFO, socket, device */
     AB_SKIP_SYMLINK,       /* a symlink, not followed */
     AB_SKIP_PSEUDO_FS,     /* under /proc, /sys or /dev */
@@ -90,6 +90,7 @@ typedef enum ab_skip_reason {
     AB_SKIP_ALLOWLIST,     /* hash on an allow-list: findings suppressed */
     AB_SKIP_NO_ACCESS,     /* a process the caller may not read (all-process sweeps only) */
     AB_SKIP_REMOTE_FS,     /* a network or FUSE mount met inside the walk */
+    AB_SKIP_EXITED,        /* a process that exited before it could be read (all-process sweeps) */
     AB_SKIP_REASON_COUNT
 } ab_skip_reason;
 
@@ -188,7 +189,7 @@ typedef struct ab_summary {
     uint64_t bytes;   /* bytes handed to matchers */
     uint64_t skipped[AB_SKIP_REASON_COUNT];
     uint64_t skipped_total;
-    uint64_t errors;
+    uint64_t errors; /* error events, plus 1 when interrupted (the sweep is incomplete) */
     uint64_t findings;
     double seconds;      /* wall time of the scan call */
     int interrupted;     /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
@@ -277,10 +278,33 @@ const char *ab_scanner_last_error(const ab_scanner *sc);
 
 /* Settings; call before ab_scanner_compile. Defaults are in docs/antibody.1. */
 ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);          /* 0: online cores */
-ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* default 256 MiB */
+ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* 256 MiB; 0: no limit */
 ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);    /* per object, default 60 */
 ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);    /* default 64 */
+/* Exclude patterns (at most 4096 in all, each at most 4096 bytes), for ab_scan_paths. A glob
+ * (glob(7): '*' and '?' do not match '/', '**' does, a leading dot needs no explicit match)
+ * without '/' is matched against the base name; one with '/' against the full path, the path
+ * below the PATH being swept and the path below the current directory ("./sub" and "sub/x" work
+ * with relative PATHs); a trailing '/' matches directories only. AB_ERR_ARG: empty or too long,
+ * AB_ERR_LIMIT: too many. An excluded directory is not entered (AB_SKIP_EXCLUDED). */
 ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
+/* A POSIX extended regular expression searched (unanchored, case-insensitive, as Loki's
+ * excludes.cfg) in the full path. AB_ERR_PARSE (message in ab_scanner_last_error) when it does
+ * not compile or uses a back-reference. */
+ab_status ab_scanner_add_exclude_regex(ab_scanner *sc, const char *regex);
+/* Globs from a file, one per line; blank lines and lines starting with '#' are ignored, leading
+ * and trailing blanks dropped. Lines are at most 4096 bytes, the file at most 4 MiB. On failure
+ * (AB_ERR_NOTFOUND, AB_ERR_IO, AB_ERR_LIMIT, AB_ERR_ARG) ab_scanner_last_error says "FILE:LINE:
+ * why"; patterns of earlier lines stay added. */
+ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path);
+/* The exclude patterns, in the order added, and what each did in the last ab_scan_paths. */
+typedef struct ab_exclude_info {
+    const char *pattern; /* as given; valid while the scanner lives */
+    int is_regex;        /* 1: added with ab_scanner_add_exclude_regex */
+    uint64_t matched;    /* paths it excluded in the last sweep (0: it matched nothing) */
+} ab_exclude_info;
+size_t ab_scanner_exclude_count(const ab_scanner *sc);
+ab_status ab_scanner_exclude_info(const ab_scanner *sc, size_t i, ab_exclude_info *out);
 ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
 ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
 ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
@@ -372,7 +396,11 @@ size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
 ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink);
 
 /* Scan the memory of processes (pid list, or all readable processes when all != 0), isolated in
- * workers like files. antibody's own processes are never scanned. */
+ * workers like files. antibody's own processes are never scanned; a pid listed twice is scanned
+ * once. With all, kernel threads (no user memory) are left out, processes the caller may not read
+ * are AB_SKIP_NO_ACCESS and processes that exit before they are read AB_SKIP_EXITED. With a pid
+ * list those are errors: AB_ERR_NOTFOUND ("no such process", or it exited before it was read),
+ * AB_ERR_IO (permission denied, with the reason), AB_ERR_UNSUPPORTED (a kernel thread). */
 ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.

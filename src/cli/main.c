@@ -46,11 +46,15 @@ static const char usage_text[] =
     "Scanning:\n"
     "  -j, --jobs N           worker processes (default: online cores)\n"
     "      --hash             MD5/SHA-1/SHA-256 of every file (on anyway with hash IOCs)\n"
-    "      --max-filesize SZ  skip larger files (default 256M; suffixes K, M, G)\n"
+    "      --max-filesize SZ  skip larger files (default 256M; suffixes K, M, G; 0: no limit)\n"
     "      --timeout SECS     YARA time limit per object (default 60); a worker still busy\n"
     "                         10 s later is killed and the object reported as an error\n"
     "      --max-depth N      directory depth limit (default 64)\n"
-    "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name)\n"
+    "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
+    "                         '*' stays within a folder, '**' crosses folders)\n"
+    "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
+    "      --exclude-regex RE skip full paths matching the extended regex RE (repeatable;\n"
+    "                         case-insensitive, as Loki's excludes.cfg)\n"
     "      --follow-symlinks  follow symbolic links (loops are detected)\n"
     "      --one-file-system  stay on the file system of each PATH\n"
     "      --scan-pseudo-fs   do not skip /proc, /sys and /dev\n"
@@ -101,6 +105,8 @@ enum {
     OPT_TIMEOUT,
     OPT_MAX_DEPTH,
     OPT_EXCLUDE,
+    OPT_EXCLUDE_FROM,
+    OPT_EXCLUDE_REGEX,
     OPT_FOLLOW,
     OPT_ONE_FS,
     OPT_PSEUDO,
@@ -139,6 +145,8 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+    {"exclude-regex", required_argument, NULL, OPT_EXCLUDE_REGEX},
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
     {"one-file-system", no_argument, NULL, OPT_ONE_FS},
     {"scan-pseudo-fs", no_argument, NULL, OPT_PSEUDO},
@@ -652,6 +660,8 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_TIMEOUT:
         case OPT_MAX_DEPTH:
         case OPT_EXCLUDE:
+        case OPT_EXCLUDE_FROM:
+        case OPT_EXCLUDE_REGEX:
         case OPT_FOLLOW:
         case OPT_PSEUDO:
         case OPT_REMOTE:
@@ -798,6 +808,12 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
         case OPT_EXCLUDE:
             st = ab_scanner_add_exclude(sc, optarg);
             break;
+        case OPT_EXCLUDE_FROM:
+            st = ab_scanner_add_exclude_file(sc, optarg);
+            break;
+        case OPT_EXCLUDE_REGEX:
+            st = ab_scanner_add_exclude_regex(sc, optarg);
+            break;
         case OPT_FOLLOW:
             st = ab_scanner_set_follow_symlinks(sc, 1);
             break;
@@ -844,7 +860,11 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         }
         if (st != AB_OK) {
-            fprintf(stderr, "antibody: error: %s: %s\n", argv[optind - 1], ab_strerror(st));
+            const char *why = ab_scanner_last_error(sc); /* names the pattern or file */
+            if (why[0])
+                fprintf(stderr, "antibody: error: %s\n", why);
+            else
+                fprintf(stderr, "antibody: error: %s: %s\n", argv[optind - 1], ab_strerror(st));
             return 2;
         }
     }
@@ -954,6 +974,19 @@ static void close_outputs(cli *c)
                     (unsigned long long)d->o.lost, d->o.lost == 1 ? " was" : "s were", d->o.name);
     }
     c->con.out = NULL;
+}
+
+/* An exclude that matched nothing is most often a typo, and a typo means scanning what was meant
+ * to be left out: say so (a warning, after the sweep). */
+static void warn_unmatched_excludes(const ab_scanner *sc)
+{
+    ab_exclude_info x;
+    for (size_t i = 0; i < ab_scanner_exclude_count(sc); i++)
+        if (ab_scanner_exclude_info(sc, i, &x) == AB_OK && !x.matched) {
+            fprintf(stderr, "antibody: warning: %s ", x.is_regex ? "--exclude-regex" : "--exclude");
+            ab_console_write_safe(stderr, x.pattern);
+            fputs(" matched nothing\n", stderr);
+        }
 }
 
 static int exit_status(const cli *c)
@@ -1105,9 +1138,11 @@ static int cmd_scan(int argc, char **argv)
     signal(SIGTERM, SIG_DFL);
     running_scanner = NULL;
     ab_console_clear_progress(&c->con);
-    if (c->interrupted) {
+    if (c->interrupted) { /* the library's summary counted it too; this is the exit status */
         fprintf(stderr, "antibody: error: interrupted: the sweep is incomplete\n");
         c->errors++;
+    } else if (n_paths && st == AB_OK) {
+        warn_unmatched_excludes(sc);
     }
     if (st != AB_OK) {
         fprintf(stderr, "antibody: error: %s\n",

@@ -78,6 +78,7 @@ typedef struct pool {
     size_t nretry;
     int stop;       /* the sink asked to stop */
     int bad_starts; /* consecutive workers that died before READY */
+    int named_pids; /* a pid list (not --processes): a process that exits is an error */
     ab_status fatal;
 } pool;
 
@@ -243,7 +244,8 @@ static void on_sigbus(int sig)
 #ifdef AB_TEST_HOOKS
 /* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME or vanish:NAME (several separated
  * by ',') makes the worker crash, spin, or delete the file just before opening it (a file deleted
- * mid-scan), for a file whose base name is NAME. stage 0: before open, 1: while scanning. */
+ * mid-scan), for a file whose base name is NAME; vanish:pid:N ends process N just before the
+ * worker reads it (a process that exits mid-sweep). stage 0: before open, 1: while scanning. */
 static int fault_is(const char *f, const char *kind, const char *base)
 {
     size_t k = strlen(kind), b = strlen(base);
@@ -253,6 +255,29 @@ static int fault_is(const char *f, const char *kind, const char *base)
     return 0;
 }
 
+/* vanish:pid:N kills process N (SIGKILL) just before the worker reads it, and waits until it is
+ * a zombie or gone: a process that exits between the listing and the scan. */
+static void vanish_process(const char *path)
+{
+    pid_t pid = (pid_t)atoi(path + 4);
+    char stat_path[64], buf[512];
+    kill(pid, SIGKILL);
+    snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 2000; i++) {
+        int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n <= 0)
+            return;
+        buf[n] = '\0';
+        const char *rp = strrchr(buf, ')');
+        if (rp && (rp[2] == 'Z' || rp[2] == 'X'))
+            return;
+        usleep(1000);
+    }
+}
+
 static void test_fault(const char *path, int stage)
 {
     const char *f = getenv("ANTIBODY_TEST_FAULT");
@@ -260,8 +285,12 @@ static void test_fault(const char *path, int stage)
     base = base ? base + 1 : path;
     if (!f)
         return;
-    if (stage == 0 && fault_is(f, "vanish:", base))
-        unlink(path);
+    if (stage == 0 && fault_is(f, "vanish:", base)) {
+        if (!strncmp(path, "pid:", 4))
+            vanish_process(path);
+        else
+            unlink(path);
+    }
     if (stage == 1 && fault_is(f, "crash:", base))
         raise(SIGSEGV);
     if (stage == 1 && fault_is(f, "hang:", base))
@@ -353,21 +382,163 @@ static int read_proc_text(pid_t pid, const char *what, char *buf, size_t len)
     return 0;
 }
 
-/* Whether we may read a process's memory. Opening /proc/PID/mem runs the same ptrace access check
- * (same user or CAP_SYS_PTRACE, dumpable, Yama's ptrace_scope) that libyara's attach needs, without
- * stopping the process. --processes means "every process the caller may read": the others are
- * skipped (counted, listed with --list-skipped), not errors. A process that is gone by now is left
- * to the worker, which reports it. */
-static int may_read_memory(pid_t pid)
+#define PF_KTHREAD     0x00200000UL /* linux/sched.h: kernel threads have no user memory */
+#define CAP_PTRACE_BIT (1ULL << 19) /* CAP_SYS_PTRACE */
+
+/* ppid, flags and state from /proc/PID/stat; -1 when the process is gone. */
+static int read_stat(pid_t pid, int *ppid, unsigned long *flags, char *state)
 {
-    char path[64];
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+    int pgrp, session, tty, tpgid;
+    if (!rp || sscanf(rp + 1, " %c %d %d %d %d %d %lu", state, ppid, &pgrp, &session, &tty, &tpgid,
+                      flags) != 7)
+        return -1;
+    return 0;
+}
+
+/* The value of "KEY:" in /proc/PID/status (or /proc/self/status when pid is 0), into buf. */
+static int status_field(pid_t pid, const char *key, char *buf, size_t len)
+{
+    char path[64], line[256];
+    size_t k = strlen(key);
+    int found = -1;
+    if (pid)
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    else
+        snprintf(path, sizeof(path), "/proc/self/status");
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (found && fgets(line, sizeof(line), f)) {
+        if (!strncmp(line, key, k) && line[k] == ':') {
+            snprintf(buf, len, "%s", line + k + 1);
+            found = 0;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static unsigned long long status_hex(pid_t pid, const char *key)
+{
+    char v[64];
+    return status_field(pid, key, v, sizeof(v)) == 0 ? strtoull(v, NULL, 16) : 0;
+}
+
+/* 1 when the real, effective and saved ids of "Uid"/"Gid" all equal id (the kernel's test). */
+static int ids_are(pid_t pid, const char *key, unsigned id)
+{
+    char v[128];
+    unsigned r, e, s;
+    return status_field(pid, key, v, sizeof(v)) == 0 && sscanf(v, "%u %u %u", &r, &e, &s) == 3 &&
+           r == id && e == id && s == id;
+}
+
+static long small_int_file(const char *path)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+/* Why the kernel refused to open /proc/PID/mem (EACCES/EPERM): the ptrace access check, in the
+ * kernel's order (ids, dumpable, capabilities, then Yama and other security modules). One line
+ * into why, after "permission denied: ". */
+static void denied_reason(pid_t pid, char *why, size_t len)
+{
+    unsigned long long eff = status_hex(0, "CapEff"), target_prm = status_hex(pid, "CapPrm");
+    long yama = small_int_file("/proc/sys/kernel/yama/ptrace_scope");
+    int same_user =
+        ids_are(pid, "Uid", (unsigned)geteuid()) && ids_are(pid, "Gid", (unsigned)getegid());
+    char mem[64];
+    struct stat st;
+    snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)pid);
+    /* The files of /proc/PID (not the directory) of a process that is not dumpable belong to root,
+     * whoever runs it (the kernel's task_dump_owner). */
+    int not_dumpable = same_user && geteuid() != 0 && stat(mem, &st) == 0 && st.st_uid == 0;
+    if (yama == 3)
+        snprintf(why, len,
+                 "reading process memory is disabled on this host "
+                 "(kernel.yama.ptrace_scope = 3)");
+    else if (eff & CAP_PTRACE_BIT)
+        snprintf(why, len,
+                 "refused although antibody has CAP_SYS_PTRACE: a security module "
+                 "(AppArmor, SELinux, Landlock) or the sandbox or container antibody "
+                 "runs in forbids it");
+    else if (!same_user)
+        snprintf(why, len, "another user's process (reading it needs root or CAP_SYS_PTRACE)");
+    else if (not_dumpable)
+        snprintf(why, len,
+                 "the process is not dumpable (set-user-ID, or it called "
+                 "prctl(PR_SET_DUMPABLE, 0)): reading it needs CAP_SYS_PTRACE");
+    else if (target_prm & ~eff)
+        snprintf(why, len,
+                 "the process holds capabilities antibody lacks: reading it needs "
+                 "CAP_SYS_PTRACE");
+    else if (yama == 2)
+        snprintf(why, len,
+                 "kernel.yama.ptrace_scope = 2: reading process memory needs "
+                 "CAP_SYS_PTRACE");
+    else if (yama == 1)
+        snprintf(why, len,
+                 "kernel.yama.ptrace_scope = 1: without CAP_SYS_PTRACE only descendant "
+                 "processes may be read");
+    else
+        snprintf(why, len, "refused by the kernel (a security module or a sandbox?)");
+}
+
+typedef enum proc_state {
+    PROC_READABLE, /* may be read (or failed for a reason libyara will report) */
+    PROC_GONE,     /* no /proc/PID */
+    PROC_EXITED,   /* a zombie: exited, not yet reaped */
+    PROC_KTHREAD,  /* a kernel thread: no user memory */
+    PROC_DENIED,   /* the ptrace access check refused it; why says why */
+} proc_state;
+
+/* What a process is, as far as reading its memory goes. Opening /proc/PID/mem runs the same
+ * ptrace access check libyara's attach needs, without stopping the process. */
+static proc_state probe_proc(pid_t pid, int *ppid, char *why, size_t len)
+{
+    unsigned long flags = 0;
+    char state = 0, path[64];
+    int pp = 0;
+    if (read_stat(pid, &pp, &flags, &state) != 0)
+        return PROC_GONE;
+    if (ppid)
+        *ppid = pp;
+    if (flags & PF_KTHREAD)
+        return PROC_KTHREAD;
+    if (state == 'Z' || state == 'X')
+        return PROC_EXITED;
     snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         close(fd);
-        return 1;
+        return PROC_READABLE;
     }
-    return errno != EACCES && errno != EPERM;
+    if (errno == EACCES || errno == EPERM) {
+        denied_reason(pid, why, len);
+        return PROC_DENIED;
+    }
+    if (errno == ENOENT || errno == ESRCH) /* exited since the stat: gone, or a zombie */
+        return read_stat(pid, &pp, &flags, &state) != 0 ? PROC_GONE : PROC_EXITED;
+    return PROC_READABLE;
 }
 
 /* Total size of a process's readable mappings (/proc/PID/maps), the memory libyara reads: the
@@ -395,25 +566,88 @@ static uint64_t proc_readable_bytes(pid_t pid)
     return total;
 }
 
+/* The worker's emit for a process: its first error is held back, since a process that exited
+ * while libyara read it makes the scan fail ("cannot attach", a short read), and that is an
+ * AB_SKIP_EXITED, not an error. */
+typedef struct proc_emit {
+    wctx *w;
+    ab_status st; /* AB_OK: no error held */
+    char msg[512];
+} proc_emit;
+
+static int pe_error(void *ctx, const ab_error *e)
+{
+    proc_emit *pe = ctx;
+    if (pe->st != AB_OK)
+        return w_error(pe->w, e);
+    pe->st = e->status;
+    snprintf(pe->msg, sizeof(pe->msg), "%s", e->message);
+    return 0;
+}
+
+static int pe_finding(void *ctx, const ab_finding *f)
+{
+    proc_emit *pe = ctx;
+    return w_finding(pe->w, f);
+}
+
+static void pe_suppressed(void *ctx, uint64_t n)
+{
+    proc_emit *pe = ctx;
+    w_suppressed(pe->w, n);
+}
+
+static void w_send_skip(wctx *w, ab_skip_reason r)
+{
+    ab_wire_begin(&w->out, AB_MSG_SKIP);
+    ab_wire_u32(&w->out, (uint32_t)r);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+/* A process the parent listed may be gone, a zombie or unreadable by now: say which, in words.
+ * Returns 0 when it is still worth scanning. */
+static int w_proc_unscannable(wctx *w, const char *path, pid_t pid)
+{
+    char why[400], msg[512];
+    switch (probe_proc(pid, NULL, why, sizeof(why))) {
+    case PROC_READABLE:
+        return 0;
+    case PROC_GONE:
+    case PROC_EXITED:
+        w_send_skip(w, AB_SKIP_EXITED); /* the parent makes it an error for a named pid */
+        break;
+    case PROC_KTHREAD:
+        w_send_error(w, path, AB_ERR_UNSUPPORTED, "kernel thread: no user memory to scan");
+        break;
+    case PROC_DENIED:
+        snprintf(msg, sizeof(msg), "permission denied: %s", why);
+        w_send_error(w, path, AB_ERR_IO, msg);
+        break;
+    }
+    return 1;
+}
+
 static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
-    ab_emit em = {w_finding, w_error, w, w_suppressed};
+    proc_emit pe = {w, AB_OK, ""};
+    ab_emit em = {pe_finding, pe_error, &pe, pe_suppressed};
     char comm[256], cmdline[MAX_PROC_TEXT], err[512];
+    test_fault(path, 0);
+    if (w_proc_unscannable(w, path, pid)) {
+        w_send_simple(w, AB_MSG_DONE, 0, 0);
+        return;
+    }
     if (read_proc_text(pid, "comm", comm, sizeof(comm)) != 0) {
-        w_send_error(w, path, errno == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO,
-                     errno == ENOENT ? "process exited" : "cannot read process information");
+        if (errno == ENOENT || errno == ESRCH)
+            w_send_skip(w, AB_SKIP_EXITED);
+        else
+            w_send_error(w, path, AB_ERR_IO, "cannot read process information");
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
     if (read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
-    if (!may_read_memory(pid)) { /* say why, rather than libyara's "cannot attach" */
-        w_send_error(
-            w, path, AB_ERR_IO,
-            "permission denied (reading another user's process needs root or CAP_SYS_PTRACE)");
-        w_send_simple(w, AB_MSG_DONE, 0, 0);
-        return;
-    }
     const char *loc[1] = {path};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
@@ -426,6 +660,14 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     obj.size = (size_t)proc_readable_bytes(pid);
     int allowed = 0;
     ab_status st = ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+    if (pe.st != AB_OK) {
+        char why[400];
+        proc_state now = probe_proc(pid, NULL, why, sizeof(why));
+        if (now == PROC_GONE || now == PROC_EXITED)
+            w_send_skip(w, AB_SKIP_EXITED);
+        else
+            w_send_error(w, path, pe.st, pe.msg);
+    }
     if (st == AB_OK && sc->list_objects)
         w_send_object(w, &obj);
     w_send_simple(w, AB_MSG_DONE, st == AB_OK ? obj.size : 0, st == AB_OK ? 1 : 0);
@@ -678,7 +920,11 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         uint32_t reason = ab_wire_get_u32(&r);
         if (r.bad || reason >= AB_SKIP_REASON_COUNT || !w->nq)
             return -1;
-        pool_skip(p, w->q[0].path, (ab_skip_reason)reason, (uint64_t)w->q[0].st.st_size);
+        if (reason == AB_SKIP_EXITED && p->named_pids) /* the caller asked for this process */
+            pool_error(p, w->q[0].path, AB_ERR_NOTFOUND,
+                       "process exited before it could be scanned");
+        else
+            pool_skip(p, w->q[0].path, (ab_skip_reason)reason, (uint64_t)w->q[0].st.st_size);
         return 0;
     }
     case AB_MSG_DONE: {
@@ -900,6 +1146,7 @@ static ab_status run_pool(ab_scanner *sc, feeder *f, const ab_sink *sink)
         return AB_ERR_NOMEM;
     p->sc = sc;
     p->sink = sink;
+    p->named_pids = f->pids != NULL;
     p->t0 = ab_now();
     p->n = worker_count(sc);
     ab_status st = AB_OK;
@@ -931,6 +1178,8 @@ out:
     while (p->nretry) /* left over only when the sweep was stopped */
         job_clear(&p->retry[--p->nretry]);
     p->sum.seconds = ab_now() - p->t0;
+    if (p->sum.interrupted)
+        p->sum.errors++; /* an incomplete sweep is an error of the sweep (antibody(1), SIGNALS) */
     ab_event ev = {.kind = AB_EVENT_SUMMARY};
     ev.u.summary = p->sum;
     int was_stopped = p->stop;
@@ -971,6 +1220,8 @@ static int feed_walk(feeder *f, pool *p, job *j)
             return 1;
         }
     }
+    if (p->sc->cancel)
+        p->sum.interrupted = 1; /* stopped walking: not everything was scanned */
     return 0;
 }
 
@@ -980,6 +1231,8 @@ ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, cons
         return AB_ERR_ARG;
     ab_walk_opts o;
     ab_scanner_walk_opts(sc, &o);
+    for (size_t i = 0; i < sc->n_excludes; i++)
+        sc->excludes[i]->hits = 0; /* ab_scanner_exclude_info reports this sweep */
     /* Roots are made absolute and normalised, so the filepath external (rules compare it with
      * "/var/log", "/root/", ...) and reported paths are unambiguous. A root that cannot be
      * resolved is passed as given: the walker reports why. */
@@ -1010,28 +1263,6 @@ out:
     return st;
 }
 
-/* ppid and flags from /proc/PID/stat; -1 when the process is gone. */
-static int read_stat(pid_t pid, int *ppid, unsigned long *flags)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')'); /* comm may contain spaces and ')' */
-    char state;
-    int pgrp, session, tty, tpgid;
-    if (!rp || sscanf(rp + 1, " %c %d %d %d %d %d %lu", &state, ppid, &pgrp, &session, &tty, &tpgid,
-                      flags) != 7)
-        return -1;
-    return 0;
-}
-
 /* antibody never scans itself: the parent and its workers hold rule strings in memory. */
 static int is_self(const pool *p, pid_t pid, int ppid)
 {
@@ -1043,22 +1274,46 @@ static int is_self(const pool *p, pid_t pid, int ppid)
     return 0;
 }
 
-#define PF_KTHREAD 0x00200000UL /* linux/sched.h: kernel threads have no user memory */
-
+/* Lists one process. --processes means "every process the caller may read": kernel threads are
+ * left out, the others are skipped with a reason (no-access, exited), not errors. A pid the
+ * caller named is an error when it cannot be scanned, said in words. */
 static int make_proc_job(pool *p, pid_t pid, int all, job *j)
 {
-    char path[32];
+    char path[32], why[400], msg[512];
     int ppid = 0;
-    unsigned long flags = 0;
     snprintf(path, sizeof(path), "pid:%d", (int)pid);
-    if (read_stat(pid, &ppid, &flags) == 0 && all && (flags & PF_KTHREAD))
-        return 0; /* --processes: kernel threads are not processes with memory to scan */
-    if (is_self(p, pid, ppid)) {
+    proc_state ps = probe_proc(pid, &ppid, why, sizeof(why));
+    if (ps != PROC_GONE && is_self(p, pid, ppid)) {
         pool_skip(p, path, AB_SKIP_SELF, 0);
         return 0;
     }
-    if (all && !may_read_memory(pid)) {
-        pool_skip(p, path, AB_SKIP_NO_ACCESS, 0);
+    switch (ps) {
+    case PROC_READABLE:
+        break;
+    case PROC_GONE:
+        if (all) /* listed by readdir, gone by now */
+            pool_skip(p, path, AB_SKIP_EXITED, 0);
+        else
+            pool_error(p, path, AB_ERR_NOTFOUND, "no such process");
+        return 0;
+    case PROC_EXITED:
+        if (all)
+            pool_skip(p, path, AB_SKIP_EXITED, 0);
+        else
+            pool_error(p, path, AB_ERR_NOTFOUND,
+                       "process exited (a zombie its parent has not reaped): no memory to scan");
+        return 0;
+    case PROC_KTHREAD:
+        if (!all) /* --processes: kernel threads are not processes with memory to scan */
+            pool_error(p, path, AB_ERR_UNSUPPORTED, "kernel thread: no user memory to scan");
+        return 0;
+    case PROC_DENIED:
+        if (all) {
+            pool_skip(p, path, AB_SKIP_NO_ACCESS, 0);
+        } else {
+            snprintf(msg, sizeof(msg), "permission denied: %s", why);
+            pool_error(p, path, AB_ERR_IO, msg);
+        }
         return 0;
     }
     j->kind = JOB_PROC;
@@ -1088,7 +1343,51 @@ static int feed_pids(feeder *f, pool *p, job *j)
         if (make_proc_job(p, pid, f->pids == NULL, j))
             return 1;
     }
+    if (p->sc->cancel)
+        p->sum.interrupted = 1; /* stopped listing: not everything was scanned */
     return 0;
+}
+
+typedef struct pid_at {
+    pid_t pid;
+    size_t at;
+} pid_at;
+
+static int cmp_pid_at(const void *a, const void *b)
+{
+    const pid_at *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* pids without repeats, in the order first given, into a new array (*out, owned by the caller). */
+static ab_status dedupe_pids(const pid_t *pids, size_t n, pid_t **out, size_t *n_out)
+{
+    pid_at *v = calloc(n, sizeof(*v));
+    unsigned char *keep = calloc(n, 1);
+    pid_t *res = calloc(n, sizeof(*res));
+    ab_status st = AB_ERR_NOMEM;
+    if (!v || !keep || !res)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (pid_at){pids[i], i};
+    qsort(v, n, sizeof(*v), cmp_pid_at);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || v[i].pid != v[i - 1].pid)
+            keep[v[i].at] = 1;
+    *n_out = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i])
+            res[(*n_out)++] = pids[i];
+    *out = res;
+    res = NULL;
+    st = AB_OK;
+out:
+    free(v);
+    free(keep);
+    free(res);
+    return st;
 }
 
 ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink)
@@ -1096,6 +1395,7 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
     if (!sc || !sc->compiled || (!all && (!pids || !n)))
         return AB_ERR_ARG;
     feeder f;
+    pid_t *unique = NULL;
     memset(&f, 0, sizeof(f));
     f.next = feed_pids;
     if (all) {
@@ -1104,11 +1404,14 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
             return AB_ERR_IO;
         }
     } else {
-        f.pids = pids;
-        f.n_pids = n;
+        ab_status st = dedupe_pids(pids, n, &unique, &f.n_pids); /* --pid X --pid X: once */
+        if (st != AB_OK)
+            return st;
+        f.pids = unique;
     }
     ab_status st = run_pool(sc, &f, sink);
     if (f.proc)
         closedir(f.proc);
+    free(unique);
     return st;
 }

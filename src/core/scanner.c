@@ -88,8 +88,10 @@ void ab_scanner_free(ab_scanner *sc)
     ab_iocs_free(sc->iocs);
     ab_filetypes_free(sc->filetypes);
     ab_load_free(sc);
-    for (size_t i = 0; i < sc->n_excludes; i++)
+    for (size_t i = 0; i < sc->n_excludes; i++) {
+        ab_exclude_fini(sc->excludes[i]);
         free(sc->excludes[i]);
+    }
     free(sc->excludes);
     free(sc);
 }
@@ -135,18 +137,135 @@ ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth)
     return AB_OK;
 }
 
+static ab_status add_exclude(ab_scanner *sc, const char *pattern, int is_regex)
+{
+    char why[256] = "";
+    SETTER_GUARD(sc);
+    if (!pattern)
+        return AB_ERR_ARG;
+    if (sc->n_excludes >= MAX_EXCLUDES) {
+        ab_scanner_set_error(sc, "more than %d exclude patterns", MAX_EXCLUDES);
+        return AB_ERR_LIMIT;
+    }
+    ab_exclude **v = realloc(sc->excludes, (sc->n_excludes + 1) * sizeof(*v));
+    if (!v)
+        return AB_ERR_NOMEM;
+    sc->excludes = v;
+    ab_exclude *x = malloc(sizeof(*x));
+    if (!x)
+        return AB_ERR_NOMEM;
+    ab_status st = ab_exclude_init(x, pattern, is_regex, why, sizeof(why));
+    if (st != AB_OK) {
+        ab_scanner_set_error(sc, "%s '%.*s': %s", is_regex ? "exclude regex" : "exclude", 200,
+                             pattern, why[0] ? why : ab_strerror(st));
+        free(x);
+        return st;
+    }
+    v[sc->n_excludes++] = x;
+    return AB_OK;
+}
+
 ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob)
 {
+    return add_exclude(sc, glob, 0);
+}
+
+ab_status ab_scanner_add_exclude_regex(ab_scanner *sc, const char *regex)
+{
+    return add_exclude(sc, regex, 1);
+}
+
+#define EXCLUDE_FILE_MAX ((off_t)4 << 20)
+
+/* One line of an exclude file: blanks around it dropped; blank and '#' lines are not patterns. */
+static ab_status exclude_line(ab_scanner *sc, char *line, size_t len, const char *path,
+                              unsigned lineno)
+{
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+                   line[len - 1] == '\t'))
+        line[--len] = '\0';
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (!*line || *line == '#')
+        return AB_OK;
+    ab_status st = add_exclude(sc, line, 0);
+    if (st != AB_OK) {
+        char why[1024];
+        snprintf(why, sizeof(why), "%s", sc->errmsg);
+        ab_scanner_set_error(sc, "%s:%u: %s", path, lineno, why[0] ? why : ab_strerror(st));
+    }
+    return st;
+}
+
+ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path)
+{
     SETTER_GUARD(sc);
-    if (!glob || sc->n_excludes >= MAX_EXCLUDES)
+    if (!path)
         return AB_ERR_ARG;
-    char **p = realloc(sc->excludes, (sc->n_excludes + 1) * sizeof(*p));
-    if (!p)
-        return AB_ERR_NOMEM;
-    sc->excludes = p;
-    if (!(p[sc->n_excludes] = strdup(glob)))
-        return AB_ERR_NOMEM;
-    sc->n_excludes++;
+    ab_status st = AB_OK;
+    char *line = NULL;
+    size_t cap = 0;
+    struct stat sb;
+    FILE *f = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        int err = errno;
+        st = err == ENOENT ? AB_ERR_NOTFOUND : AB_ERR_IO;
+        ab_scanner_set_error(sc, "%s: %s", path, strerror(err));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size > EXCLUDE_FILE_MAX) {
+        ab_scanner_set_error(sc, "%s: %s", path,
+                             S_ISREG(sb.st_mode) ? "larger than 4 MiB" : "not a regular file");
+        st = S_ISREG(sb.st_mode) ? AB_ERR_LIMIT : AB_ERR_IO;
+        goto out;
+    }
+    if (!(f = fdopen(fd, "r"))) {
+        st = AB_ERR_NOMEM;
+        goto out;
+    }
+    fd = -1; /* owned by f now */
+    ssize_t n;
+    for (unsigned lineno = 1; (n = getline(&line, &cap, f)) > 0; lineno++) {
+        if ((size_t)n > AB_EXCLUDE_MAX_LEN + 2) { /* + "\r\n" */
+            ab_scanner_set_error(sc, "%s:%u: line longer than %d bytes", path, lineno,
+                                 AB_EXCLUDE_MAX_LEN);
+            st = AB_ERR_LIMIT;
+            goto out;
+        }
+        if (memchr(line, '\0', (size_t)n)) {
+            ab_scanner_set_error(sc, "%s:%u: NUL byte in a pattern", path, lineno);
+            st = AB_ERR_PARSE;
+            goto out;
+        }
+        if ((st = exclude_line(sc, line, (size_t)n, path, lineno)) != AB_OK)
+            goto out;
+    }
+    if (ferror(f)) {
+        ab_scanner_set_error(sc, "%s: read error", path);
+        st = AB_ERR_IO;
+    }
+out:
+    free(line);
+    if (f)
+        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    return st;
+}
+
+size_t ab_scanner_exclude_count(const ab_scanner *sc)
+{
+    return sc ? sc->n_excludes : 0;
+}
+
+ab_status ab_scanner_exclude_info(const ab_scanner *sc, size_t i, ab_exclude_info *out)
+{
+    if (!sc || !out || i >= sc->n_excludes)
+        return AB_ERR_ARG;
+    out->pattern = sc->excludes[i]->text;
+    out->is_regex = sc->excludes[i]->is_regex;
+    out->matched = sc->excludes[i]->hits;
     return AB_OK;
 }
 
@@ -391,7 +510,7 @@ void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o)
     o->one_file_system = sc->one_file_system;
     o->scan_pseudo_fs = sc->scan_pseudo_fs;
     o->scan_remote_fs = sc->scan_remote_fs;
-    o->excludes = (const char *const *)sc->excludes;
+    o->excludes = (ab_exclude *const *)sc->excludes;
     o->n_excludes = sc->n_excludes;
 }
 

@@ -22,7 +22,7 @@ struct ab_scanner {
     uint64_t max_filesize;
     unsigned timeout;
     unsigned max_depth;
-    char **excludes; /* owned */
+    ab_exclude **excludes; /* owned: globs and regexes, in the order added */
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
         strict;

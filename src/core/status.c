@@ -47,6 +47,7 @@ const char *ab_skip_reason_name(ab_skip_reason r)
         [AB_SKIP_ALLOWLIST] = "allow-listed",
         [AB_SKIP_NO_ACCESS] = "no-access",
         [AB_SKIP_REMOTE_FS] = "remote-fs",
+        [AB_SKIP_EXITED] = "exited",
     };
     if ((unsigned)r >= AB_SKIP_REASON_COUNT)
         return "unknown";

@@ -162,6 +162,8 @@ ab_status ab_file_map(const char *path, int follow, const struct stat *expect, u
      * first, which opens nothing, check what it is, and only then open that inode for reading. */
     pfd = open(path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
     if (pfd < 0) {
+        if (errno == ENOENT) /* deleted since the walk saw it */
+            rc = AB_ERR_NOTFOUND;
         set_err(err, errlen, "open: %s", errno_text(errno));
         goto cleanup;
     }

@@ -33,17 +33,19 @@
  *    user names are scanned. Mounts reached only through a followed symlink are not recognised.
  *  - Paths are built in one buffer of PATH_MAX bytes: a longer path is an error, never truncated.
  *    A root's trailing slashes are dropped ("dir/" -> "dir", "/" stays), so joins never give "//".
- *  - Excludes: fnmatch without flags; a glob without '/' is matched against the base name, one with
- *    '/' against the whole path, where '*' also matches '/' (no FNM_PATHNAME).
+ *  - Excludes: globs (translated to POSIX EREs: '*' stays within a component, '**' crosses) and
+ *    regexes, checked by name before any syscall on the entry. A glob without '/' is matched
+ *    against the base name; one with '/' against the full path and the paths below the root and
+ *    below the current directory; a directory-only glob ("dir/") waits for the entry's type.
  *  - Hard links are not deduplicated: the same inode may be handed out under two names. */
 #include "host/walk.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +98,8 @@ struct ab_walk {
     size_t top;   /* frames in use; also the depth of the next child directory */
     unsigned max_depth;
     dev_t root_dev;       /* st_dev of the current root, for one_file_system */
+    const char *root;     /* the current root (points into roots) */
+    char *cwd;            /* owned, may be NULL: relative globs are also matched below it */
     dir_id pseudo_dir[3]; /* /proc, /sys, /dev as found when the walk started */
     size_t n_pseudo_dir;
     dev_t pseudo_dev[2]; /* devices of the proc and sysfs mounted on /proc and /sys */
@@ -179,7 +183,11 @@ static int emit_error_msg(ab_walk_entry *e, const char *path, ab_status status, 
 static int emit_errno(ab_walk *w, ab_walk_entry *e, const char *what, int err)
 {
     snprintf(w->msg, sizeof(w->msg), "%s: %s", what, errno_text(err));
-    return emit_error_msg(e, w->path, err == ENOMEM ? AB_ERR_NOMEM : AB_ERR_IO, w->msg);
+    return emit_error_msg(e, w->path,
+                          err == ENOMEM   ? AB_ERR_NOMEM
+                          : err == ENOENT ? AB_ERR_NOTFOUND
+                                          : AB_ERR_IO,
+                          w->msg);
 }
 
 /* Regular files are the only thing handed out; size is the only reason to hold one back. */
@@ -480,22 +488,278 @@ static int is_remote_mount(const ab_walk *w, const char *path)
 
 /* ---- Excludes ------------------------------------------------------------------------------- */
 
-int ab_walk_excluded(const ab_walk_opts *opts, const char *path)
+/* The translation of a glob, written into a buffer sized for the worst case (8 bytes per byte). */
+typedef struct re_out {
+    char *s;
+    size_t n;
+} re_out;
+
+static void put(re_out *o, const char *s)
 {
-    const char *slash, *base;
+    size_t k = strlen(s);
+
+    memcpy(o->s + o->n, s, k);
+    o->n += k;
+}
+
+static void put_literal(re_out *o, char c)
+{
+    if (strchr(".^$|()+{}[]\\*?", c))
+        o->s[o->n++] = '\\';
+    o->s[o->n++] = c;
+}
+
+/* Length of the bracket expression at p (p[0] == '['), as fnmatch reads it; 0 when it is not
+ * closed, and the '[' is then an ordinary character. */
+static size_t bracket_len(const char *p)
+{
+    size_t i = 1;
+
+    if (p[i] == '!' || p[i] == '^')
+        i++;
+    if (p[i] == ']')
+        i++;
+    while (p[i] && p[i] != ']') {
+        if (p[i] == '[' && p[i + 1] == ':') {
+            const char *end = strstr(p + i + 2, ":]");
+            if (!end)
+                return 0;
+            i = (size_t)(end - p) + 2;
+        } else {
+            i += (p[i] == '\\' && p[i + 1]) ? 2 : 1;
+        }
+    }
+    return p[i] == ']' ? i + 1 : 0;
+}
+
+/* A bracket expression of len bytes. In an ERE list ']' is special unless first, '^' when first,
+ * '-' between two characters: escaped glob characters become collating symbols ("[.-.]"), which
+ * are always literal, and so does a leading ']'. A negated list never matches '/' (as '*'). */
+static void put_bracket(re_out *o, const char *p, size_t len)
+{
+    size_t i = 1, end = len - 1;
+
+    put(o, "[");
+    if (p[i] == '!' || p[i] == '^') {
+        put(o, "^/");
+        i++;
+    }
+    if (p[i] == ']') {
+        put(o, "[.].]");
+        i++;
+    }
+    while (i < end) {
+        if (p[i] == '[' && p[i + 1] == ':') {
+            const char *close = strstr(p + i + 2, ":]");
+            size_t k = (size_t)(close - p) + 2 - i;
+            memcpy(o->s + o->n, p + i, k);
+            o->n += k;
+            i += k;
+        } else if (p[i] == '\\' && i + 1 < end) {
+            char c = p[i + 1];
+            if (c == '\\') {
+                put(o, "\\");
+            } else if (strchr("]-^[", c)) {
+                char sym[6] = {'[', '.', c, '.', ']', '\0'};
+                put(o, sym);
+            } else {
+                o->s[o->n++] = c;
+            }
+            i += 2;
+        } else if (p[i] == '[' && (p[i + 1] == '.' || p[i + 1] == '=')) {
+            put(o, "[.[.]"); /* a literal '[', not the start of an ERE collating element */
+            i++;
+        } else {
+            o->s[o->n++] = p[i++];
+        }
+    }
+    put(o, "]");
+}
+
+/* glob (of len bytes, trailing '/' already dropped) -> an anchored ERE in o. */
+static void glob_to_ere(const char *g, size_t len, re_out *o)
+{
+    put(o, "^");
+    for (size_t i = 0; i < len;) {
+        if (g[i] == '*' && i + 1 < len && g[i + 1] == '*') {
+            size_t j = i;
+            int seg_start = i == 0 || g[i - 1] == '/';
+            while (j < len && g[j] == '*')
+                j++;
+            if (seg_start && j < len && g[j] == '/') { /* "**" + "/": any directories, or none */
+                put(o, "(.*/)?");
+                j++;
+            } else {
+                put(o, ".*");
+            }
+            i = j;
+        } else if (g[i] == '*') {
+            put(o, "[^/]*");
+            i++;
+        } else if (g[i] == '?') {
+            put(o, "[^/]");
+            i++;
+        } else if (g[i] == '[' && bracket_len(g + i) && bracket_len(g + i) <= len - i) {
+            size_t k = bracket_len(g + i);
+            put_bracket(o, g + i, k);
+            i += k;
+        } else if (g[i] == '\\' && i + 1 < len) {
+            put_literal(o, g[i + 1]);
+            i += 2;
+        } else {
+            put_literal(o, g[i++]);
+        }
+    }
+    put(o, "$");
+    o->s[o->n] = '\0';
+}
+
+/* A back-reference (\1..\9 outside a bracket) lets a crafted file name make glibc's matcher
+ * backtrack exponentially; excludes are matched against every name of the sweep. */
+static int has_backref(const char *re)
+{
+    for (size_t i = 0; re[i]; i++) {
+        if (re[i] == '[') {
+            size_t k = bracket_len(re + i);
+            if (k)
+                i += k - 1;
+        } else if (re[i] == '\\' && re[i + 1]) {
+            if (re[i + 1] >= '1' && re[i + 1] <= '9')
+                return 1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* regcomp in the C locale: a UTF-8 locale of the caller would make '.' refuse the invalid UTF-8
+ * bytes an attacker can put in a name, and the exclude would silently not match. */
+static int compile_c_locale(regex_t *re, const char *text, int flags)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c ? uselocale(c) : (locale_t)0;
+    int rc = regcomp(re, text, flags | REG_EXTENDED | REG_NOSUB);
+
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    return rc;
+}
+
+ab_status ab_exclude_init(ab_exclude *x, const char *pattern, int is_regex, char *err,
+                          size_t errlen)
+{
+    size_t len = pattern ? strlen(pattern) : 0;
+    char *ere = NULL;
+    const char *g = pattern;
+    int rc;
+
+    memset(x, 0, sizeof(*x));
+    if (len == 0 || len > AB_EXCLUDE_MAX_LEN) {
+        snprintf(err, errlen, len ? "pattern longer than %d bytes" : "empty pattern",
+                 AB_EXCLUDE_MAX_LEN);
+        return AB_ERR_ARG;
+    }
+    if (is_regex && has_backref(pattern)) {
+        snprintf(err, errlen, "back-references are not supported in exclude regexes");
+        return AB_ERR_PARSE;
+    }
+    if (!(x->text = strdup(pattern)))
+        return AB_ERR_NOMEM;
+    x->is_regex = is_regex;
+    if (is_regex) {
+        rc = compile_c_locale(&x->re, pattern, REG_ICASE);
+    } else {
+        while (len > 1 && g[len - 1] == '/') { /* "dir/": directories only ("/" stays "/") */
+            len--;
+            x->dir_only = 1;
+        }
+        x->has_slash = memchr(g, '/', len) != NULL;     /* "sub/" is still a base-name glob */
+        while (len > 2 && g[0] == '.' && g[1] == '/') { /* "./sub": sub right below a root */
+            g += 2;
+            len -= 2;
+        }
+        re_out o = {malloc(8 * len + 8), 0};
+        if (!(ere = o.s)) {
+            ab_exclude_fini(x);
+            return AB_ERR_NOMEM;
+        }
+        glob_to_ere(g, len, &o);
+        rc = compile_c_locale(&x->re, ere, 0);
+    }
+    free(ere);
+    if (rc != 0) {
+        char why[160];
+        regerror(rc, &x->re, why, sizeof(why));
+        snprintf(err, errlen, "%s", why);
+        free(x->text);
+        x->text = NULL;
+        return rc == REG_ESPACE ? AB_ERR_NOMEM : AB_ERR_PARSE;
+    }
+    return AB_OK;
+}
+
+void ab_exclude_fini(ab_exclude *x)
+{
+    if (!x || !x->text)
+        return;
+    regfree(&x->re);
+    free(x->text);
+    x->text = NULL;
+}
+
+/* path below dir ("" for dir itself), or NULL when it is not below it. */
+static const char *below(const char *path, const char *dir)
+{
+    size_t n = dir ? strlen(dir) : 0;
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (!n || strncmp(path, dir, n) != 0)
+        return NULL;
+    if (n == 1 && dir[0] == '/')
+        return path + 1;
+    return path[n] == '/' ? path + n + 1 : path[n] == '\0' ? path + n : NULL;
+}
+
+static int matches(const ab_exclude *x, const char *path, const char *rel_root, const char *rel_cwd)
+{
+    const char *slash;
+
+    if (x->is_regex)
+        return regexec(&x->re, path, 0, NULL, 0) == 0;
+    if (!x->has_slash) {
+        slash = strrchr(path, '/');
+        return regexec(&x->re, slash && slash[1] ? slash + 1 : path, 0, NULL, 0) == 0;
+    }
+    return regexec(&x->re, path, 0, NULL, 0) == 0 ||
+           (rel_root && *rel_root && regexec(&x->re, rel_root, 0, NULL, 0) == 0) ||
+           (rel_cwd && *rel_cwd && regexec(&x->re, rel_cwd, 0, NULL, 0) == 0);
+}
+
+int ab_walk_excluded(const ab_walk_opts *opts, const char *path, const char *root, const char *cwd,
+                     int is_dir)
+{
+    const char *rel_root, *rel_cwd;
+    int hit = 0;
 
     if (!opts || !path || opts->n_excludes == 0)
         return 0;
-    slash = strrchr(path, '/');
-    base = slash ? slash + 1 : path;
+    rel_root = root ? below(path, root) : NULL;
+    rel_cwd = cwd ? below(path, cwd) : NULL;
+    /* Every pattern is tried, so that each one that matches is credited: a pattern reported as
+     * having matched nothing really excluded nothing. */
     for (size_t i = 0; i < opts->n_excludes; i++) {
-        const char *glob = opts->excludes[i];
-        if (!glob)
+        ab_exclude *x = opts->excludes[i];
+        if (!x || !x->text || (x->dir_only && is_dir != 1))
             continue;
-        if (fnmatch(glob, strchr(glob, '/') ? path : base, 0) == 0)
-            return 1;
+        if (matches(x, path, rel_root, rel_cwd)) {
+            x->hits++;
+            hit = 1;
+        }
     }
-    return 0;
+    return hit;
 }
 
 /* ---- Directories ---------------------------------------------------------------------------- */
@@ -648,7 +912,11 @@ static int visit(ab_walk *w, const frame *f, const struct dirent *de, ab_walk_en
         w->path[f->path_len] = '\0';
         return emit_error_msg(e, w->path, AB_ERR_LIMIT, "path too long: entry not scanned");
     }
-    if (ab_walk_excluded(w->opts, w->path))
+    /* By name, before any syscall; a directory-only glob needs the type (d_type, else below). */
+    int is_dir = de->d_type == DT_DIR                                 ? 1
+                 : (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK) ? -1
+                                                                      : 0;
+    if (ab_walk_excluded(w->opts, w->path, w->root, w->cwd, is_dir))
         return emit_skip(w, e, AB_SKIP_EXCLUDED, NULL);
     /* d_type is authoritative when set: no syscall for what is never opened anyway. */
     if (is_special_type(de->d_type))
@@ -671,8 +939,11 @@ static int visit(ab_walk *w, const frame *f, const struct dirent *de, ab_walk_en
     }
     if (S_ISREG(st.st_mode))
         return emit_file(w, e, &st);
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode)) {
+        if (is_dir < 0 && ab_walk_excluded(w->opts, w->path, w->root, w->cwd, 1))
+            return emit_skip(w, e, AB_SKIP_EXCLUDED, &st);
         return enter_dir(w, f, de->d_name, &st, followed, e);
+    }
     return emit_skip(w, e, AB_SKIP_SPECIAL, &st);
 }
 
@@ -739,13 +1010,16 @@ static int start_root(ab_walk *w, const char *root, ab_walk_entry *e)
 
     if (!set_root_path(w, root))
         return emit_error_msg(e, root, AB_ERR_LIMIT, "path too long");
-    if (ab_walk_excluded(w->opts, w->path))
+    w->root = root;
+    if (ab_walk_excluded(w->opts, w->path, NULL, w->cwd, -1))
         return emit_skip(w, e, AB_SKIP_EXCLUDED, NULL);
     /* By name first: no syscall at all on /proc when it is skipped anyway. */
     if (!w->opts->scan_pseudo_fs && ab_walk_is_pseudo_fs(w->path))
         return emit_skip(w, e, AB_SKIP_PSEUDO_FS, NULL);
     if (stat(w->path, &st) != 0)
         return emit_errno(w, e, "cannot stat", errno);
+    if (S_ISDIR(st.st_mode) && ab_walk_excluded(w->opts, w->path, NULL, w->cwd, 1))
+        return emit_skip(w, e, AB_SKIP_EXCLUDED, &st);
     if (root_is_pseudo(w, &st))
         return emit_skip(w, e, AB_SKIP_PSEUDO_FS, &st);
     if (S_ISREG(st.st_mode))
@@ -802,6 +1076,8 @@ ab_status ab_walk_new(const ab_walk_opts *opts, const char *const *roots, size_t
         note_pseudo_fs(w);
     if (!opts->scan_remote_fs)
         note_remote_fs(w);
+    if (opts->n_excludes) /* best effort: without it, relative globs match below roots only */
+        w->cwd = opts->cwd ? strdup(opts->cwd) : getcwd(NULL, 0);
     *out = w;
     w = NULL;
     rc = AB_OK;
@@ -842,5 +1118,6 @@ void ab_walk_free(ab_walk *w)
     for (size_t i = 0; i < w->n_remote; i++)
         free(w->remote[i]);
     free(w->remote);
+    free(w->cwd);
     free(w);
 }

@@ -5,11 +5,33 @@
 #ifndef AB_WALK_H
 #define AB_WALK_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
 #include "antibody/antibody.h"
+
+#define AB_EXCLUDE_MAX_LEN 4096 /* bytes in one exclude pattern */
+
+/* One compiled exclude pattern. A glob is translated into an anchored POSIX ERE (compiled in the
+ * C locale, so names are bytes whatever the caller's locale): '*' -> "[^/]*", '?' -> "[^/]",
+ * "**" -> ".*" ("**\/" -> "(.*\/)?"), brackets as in fnmatch (a negated one never matches '/').
+ * Rules for what it is matched against: ab_scanner_add_exclude in antibody.h. */
+typedef struct ab_exclude {
+    char *text;    /* owned: the pattern as given */
+    int is_regex;  /* 1: a user ERE searched in the full path; 0: a glob */
+    int has_slash; /* glob with '/': full and relative paths; else the base name */
+    int dir_only;  /* glob ended in '/': directories only */
+    regex_t re;    /* owned */
+    uint64_t hits; /* paths this pattern excluded (the walk adds; the caller resets) */
+} ab_exclude;
+
+/* Compiles pattern into *x. AB_ERR_ARG (empty, too long), AB_ERR_PARSE (a regex that does not
+ * compile or uses a back-reference), AB_ERR_NOMEM; err gets a one-line reason. */
+ab_status ab_exclude_init(ab_exclude *x, const char *pattern, int is_regex, char *err,
+                          size_t errlen);
+void ab_exclude_fini(ab_exclude *x);
 
 typedef struct ab_walk_opts {
     uint64_t max_filesize; /* larger regular files are skipped (AB_SKIP_TOO_LARGE); 0: no limit */
@@ -19,9 +41,10 @@ typedef struct ab_walk_opts {
     int scan_pseudo_fs;    /* 0: skip /proc, /sys, /dev (and anything under them) */
     int scan_remote_fs;    /* 0: skip network and FUSE mount points met inside the walk */
     const char *mountinfo; /* where mounts are listed; NULL: /proc/self/mountinfo (tests) */
-    const char *const *excludes; /* fnmatch globs: without '/' against the base name, with '/'
-                                    against the full path; an excluded dir is not entered */
+    ab_exclude *const
+        *excludes; /* borrowed; their hits are counted; an excluded dir is not entered */
     size_t n_excludes;
+    const char *cwd; /* relative globs are also matched below it; NULL: getcwd() (tests set it) */
 } ab_walk_opts;
 
 typedef enum ab_walk_kind {
@@ -54,8 +77,11 @@ int ab_walk_is_pseudo_fs(const char *path);
 /* 1 when a file system type (as in /proc/self/mountinfo) is a network or FUSE file system that
  * the walk skips by default. fuseblk (a FUSE driver over a local disk, e.g. ntfs-3g) is not. */
 int ab_walk_is_remote_fstype(const char *type);
-/* 1 when path matches one of the exclude globs (rules as in ab_walk_opts). */
-int ab_walk_excluded(const ab_walk_opts *opts, const char *path);
+/* 1 when path matches one of the exclude patterns; every pattern that matches counts a hit.
+ * root: the root path is below (NULL: none); cwd: the current directory (NULL: none); is_dir: 1
+ * a directory, 0 not, -1 unknown (then directory-only globs do not match). */
+int ab_walk_excluded(const ab_walk_opts *opts, const char *path, const char *root, const char *cwd,
+                     int is_dir);
 
 /* ---- Safe reading, in the worker ---- */
 

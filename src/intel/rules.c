@@ -145,6 +145,8 @@ static int compiled_magic(const char *path)
     return n == 4 && memcmp(magic, "YARA", 4) == 0;
 }
 
+static const char *yara_error_text(int rc);
+
 static ab_status add_compiled(ab_rules *r, const char *path, const struct stat *sb, char *err,
                               size_t errlen)
 {
@@ -155,8 +157,9 @@ static ab_status add_compiled(ab_rules *r, const char *path, const struct stat *
     YR_RULES *rules = NULL;
     int rc = yr_rules_load(path, &rules);
     if (rc != ERROR_SUCCESS) {
-        snprintf(err, errlen, "%s: cannot load compiled rules (libyara error %d%s)", path, rc,
-                 rc == ERROR_UNSUPPORTED_FILE_VERSION ? ": compiled by another YARA version" : "");
+        const char *why = yara_error_text(rc);
+        snprintf(err, errlen, "%s: cannot load compiled rules: %s", path,
+                 why ? why : "unexpected YARA error");
         return AB_ERR_RULES;
     }
     r->set_id[r->n_sets].dev = sb->st_dev;
@@ -801,7 +804,8 @@ struct ab_yara {
     const ab_rules *rules;
     YR_SCANNER *scanners[MAX_SETS]; /* owned, one per rule set */
     size_t n;
-    int strings; /* report matched strings */
+    int strings;        /* report matched strings */
+    unsigned timeout_s; /* for the message when it is reached */
 };
 
 void ab_yara_set_strings(ab_yara *y, int on)
@@ -949,6 +953,7 @@ ab_status ab_yara_new(const ab_rules *r, unsigned timeout_s, ab_yara **out)
     if (!y)
         return AB_ERR_NOMEM;
     y->rules = r;
+    y->timeout_s = timeout_s;
     for (size_t i = 0; i < r->n_sets; i++) {
         if (yr_scanner_create(r->sets[i], &y->scanners[i]) != ERROR_SUCCESS) {
             ab_yara_free(y);
@@ -975,22 +980,181 @@ static void set_vars(YR_SCANNER *s, const ab_yara_vars *v)
     yr_scanner_define_integer_variable(s, "filemode", v->filemode);
 }
 
+/* What a libyara error code means, in words (messages never show the number: it means nothing
+ * to the reader). Every ERROR_* of libyara's error.h is here; the ones a scan can return are
+ * worded for a scan, the compiler's for completeness (a compiled rule file can carry them). */
 static const char *yara_error_text(int rc)
 {
     switch (rc) {
-    case ERROR_SCAN_TIMEOUT:
-        return "YARA scan timed out";
     case ERROR_INSUFFICIENT_MEMORY:
-        return "YARA: out of memory";
+        return "out of memory";
     case ERROR_COULD_NOT_ATTACH_TO_PROCESS:
-        return "cannot attach to process";
+        return "cannot open the process's memory";
+    case ERROR_COULD_NOT_OPEN_FILE:
+        return "cannot open the file";
     case ERROR_COULD_NOT_MAP_FILE:
-        return "cannot map memory";
+        return "cannot map the file into memory";
+    case ERROR_INVALID_FILE:
+        return "not a valid compiled rules file";
+    case ERROR_CORRUPT_FILE:
+        return "corrupt compiled rules file";
+    case ERROR_UNSUPPORTED_FILE_VERSION:
+        return "compiled rules file of another YARA version";
+    case ERROR_INVALID_REGULAR_EXPRESSION:
+        return "invalid regular expression in a rule";
+    case ERROR_INVALID_HEX_STRING:
+        return "invalid hex string in a rule";
+    case ERROR_SYNTAX_ERROR:
+        return "syntax error in a rule";
+    case ERROR_LOOP_NESTING_LIMIT_EXCEEDED:
+        return "loops nested too deeply in a rule";
+    case ERROR_DUPLICATED_LOOP_IDENTIFIER:
+        return "duplicated loop identifier in a rule";
+    case ERROR_DUPLICATED_IDENTIFIER:
+        return "duplicated rule identifier";
+    case ERROR_DUPLICATED_TAG_IDENTIFIER:
+        return "duplicated tag in a rule";
+    case ERROR_DUPLICATED_META_IDENTIFIER:
+        return "duplicated meta identifier in a rule";
+    case ERROR_DUPLICATED_STRING_IDENTIFIER:
+        return "duplicated string identifier in a rule";
+    case ERROR_UNREFERENCED_STRING:
+        return "a rule string is never used in its condition";
+    case ERROR_UNDEFINED_STRING:
+        return "undefined string in a rule";
+    case ERROR_UNDEFINED_IDENTIFIER:
+        return "undefined identifier in a rule";
+    case ERROR_MISPLACED_ANONYMOUS_STRING:
+        return "misplaced anonymous string in a rule";
+    case ERROR_INCLUDES_CIRCULAR_REFERENCE:
+        return "circular include in rules";
+    case ERROR_INCLUDE_DEPTH_EXCEEDED:
+        return "includes nested too deeply in rules";
+    case ERROR_WRONG_TYPE:
+        return "wrong type in a rule condition";
+    case ERROR_EXEC_STACK_OVERFLOW:
+        return "a rule condition overflowed YARA's evaluation stack";
+    case ERROR_SCAN_TIMEOUT:
+        return "time limit reached";
+    case ERROR_TOO_MANY_SCAN_THREADS:
+        return "too many YARA scans at once";
+    case ERROR_CALLBACK_ERROR:
+        return "the scan was stopped by its callback";
+    case ERROR_INVALID_ARGUMENT:
+        return "invalid argument to YARA";
     case ERROR_TOO_MANY_MATCHES:
-        return "YARA: too many matches";
+        return "a rule string matched too many times (YARA's limit per string)";
+    case ERROR_INTERNAL_FATAL_ERROR:
+        return "YARA internal error";
+    case ERROR_NESTED_FOR_OF_LOOP:
+        return "nested for..of loop in a rule";
+    case ERROR_INVALID_FIELD_NAME:
+        return "invalid field name in a rule";
+    case ERROR_UNKNOWN_MODULE:
+        return "a rule imports a module this YARA lacks";
+    case ERROR_NOT_A_STRUCTURE:
+        return "not a structure in a rule condition";
+    case ERROR_NOT_INDEXABLE:
+        return "not indexable in a rule condition";
+    case ERROR_NOT_A_FUNCTION:
+        return "not a function in a rule condition";
+    case ERROR_INVALID_FORMAT:
+        return "invalid format in a rule";
+    case ERROR_TOO_MANY_ARGUMENTS:
+        return "too many arguments in a rule condition";
+    case ERROR_WRONG_ARGUMENTS:
+        return "wrong arguments in a rule condition";
+    case ERROR_WRONG_RETURN_TYPE:
+        return "wrong return type in a module function";
+    case ERROR_DUPLICATED_STRUCTURE_MEMBER:
+        return "duplicated structure member in a module";
+    case ERROR_EMPTY_STRING:
+        return "empty string in a rule";
+    case ERROR_DIVISION_BY_ZERO:
+        return "division by zero in a rule condition";
+    case ERROR_REGULAR_EXPRESSION_TOO_LARGE:
+        return "regular expression in a rule too large";
+    case ERROR_TOO_MANY_RE_FIBERS:
+        return "a rule's regular expression needed too many matching threads on this data";
+    case ERROR_COULD_NOT_READ_PROCESS_MEMORY:
+        return "cannot read the process's memory";
+    case ERROR_INVALID_EXTERNAL_VARIABLE_TYPE:
+        return "external variable of the wrong type";
+    case ERROR_REGULAR_EXPRESSION_TOO_COMPLEX:
+        return "regular expression in a rule too complex";
+    case ERROR_INVALID_MODULE_NAME:
+        return "invalid module name in a rule";
+    case ERROR_TOO_MANY_STRINGS:
+        return "a rule has too many strings";
+    case ERROR_INTEGER_OVERFLOW:
+        return "integer overflow in a rule";
+    case ERROR_CALLBACK_REQUIRED:
+        return "YARA needs a callback";
+    case ERROR_INVALID_OPERAND:
+        return "invalid operand in a rule condition";
+    case ERROR_COULD_NOT_READ_FILE:
+        return "cannot read the file";
+    case ERROR_DUPLICATED_EXTERNAL_VARIABLE:
+        return "duplicated external variable";
+    case ERROR_INVALID_MODULE_DATA:
+        return "invalid module data";
+    case ERROR_WRITING_FILE:
+        return "cannot write the file";
+    case ERROR_INVALID_MODIFIER:
+        return "invalid string modifier in a rule";
+    case ERROR_DUPLICATED_MODIFIER:
+        return "duplicated string modifier in a rule";
+    case ERROR_BLOCK_NOT_READY:
+        return "a memory block was not ready";
+    case ERROR_INVALID_PERCENTAGE:
+        return "invalid percentage in a rule condition";
+    case ERROR_IDENTIFIER_MATCHES_WILDCARD:
+        return "a rule identifier matches a wildcard";
     default:
-        return "YARA scan error";
+        return NULL; /* newer than the libyara this was built with */
     }
+}
+
+/* The status for a libyara scan error. */
+static ab_status yara_error_status(int rc)
+{
+    switch (rc) {
+    case ERROR_SCAN_TIMEOUT:
+        return AB_ERR_TIMEOUT;
+    case ERROR_INSUFFICIENT_MEMORY:
+        return AB_ERR_NOMEM;
+    case ERROR_TOO_MANY_MATCHES:
+    case ERROR_EXEC_STACK_OVERFLOW:
+    case ERROR_TOO_MANY_RE_FIBERS:
+    case ERROR_TOO_MANY_SCAN_THREADS:
+        return AB_ERR_LIMIT;
+    case ERROR_COULD_NOT_ATTACH_TO_PROCESS:
+    case ERROR_COULD_NOT_OPEN_FILE:
+    case ERROR_COULD_NOT_MAP_FILE:
+    case ERROR_COULD_NOT_READ_PROCESS_MEMORY:
+    case ERROR_COULD_NOT_READ_FILE:
+        return AB_ERR_IO;
+    case ERROR_UNKNOWN_MODULE:
+    case ERROR_INVALID_MODULE_DATA:
+    case ERROR_WRONG_TYPE:
+    case ERROR_INVALID_EXTERNAL_VARIABLE_TYPE:
+        return AB_ERR_RULES;
+    default:
+        return AB_ERR_INTERNAL;
+    }
+}
+
+/* A one-line message for a failed scan. */
+static void yara_scan_message(const ab_yara *y, int rc, char *err, size_t errlen)
+{
+    const char *text = yara_error_text(rc);
+    if (rc == ERROR_SCAN_TIMEOUT)
+        snprintf(err, errlen, "time limit of %u s reached (--timeout): not completely scanned",
+                 y->timeout_s);
+    else if (text)
+        snprintf(err, errlen, "YARA: %s", text);
+    else /* a code this build does not know: the number is all there is to report */
+        snprintf(err, errlen, "YARA: unexpected error (code %d, unknown to this build)", rc);
 }
 
 static void set_memory_rules(const ab_rules *r, int enable)
@@ -1025,10 +1189,6 @@ ab_status ab_yara_scan(ab_yara *y, const ab_object *obj, const ab_yara_vars *var
         set_memory_rules(y->rules, 1);
     if (rc == ERROR_SUCCESS)
         return AB_OK;
-    snprintf(err, errlen, "%s (libyara error %d)", yara_error_text(rc), rc);
-    if (rc == ERROR_SCAN_TIMEOUT)
-        return AB_ERR_TIMEOUT;
-    if (rc == ERROR_INSUFFICIENT_MEMORY)
-        return AB_ERR_NOMEM;
-    return AB_ERR_IO;
+    yara_scan_message(y, rc, err, errlen);
+    return yara_error_status(rc);
 }

@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -280,6 +284,7 @@ static void test_severity_and_names(void **state)
     assert_string_equal(ab_severity_for_score(25), "low");
     assert_string_equal(ab_severity_for_score(0), "info");
     assert_string_equal(ab_skip_reason_name(AB_SKIP_TOO_LARGE), "too-large");
+    assert_string_equal(ab_skip_reason_name(AB_SKIP_EXITED), "exited");
     assert_string_equal(ab_skip_reason_name(AB_SKIP_REASON_COUNT), "unknown");
     assert_string_equal(ab_matcher_name(AB_MATCHER_NAME), "name");
     assert_string_equal(ab_strerror(AB_ERR_CRASH), "scanner worker crashed");
@@ -308,6 +313,133 @@ static void test_buf_cap(void **state)
     ab_buf_release(&b);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static ab_scanner *compiled_with(void (*add)(ab_scanner *, const char *), const char *arg)
+{
+    ab_scanner *sc = NULL;
+    assert_int_equal(ab_scanner_new(&sc), AB_OK);
+    if (add)
+        add(sc, arg);
+    assert_int_equal(
+        ab_scanner_add_rules_string(sc, "rule r { condition: false }", "r", NULL, diag, NULL),
+        AB_OK);
+    assert_int_equal(ab_scanner_set_workers(sc, 1), AB_OK);
+    assert_int_equal(ab_scanner_compile(sc, diag, NULL), AB_OK);
+    return sc;
+}
+
+static void add_exclude_file_ok(ab_scanner *sc, const char *path)
+{
+    assert_int_equal(ab_scanner_add_exclude_file(sc, path), AB_OK);
+    assert_int_equal(ab_scanner_add_exclude_regex(sc, "/NEVER-THERE/"), AB_OK);
+}
+
+/* Exclude files (comments, blanks, bounds), and what each pattern excluded in the last sweep. */
+static void test_exclude_patterns(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ab-ex-XXXXXX", p[320], list[256], tree[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(tree, sizeof(tree), "%s/tree", dir);
+    assert_int_equal(mkdir(tree, 0755), 0);
+    snprintf(p, sizeof(p), "%s/sub", tree);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof(p), "%s/a.log", tree);
+    write_text(p, "x");
+    snprintf(p, sizeof(p), "%s/keep.txt", tree);
+    write_text(p, "x");
+    snprintf(list, sizeof(list), "%s/excludes", dir);
+    write_text(list, "# a comment\n\n   \n  *.log  \r\nsub/\nnever-there\n");
+
+    ab_scanner *sc = compiled_with(add_exclude_file_ok, list);
+    assert_int_equal(ab_scanner_exclude_count(sc), 4);
+    got g = {0};
+    ab_sink k = {sink, &g};
+    const char *roots[] = {tree};
+    assert_int_equal(ab_scan_paths(sc, roots, 1, &k), AB_OK);
+    assert_int_equal(g.objects, 1); /* keep.txt */
+    ab_exclude_info x;
+    uint64_t want[4] = {1, 1, 0, 0};
+    const char *pat[4] = {"*.log", "sub/", "never-there", "/NEVER-THERE/"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(ab_scanner_exclude_info(sc, i, &x), AB_OK);
+        assert_string_equal(x.pattern, pat[i]);
+        assert_int_equal(x.matched, want[i]);
+        assert_int_equal(x.is_regex, i == 3);
+    }
+    assert_int_equal(ab_scanner_exclude_info(sc, 4, &x), AB_ERR_ARG);
+    /* counts are those of the last sweep */
+    const char *one[] = {p};
+    assert_int_equal(ab_scan_paths(sc, one, 1, &k), AB_OK);
+    assert_int_equal(ab_scanner_exclude_info(sc, 0, &x), AB_OK);
+    assert_int_equal(x.matched, 0);
+    ab_scanner_free(sc);
+
+    /* errors say file and line */
+    assert_int_equal(ab_scanner_new(&sc), AB_OK);
+    snprintf(p, sizeof(p), "%s/missing", dir);
+    assert_int_equal(ab_scanner_add_exclude_file(sc, p), AB_ERR_NOTFOUND);
+    assert_non_null(strstr(ab_scanner_last_error(sc), "No such file"));
+    char *longline = malloc(5000);
+    assert_non_null(longline);
+    memset(longline, 'a', 4999);
+    longline[4999] = '\0';
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    fprintf(f, "ok\n%s\n", longline);
+    assert_int_equal(fclose(f), 0);
+    free(longline);
+    assert_int_equal(ab_scanner_add_exclude_file(sc, list), AB_ERR_LIMIT);
+    assert_non_null(strstr(ab_scanner_last_error(sc), ":2: line longer than 4096 bytes"));
+    assert_int_equal(ab_scanner_add_exclude_regex(sc, "a("), AB_ERR_PARSE);
+    assert_int_equal(ab_scanner_add_exclude(sc, ""), AB_ERR_ARG);
+    ab_scanner_free(sc);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A pid given twice is scanned once (in the library, for every caller). */
+static void test_pids_deduped(void **state)
+{
+    (void)state;
+    /* A grandchild: antibody takes its own children for its workers and never scans them. */
+    int fds[2];
+    pid_t child = 0;
+    assert_int_equal(pipe(fds), 0);
+    pid_t mid = fork();
+    assert_true(mid >= 0);
+    if (mid == 0) {
+        pid_t g = fork();
+        if (g == 0) { /* a small process: a fork of an ASan build maps terabytes of shadow */
+            close(fds[1]);
+            execl("/bin/sleep", "sleep", "30", (char *)NULL);
+            _exit(127);
+        }
+        _exit(write(fds[1], &g, sizeof(g)) == sizeof(g) ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &child, sizeof(child)), sizeof(child));
+    close(fds[0]);
+    waitpid(mid, NULL, 0);
+    ab_scanner *sc = compiled_with(NULL, NULL);
+    got g = {0};
+    ab_sink k = {sink, &g};
+    pid_t pids[3] = {child, child, child};
+    assert_int_equal(ab_scan_pids(sc, pids, 3, 0, &k), AB_OK);
+    assert_int_equal(g.errors, 0);
+    assert_int_equal(g.objects, 1);
+    ab_scanner_free(sc);
+    kill(child, SIGKILL);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -324,11 +456,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buffer_finding), cmocka_unit_test(test_default_score_and_externals),
-        cmocka_unit_test(test_sink_stop),      cmocka_unit_test(test_bad_rules_and_state),
-        cmocka_unit_test(test_rule_vetting),   cmocka_unit_test(test_pack),
-        cmocka_unit_test(test_filetype),       cmocka_unit_test(test_severity_and_names),
-        cmocka_unit_test(test_buf_cap),        cmocka_unit_test(test_repeated_meta),
+        cmocka_unit_test(test_buffer_finding),   cmocka_unit_test(test_default_score_and_externals),
+        cmocka_unit_test(test_sink_stop),        cmocka_unit_test(test_bad_rules_and_state),
+        cmocka_unit_test(test_rule_vetting),     cmocka_unit_test(test_pack),
+        cmocka_unit_test(test_filetype),         cmocka_unit_test(test_severity_and_names),
+        cmocka_unit_test(test_buf_cap),          cmocka_unit_test(test_repeated_meta),
+        cmocka_unit_test(test_exclude_patterns), cmocka_unit_test(test_pids_deduped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -341,14 +341,61 @@ static void test_max_depth(void **state)
     assert_absent(t, "a/fa");
 }
 
+/* Compiled exclude patterns for a test (at most 8). Owns them. */
+typedef struct ex_set {
+    ab_exclude x[8];
+    ab_exclude *p[8];
+    size_t n;
+} ex_set;
+
+static void ex_add(ex_set *s, const char *pattern, int is_regex)
+{
+    char err[256];
+
+    assert_true(s->n < 8);
+    if (ab_exclude_init(&s->x[s->n], pattern, is_regex, err, sizeof(err)) != AB_OK)
+        fail_msg("%s: %s", pattern, err);
+    s->p[s->n] = &s->x[s->n];
+    s->n++;
+}
+
+static void ex_free(ex_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        ab_exclude_fini(&s->x[i]);
+    s->n = 0;
+}
+
+/* 1 when the single glob g excludes path (below root, cwd), with is_dir as given. */
+static int glob_hits(const char *g, const char *path, const char *root, const char *cwd, int is_dir)
+{
+    ex_set s = {0};
+    ab_walk_opts o = {.max_depth = 64};
+    int hit;
+
+    ex_add(&s, g, 0);
+    o.excludes = s.p;
+    o.n_excludes = s.n;
+    hit = ab_walk_excluded(&o, path, root, cwd, is_dir);
+    assert_int_equal(s.x[0].hits, (uint64_t)hit);
+    ex_free(&s);
+    return hit;
+}
+
 static void test_excludes(void **state)
 {
     tree *t = *state;
     char full[600];
-    const char *globs[3] = {"*.log", "cache", full};
-    ab_walk_opts o = {.max_depth = 64, .excludes = globs, .n_excludes = 3};
+    ex_set s = {0};
+    ab_walk_opts o = {.max_depth = 64};
 
     snprintf(full, sizeof(full), "%s/keep/sub*", t->root);
+    ex_add(&s, "*.log", 0);
+    ex_add(&s, "cache", 0);
+    ex_add(&s, full, 0);
+    ex_add(&s, "never-there", 0);
+    o.excludes = s.p;
+    o.n_excludes = s.n;
     make_dir(t, "cache");
     make_dir(t, "keep");
     make_dir(t, "keep/sub");
@@ -363,11 +410,90 @@ static void test_excludes(void **state)
     assert_file(t, "keep/x.txt");
     assert_skip(t, "keep/sub", AB_SKIP_EXCLUDED);
     assert_absent(t, "keep/sub/deep");
+    /* what each pattern excluded, so that one that matched nothing can be reported */
+    assert_int_equal(s.x[0].hits, 1);
+    assert_int_equal(s.x[1].hits, 1);
+    assert_int_equal(s.x[2].hits, 1);
+    assert_int_equal(s.x[3].hits, 0);
+    ex_free(&s);
+}
 
-    assert_true(ab_walk_excluded(&o, "/a/b/c.log"));
-    assert_true(ab_walk_excluded(&o, "cache"));
-    assert_false(ab_walk_excluded(&o, "/a/cache/x")); /* base name only, not any component */
-    assert_false(ab_walk_excluded(&o, "/a/b/c.log.txt"));
+/* glob(7) with FNM_PATHNAME: '*' and '?' stop at '/', "**" crosses it. */
+static void test_exclude_glob_semantics(void **state)
+{
+    (void)state;
+    assert_true(glob_hits("*.log", "/a/b/c.log", NULL, NULL, 0));
+    assert_true(glob_hits("*.log", "/a/b/.hidden.log", NULL, NULL, 0)); /* no FNM_PERIOD */
+    assert_false(glob_hits("*.log", "/a/b/c.log.txt", NULL, NULL, 0));
+    assert_false(glob_hits("cache", "/a/cache/x", NULL, NULL, 0)); /* base name, not a component */
+    assert_true(glob_hits("/srv/*/tmp", "/srv/www/tmp", NULL, NULL, 1));
+    assert_false(glob_hits("/srv/*/tmp", "/srv/www/x/tmp", NULL, NULL, 1)); /* '*' stops at '/' */
+    assert_false(glob_hits("/srv/?/tmp", "/srv/a/b/tmp", NULL, NULL, 1));
+    assert_true(glob_hits("/srv/**/tmp", "/srv/www/x/tmp", NULL, NULL, 1));
+    assert_true(glob_hits("/srv/**/tmp", "/srv/tmp", NULL, NULL, 1)); /* "**\/" may be empty */
+    assert_true(glob_hits("**/node_modules", "/home/u/p/node_modules", NULL, NULL, 1));
+    assert_true(glob_hits("/srv/backup/**", "/srv/backup/a/b.iso", NULL, NULL, 0));
+    assert_true(glob_hits("/x/a**b", "/x/a/y/b", NULL, NULL, 0));
+    /* brackets: classes, negation (never '/'), a leading ']', an unclosed '[' is literal */
+    assert_true(glob_hits("f[0-9].txt", "/d/f7.txt", NULL, NULL, 0));
+    assert_false(glob_hits("f[!0-9].txt", "/d/f7.txt", NULL, NULL, 0));
+    assert_true(glob_hits("f[[:alpha:]].txt", "/d/fq.txt", NULL, NULL, 0));
+    assert_false(glob_hits("/d/f[!x]g", "/d/f/g", NULL, NULL, 0));
+    assert_true(glob_hits("[]x]", "/d/]", NULL, NULL, 0));
+    assert_true(glob_hits("a[b", "/d/a[b", NULL, NULL, 0));
+    assert_true(glob_hits("x[[.]", "/d/x.", NULL, NULL, 0)); /* '[' and '.' are members */
+    assert_true(glob_hits("a\\*", "/d/a*", NULL, NULL, 0));
+    assert_false(glob_hits("a\\*", "/d/ab", NULL, NULL, 0));
+    assert_true(glob_hits("a.(b)+c$", "/d/a.(b)+c$", NULL, NULL, 0)); /* ERE characters literal */
+    assert_false(glob_hits("a.c", "/d/abc", NULL, NULL, 0));
+    /* names are bytes: invalid UTF-8 and newlines match '*' */
+    assert_true(glob_hits("*.bin", "/d/\xff\xfe\n.bin", NULL, NULL, 0));
+}
+
+/* With '/': the full path, the path below the root, the path below the current directory;
+ * "./sub" is sub right below either; a trailing '/' only matches directories. */
+static void test_exclude_relative(void **state)
+{
+    (void)state;
+    const char *root = "/abs/tree", *cwd = "/abs";
+    assert_true(glob_hits("sub", "/abs/tree/sub", root, cwd, 1));
+    assert_true(glob_hits("./sub", "/abs/tree/sub", root, cwd, 1));
+    assert_false(glob_hits("./sub", "/abs/tree/x/sub", root, cwd, 1));
+    assert_true(glob_hits("/abs/tree/sub/", "/abs/tree/sub", root, cwd, 1));
+    assert_false(glob_hits("/abs/tree/sub/", "/abs/tree/sub", root, cwd, 0));  /* a file */
+    assert_false(glob_hits("/abs/tree/sub/", "/abs/tree/sub", root, cwd, -1)); /* unknown yet */
+    assert_true(glob_hits("sub/", "/abs/tree/x/sub", root, cwd, 1));
+    assert_true(glob_hits("x/sub", "/abs/tree/x/sub", root, cwd, 1));      /* below the root */
+    assert_true(glob_hits("tree/x/sub", "/abs/tree/x/sub", root, cwd, 1)); /* below cwd */
+    assert_true(glob_hits("./tree/x", "/abs/tree/x", root, cwd, 1));
+    assert_false(glob_hits("x/sub", "/abs/tree/x/sub", NULL, NULL, 1));
+    assert_true(glob_hits("x/*", "/r/x/f", "/r", NULL, 0));
+    assert_true(glob_hits("x/*", "/x/f", "/", NULL, 0));        /* root "/" */
+    assert_false(glob_hits("b/c", "/a/bb/c", "/a/b", NULL, 0)); /* /a/bb is not below /a/b */
+}
+
+static void test_exclude_regex(void **state)
+{
+    ex_set s = {0};
+    ab_walk_opts o = {.max_depth = 64};
+    ab_exclude x;
+    char err[256];
+
+    (void)state;
+    ex_add(&s, "/var/(log|cache)/", 1);
+    ex_add(&s, "\\.BAK$", 1);
+    o.excludes = s.p;
+    o.n_excludes = s.n;
+    assert_true(ab_walk_excluded(&o, "/var/log/syslog", NULL, NULL, 0));
+    assert_true(ab_walk_excluded(&o, "/home/u/file.bak", NULL, NULL, 0)); /* case-insensitive */
+    assert_false(ab_walk_excluded(&o, "/var/lib/x", NULL, NULL, 0));
+    assert_int_equal(s.x[0].hits, 1);
+    assert_int_equal(s.x[1].hits, 1);
+    ex_free(&s);
+    assert_int_equal(ab_exclude_init(&x, "a(b", 1, err, sizeof(err)), AB_ERR_PARSE);
+    assert_true(err[0] != '\0');
+    assert_int_equal(ab_exclude_init(&x, "(a*)\\1", 1, err, sizeof(err)), AB_ERR_PARSE);
+    assert_int_equal(ab_exclude_init(&x, "", 0, err, sizeof(err)), AB_ERR_ARG);
 }
 
 static void test_too_large(void **state)
@@ -583,7 +709,7 @@ static void test_missing_root(void **state)
     walk_all(&t->log, &o, roots, 2);
     assert_int_equal(t->log.n, 2);
     assert_int_equal(t->log.v[0].kind, AB_WALK_ERROR);
-    assert_int_equal(t->log.v[0].status, AB_ERR_IO);
+    assert_int_equal(t->log.v[0].status, AB_ERR_NOTFOUND); /* docs/findings.md: not-found */
     assert_string_equal(t->log.v[0].message, "cannot stat: No such file or directory");
     assert_file(t, "f"); /* the next root is still walked */
 }
@@ -774,7 +900,9 @@ static void test_map_limits_and_errors(void **state)
     make_file(t, "f", 101);
     assert_int_equal(ab_file_map(path_in(t, "f"), 0, NULL, 100, &m, err, sizeof(err)),
                      AB_ERR_LIMIT);
-    assert_int_equal(ab_file_map(path_in(t, "nope"), 0, NULL, 0, &m, err, sizeof(err)), AB_ERR_IO);
+    /* deleted since the walk: not-found, as a missing PATH */
+    assert_int_equal(ab_file_map(path_in(t, "nope"), 0, NULL, 0, &m, err, sizeof(err)),
+                     AB_ERR_NOTFOUND);
     assert_string_equal(err, "open: No such file or directory");
     assert_null(strchr(err, '\n'));
 }
@@ -809,6 +937,9 @@ int main(void)
         T(test_special_files_not_opened),
         T(test_max_depth),
         T(test_excludes),
+        cmocka_unit_test(test_exclude_glob_semantics),
+        cmocka_unit_test(test_exclude_relative),
+        cmocka_unit_test(test_exclude_regex),
         T(test_too_large),
         T(test_one_file_system),
         T(test_pseudo_fs),
