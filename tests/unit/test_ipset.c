@@ -261,6 +261,20 @@ static void test_iocs_match_ip(void **state)
     a = addr("192.0.2.1");
     assert_null(ab_iocs_match_ip(s, &a));
     ab_iocs_free(s);
+    /* malformed ip and cidr values are rejected at load, the good lines around them kept */
+    assert_int_equal(ab_iocs_new(&s), AB_OK);
+    const char *bad = "ip\t1.2.3.4.5\ncidr\t10.0.0.0/33\ncidr\t::/129\ncidr\t10.0.0.0\n"
+                      "ip\t10.0.0.1/8\nip\t2001:db8::1%eth0\nip\t192.0.2.50\n";
+    size_t nbad = 0;
+    assert_int_equal(ab_iocs_load_buffer(s, bad, strlen(bad), AB_IOC_FMT_NATIVE, "bad.ioc", 0, 0,
+                                         NULL, NULL, &nbad),
+                     AB_OK);
+    assert_int_equal(nbad, 6);
+    assert_int_equal(ab_iocs_compile(s, NULL, NULL), AB_OK);
+    assert_int_equal(ab_iocs_count(s, AB_IOC_IP) + ab_iocs_count(s, AB_IOC_CIDR), 1);
+    a = addr("192.0.2.50");
+    assert_non_null(ab_iocs_match_ip(s, &a));
+    ab_iocs_free(s);
     /* a store without network IOCs */
     assert_int_equal(ab_iocs_new(&s), AB_OK);
     assert_int_equal(ab_iocs_compile(s, NULL, NULL), AB_OK);
