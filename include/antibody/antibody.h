@@ -101,9 +101,10 @@ typedef enum ab_matcher_kind {
     AB_MATCHER_YARA = 1,
     AB_MATCHER_HASH,
     AB_MATCHER_NAME,
+    AB_MATCHER_CONNECTION, /* a live socket's address is an ip/cidr IOC (ab_scan_connections) */
 } ab_matcher_kind;
 
-/* "yara", "hash", "name". */
+/* "yara", "hash", "name", "connection". */
 const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
@@ -143,6 +144,19 @@ typedef struct ab_string_match {
     uint32_t data_len;      /* bytes in data: min(length, AB_MATCH_DATA_MAX) */
     const uint8_t *data;    /* the first bytes of the match (any bytes, NUL included) */
 } ab_string_match;
+/* A TCP or UDP socket of the host (AB_MATCHER_CONNECTION findings). */
+typedef struct ab_connection {
+    const char *protocol;    /* "tcp", "tcp6", "udp" or "udp6": the kernel table it is in */
+    const char *local_addr;  /* text; an IPv4-mapped IPv6 address is written as IPv4 */
+    unsigned local_port;     /* 0..65535 */
+    const char *remote_addr; /* "0.0.0.0" or "::" with port 0 when not connected */
+    unsigned remote_port;
+    const char *state;   /* "ESTABLISHED", "LISTEN", "TIME_WAIT", ...; UDP: "UNCONN" or
+                          * "ESTABLISHED" (connected) */
+    uint64_t inode;      /* the socket's inode; 0 when no process holds it (e.g. TIME_WAIT) */
+    uint32_t uid;        /* the socket's owner as the kernel records it */
+    const char *matched; /* "remote" or "local": the side whose address is the IOC */
+} ab_connection;
 
 typedef struct ab_finding {
     ab_object_info obj;
@@ -168,6 +182,8 @@ typedef struct ab_finding {
     const ab_string_match *strings;
     size_t strings_len;
     uint64_t strings_omitted;
+    /* AB_MATCHER_CONNECTION findings: the socket; NULL for the other matchers */
+    const ab_connection *conn;
 } ab_finding;
 
 typedef struct ab_error {
@@ -379,12 +395,20 @@ void ab_scanner_cancel(ab_scanner *sc);
 /* Number of YARA rules / IOCs loaded (after compile). */
 size_t ab_scanner_rule_count(const ab_scanner *sc);
 size_t ab_scanner_ioc_count(const ab_scanner *sc);
-/* Of those, the network and mail indicators (ip, cidr, domain, url, email, ja3, ja3s,
- * cert-sha1, cert-sha256): kept, but not matched by file or process scans. */
-size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc);
+/* What a scan call looks at. */
+typedef enum ab_scan_scope {
+    AB_SCOPE_FILES = 1,       /* ab_scan_paths, ab_scan_buffer */
+    AB_SCOPE_PROCESSES = 2,   /* process memory: ab_scan_pids */
+    AB_SCOPE_CONNECTIONS = 4, /* the host's sockets: ab_scan_connections */
+} ab_scan_scope;
+/* Of those, the indicators that a scan of the given scope (ab_scan_scope bits, or'ed) loads but
+ * cannot match: the network and mail types (ip, cidr, domain, url, email, ja3, ja3s, cert-sha1,
+ * cert-sha256), except ip and cidr when the scope includes AB_SCOPE_CONNECTIONS. */
+size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope);
 /* What the scanner sweeps with (after compile): counts per add call, the content digest and the
- * versions. For the "load" record a report starts with. */
-ab_status ab_scanner_load_info(ab_scanner *sc, ab_load_info *out);
+ * versions; iocs_unmatched for a scan of scope (ab_scan_scope bits). For the "load" record a report
+ * starts with. */
+ab_status ab_scanner_load_info(ab_scanner *sc, unsigned scope, ab_load_info *out);
 /* YARA rules loaded with compiler warnings (slow strings and the like), after compile: each is
  * one AB_DIAG_NOTE (the first warning, and how many more) to an ab_diag2_fn. */
 size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
@@ -402,6 +426,22 @@ ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, cons
  * list those are errors: AB_ERR_NOTFOUND ("no such process", or it exited before it was read),
  * AB_ERR_IO (permission denied, with the reason), AB_ERR_UNSUPPORTED (a kernel thread). */
 ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
+
+/* Match the host's TCP and UDP sockets (/proc/net/tcp, tcp6, udp, udp6: those of the network
+ * namespace antibody runs in) against the ip and cidr IOCs: the remote address, and the local one
+ * (a socket bound to an IOC address). Unspecified addresses (0.0.0.0, ::) are not matched. Each
+ * match is one AB_MATCHER_CONNECTION finding per process holding the socket (obj.pid, path
+ * "pid:N"); a socket whose holder cannot be found (another user's process without root, a
+ * TIME_WAIT socket, one closed meanwhile) is still reported, with pid 0 and path "socket:INODE",
+ * and the reason says why. Runs in the calling process (no workers: only kernel text is parsed).
+ * The summary counts the sockets examined as objects (bytes 0). */
+ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
+
+/* Several scopes in one scan call with one summary: AB_SCOPE_PROCESSES (every process we may
+ * read, as ab_scan_pids with all) and/or AB_SCOPE_CONNECTIONS (ab_scan_connections, done first:
+ * it is quick, and connections are short-lived). Objects in the summary are processes plus
+ * sockets. AB_ERR_ARG for other bits. */
+ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */

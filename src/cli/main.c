@@ -26,7 +26,7 @@
 
 static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] PATH...\n"
-    "       antibody scan [OPTIONS] --pid PID... | --processes\n"
+    "       antibody scan [OPTIONS] --pid PID... | --processes | --connections\n"
     "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
     "\n"
@@ -63,7 +63,10 @@ static const char usage_text[] =
     "      --max-cpu PERCENT  each worker uses at most PERCENT of one core (1..100)\n"
     "      --max-io SIZE      read at most SIZE bytes per second in all (suffixes K, M, G)\n"
     "      --pid PID          scan the memory of process PID (repeatable)\n"
-    "      --processes        scan the memory of every process we may read\n"
+    "      --processes        scan the memory of every process we may read, and the\n"
+    "                         connections (as --connections)\n"
+    "      --connections      match the host's TCP/UDP sockets against ip/cidr IOCs and\n"
+    "                         report the process holding each match (Loki's C2 check)\n"
     "Output:\n"
     "      --json             JSON Lines (schema: docs/findings.md) on stdout, or to -o FILE\n"
     "                         with the console report on stdout as well\n"
@@ -113,6 +116,7 @@ enum {
     OPT_REMOTE,
     OPT_PID,
     OPT_PROCESSES,
+    OPT_CONNECTIONS,
     OPT_JSON,
     OPT_LIST,
     OPT_LIST_SKIPPED,
@@ -153,6 +157,7 @@ static const struct option long_opts[] = {
     {"scan-remote-fs", no_argument, NULL, OPT_REMOTE},
     {"pid", required_argument, NULL, OPT_PID},
     {"processes", no_argument, NULL, OPT_PROCESSES},
+    {"connections", no_argument, NULL, OPT_CONNECTIONS},
     {"json", no_argument, NULL, OPT_JSON},
     {"output", required_argument, NULL, 'o'},
     {"list", no_argument, NULL, OPT_LIST},
@@ -191,7 +196,8 @@ typedef struct cli {
     size_t n_rules, n_iocs, n_packs;
     pid_t pids[MAX_LIST];
     size_t n_pids;
-    int processes, default_pack, json, list, list_skipped, progress, quiet, strict, one_fs, verbose;
+    int processes, connections, default_pack, json, list, list_skipped, progress, quiet, strict,
+        one_fs, verbose;
     int color; /* -1 auto */
     const char *output;
     int force, append, no_console, keep_going, allow_empty, nice;
@@ -467,7 +473,9 @@ static void check_empty(cli *c, ab_summary *sum)
         snprintf(msg, sizeof(msg),
                  "nothing was scanned: no %s found; --allow-empty accepts an "
                  "empty sweep",
-                 c->n_pids || c->processes ? "process" : "file");
+                 c->n_pids || c->processes ? "process"
+                 : c->connections          ? "socket"
+                                           : "file");
     ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
     ev.u.error = (ab_error){NULL, NULL, 0, AB_ERR_NOTFOUND, msg};
     deliver(c, &ev);
@@ -678,6 +686,9 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             break;
         case OPT_PROCESSES:
             c->processes = 1;
+            break;
+        case OPT_CONNECTIONS:
+            c->connections = 1;
             break;
         case OPT_JSON:
             c->json = 1;
@@ -1041,11 +1052,22 @@ static int want_color(const cli *c)
     return c->cdest.on && c->cdest.o.fd == STDOUT_FILENO && isatty(STDOUT_FILENO);
 }
 
+/* What the scan call looks at (ab_scan_scope bits): --processes includes the connections. */
+static unsigned scan_scope(const cli *c, int n_paths)
+{
+    if (n_paths)
+        return AB_SCOPE_FILES;
+    unsigned scope = c->n_pids ? AB_SCOPE_PROCESSES : 0;
+    if (c->processes)
+        scope |= AB_SCOPE_PROCESSES | AB_SCOPE_CONNECTIONS;
+    return c->connections ? scope | AB_SCOPE_CONNECTIONS : scope;
+}
+
 /* The load record: a "load" event first in JSON, one line on the console. */
-static void report_loaded(cli *c, ab_scanner *sc)
+static void report_loaded(cli *c, ab_scanner *sc, unsigned scope)
 {
     ab_event ev = {.kind = AB_EVENT_LOAD, .time = now()};
-    ab_status st = ab_scanner_load_info(sc, &ev.u.load);
+    ab_status st = ab_scanner_load_info(sc, scope, &ev.u.load);
     if (st != AB_OK) {
         fprintf(stderr, "antibody: error: cannot describe the loaded content: %s\n",
                 ab_strerror(st));
@@ -1090,12 +1112,17 @@ static int cmd_scan(int argc, char **argv)
     }
     char **paths = argv + optind;
     int n_paths = argc - optind;
-    if (!n_paths && !c->n_pids && !c->processes) {
-        rc = usage_error("%s", "nothing to scan: give a PATH, --pid or --processes");
+    if (!n_paths && !c->n_pids && !c->processes && !c->connections) {
+        rc = usage_error("%s", "nothing to scan: give a PATH, --pid, --processes or --connections");
         goto out;
     }
-    if (n_paths && (c->n_pids || c->processes)) {
-        rc = usage_error("%s", "give either PATHs or --pid/--processes, not both");
+    if (n_paths && (c->n_pids || c->processes || c->connections)) {
+        rc = usage_error("%s", "give either PATHs or --pid/--processes/--connections, not both");
+        goto out;
+    }
+    if (c->n_pids && (c->processes || c->connections)) {
+        rc = usage_error("%s", "--pid scans the processes named: not with --processes or "
+                               "--connections (which check every process or socket)");
         goto out;
     }
     if ((c->force || c->append) && !c->output) {
@@ -1126,14 +1153,22 @@ static int cmd_scan(int argc, char **argv)
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
-    report_loaded(c, sc);
+    unsigned scope = scan_scope(c, n_paths);
+    if (scope == AB_SCOPE_CONNECTIONS && ab_scanner_ioc_count_unmatched(sc, AB_SCOPE_FILES) ==
+                                             ab_scanner_ioc_count_unmatched(sc, scope)) {
+        fprintf(stderr, "antibody: error: no ip or cidr IOCs loaded: --connections has nothing "
+                        "to look for (give --ioc)\n");
+        goto out;
+    }
+    report_loaded(c, sc, scope);
     if (c->nice)
         be_nice(); /* before the workers are forked: they inherit it */
     ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();
     ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
-                           : ab_scan_pids(sc, c->pids, c->n_pids, c->processes, &snk);
+                   : c->n_pids ? ab_scan_pids(sc, c->pids, c->n_pids, 0, &snk)
+                               : ab_scan_host(sc, scope, &snk);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_scanner = NULL;

@@ -95,7 +95,7 @@ out:
     return st;
 }
 
-ab_status ab_scanner_load_info(ab_scanner *sc, ab_load_info *out)
+ab_status ab_scanner_load_info(ab_scanner *sc, unsigned scope, ab_load_info *out)
 {
     if (!sc || !out || !sc->compiled)
         return AB_ERR_ARG;
@@ -115,7 +115,7 @@ ab_status ab_scanner_load_info(ab_scanner *sc, ab_load_info *out)
     ab_versions_get(&out->versions);
     out->rules = ab_scanner_rule_count(sc);
     out->iocs = ab_scanner_ioc_count(sc);
-    out->iocs_unmatched = ab_scanner_ioc_count_unmatched(sc);
+    out->iocs_unmatched = ab_scanner_ioc_count_unmatched(sc, scope);
     out->rule_warnings = ab_scanner_rule_warning_count(sc);
     out->sources = sc->load_view;
     out->n_sources = sc->n_loads;

@@ -493,11 +493,14 @@ size_t ab_scanner_ioc_count(const ab_scanner *sc)
     return sc ? ab_iocs_total(sc->iocs) : 0;
 }
 
-size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc)
+size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope)
 {
     size_t n = 0; /* ab_ioc_type lists the file types first, then from AB_IOC_IP the others */
-    for (int t = AB_IOC_IP; sc && t < AB_IOC_TYPE_COUNT; t++)
-        n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
+    for (int t = AB_IOC_IP; sc && t < AB_IOC_TYPE_COUNT; t++) {
+        int by_connections = t == AB_IOC_IP || t == AB_IOC_CIDR;
+        if (!(by_connections && (scope & AB_SCOPE_CONNECTIONS)))
+            n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
+    }
     return n;
 }
 

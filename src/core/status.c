@@ -63,6 +63,8 @@ const char *ab_matcher_name(ab_matcher_kind m)
         return "hash";
     case AB_MATCHER_NAME:
         return "name";
+    case AB_MATCHER_CONNECTION:
+        return "connection";
     }
     return "unknown";
 }

@@ -150,6 +150,7 @@ void ab_iocs_free(ab_iocs *s)
     if (!s)
         return;
     ioc_names_free(s);
+    ab_ipset_free(s->net);
     for (int t = 0; t < AB_IOC_TYPE_COUNT; t++)
         free(s->by_type[t].items);
     for (int i = 0; i < 3; i++)
@@ -1063,6 +1064,35 @@ static ab_status sort_dedupe(ioc_vec *v)
     return AB_OK;
 }
 
+/* The values were validated and normalised at load, so one that does not parse is a bug. */
+static ab_status index_network(ab_iocs *s)
+{
+    const ioc_vec *ip = &s->by_type[AB_IOC_IP], *cidr = &s->by_type[AB_IOC_CIDR];
+    ab_ipset_free(s->net); /* from a compile that failed later on */
+    s->net = NULL;
+    if (!ip->len && !cidr->len)
+        return AB_OK;
+    ab_status st = ab_ipset_new(&s->net);
+    for (size_t i = 0; i < ip->len && st == AB_OK; i++)
+        st = ab_ipset_add_text(s->net, ip->items[i].value, strlen(ip->items[i].value), (uint32_t)i,
+                               NULL);
+    for (size_t i = 0; i < cidr->len && st == AB_OK; i++)
+        st = ab_ipset_add_text(s->net, cidr->items[i].value, strlen(cidr->items[i].value),
+                               (uint32_t)(ip->len + i), NULL);
+    return st == AB_ERR_PARSE ? AB_ERR_INTERNAL : st;
+}
+
+const ab_ioc *ab_iocs_match_ip(const ab_iocs *s, const ab_ipaddr *a)
+{
+    uint32_t v;
+    if (!s || !s->compiled || !ab_ipset_lookup(s->net, a, &v, NULL))
+        return NULL;
+    const ioc_vec *ip = &s->by_type[AB_IOC_IP], *cidr = &s->by_type[AB_IOC_CIDR];
+    if (v < ip->len)
+        return &ip->items[v];
+    return v - ip->len < cidr->len ? &cidr->items[v - ip->len] : NULL;
+}
+
 ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx)
 {
     if (!s || s->compiled)
@@ -1076,6 +1106,8 @@ ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx)
         st = sort_dedupe(&s->allow[i]);
     if (st == AB_OK)
         st = ioc_names_compile(s, diag, ctx);
+    if (st == AB_OK)
+        st = index_network(s);
     if (st != AB_OK)
         return st;
     size_t total = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "antibody/antibody.h"
+#include "intel/ipset.h"
 
 typedef enum ab_ioc_type {
     AB_IOC_MD5 = 0,
@@ -79,8 +80,10 @@ ab_status ab_iocs_load_buffer(ab_iocs *s, const char *data, size_t len, ab_ioc_f
 ab_status ab_iocs_load_path(ab_iocs *s, const char *path, int strict, ab_diag_fn diag, void *ctx);
 
 /* Freeze: sort/dedupe hashes, compile filename regexes into one vectorscan database (and one for
- * the false-positive regexes). A regex vectorscan cannot compile is reported through diag and
- * dropped. After this the store is read-only and safe to share across forked workers. */
+ * the false-positive regexes), index ip and cidr values (ipset.h; of equal prefixes the first
+ * loaded is matched, an ip before a cidr /32). A regex vectorscan cannot compile is reported
+ * through diag and dropped. After this the store is read-only and safe to share across forked
+ * workers. */
 ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx);
 
 size_t ab_iocs_count(const ab_iocs *s, ab_ioc_type t); /* excluding allow-list entries */
@@ -92,6 +95,10 @@ const ab_ioc *ab_iocs_get(const ab_iocs *s, ab_ioc_type t, size_t i);
 const ab_ioc *ab_iocs_find_hash(const ab_iocs *s, ab_ioc_type t, const char *hex);
 /* 1 when any of the given hashes (each may be NULL) is on an allow-list. */
 int ab_iocs_allowed(const ab_iocs *s, const char *md5, const char *sha1, const char *sha256);
+
+/* Network look-up (after compile): the ip IOC equal to a, else the most specific cidr IOC
+ * covering it (see ipset.h: IPv4 and IPv4-mapped IPv6 are one address). NULL when none. */
+const ab_ioc *ab_iocs_match_ip(const ab_iocs *s, const ab_ipaddr *a);
 
 /* Filename-regex matching against a full path. Scratch space is per process/thread (vectorscan
  * scratch): create it after fork. */

@@ -9,6 +9,7 @@
 #include <hs/hs.h>
 
 #include "intel/ioc.h"
+#include "intel/ipset.h"
 
 /* Documented limits (docs/ioc-format.md). */
 #define AB_IOC_MAX_LINE        ((size_t)64 << 10)  /* longer lines are malformed */
@@ -43,6 +44,7 @@ struct ab_iocs {
     int compiled;
     hs_database_t *name_db; /* filename regexes; id = index in by_type[AB_IOC_FILENAME_RE] */
     hs_database_t *fp_db;   /* false-positive regexes; id = index of the owning indicator */
+    ab_ipset *net;          /* ip and cidr: value i < len(ip) is ip[i], else cidr[i - len(ip)] */
 };
 
 /* State of one ab_iocs_load_buffer call, handed to the per-format line parsers. */

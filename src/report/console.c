@@ -210,6 +210,27 @@ static void print_file_context(ab_console *c, const ab_object_info *o)
     fputc('\n', c->out);
 }
 
+/* " tcp 10.0.0.5:51234 -> 203.0.113.7:443 ESTABLISHED" ("[::1]:443" for IPv6). */
+static void print_endpoint(ab_console *c, const char *addr, unsigned port)
+{
+    int v6 = addr && strchr(addr, ':');
+    fputs(v6 ? "[" : "", c->out);
+    ab_console_write_safe(c->out, addr);
+    fprintf(c->out, "%s:%u", v6 ? "]" : "", port);
+}
+
+static void print_connection(ab_console *c, const ab_connection *conn)
+{
+    fputc(' ', c->out);
+    ab_console_write_safe(c->out, conn->protocol);
+    fputc(' ', c->out);
+    print_endpoint(c, conn->local_addr, conn->local_port);
+    fputs(" -> ", c->out);
+    print_endpoint(c, conn->remote_addr, conn->remote_port);
+    fputc(' ', c->out);
+    ab_console_write_safe(c->out, conn->state);
+}
+
 static void print_finding(ab_console *c, const ab_finding *f)
 {
     char sev[16];
@@ -246,6 +267,8 @@ static void print_finding(ab_console *c, const ab_finding *f)
         fputs(" ", c->out);
         ab_console_write_safe(c->out, f->reason);
     }
+    if (f->conn)
+        print_connection(c, f->conn);
     if (f->description) {
         fputs(c->color ? C_DIM " - " : " - ", c->out);
         ab_console_write_safe(c->out, f->description);

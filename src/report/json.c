@@ -572,6 +572,29 @@ static void put_file(ab_json *j, const ab_object_info *o)
     ab_json_obj_end(j);
 }
 
+/* "connection":{...} of a connection finding (docs/findings.md). */
+static void put_connection(ab_json *j, const ab_connection *c)
+{
+    if (!c)
+        return;
+    ab_json_key(j, "connection");
+    ab_json_obj_begin(j);
+    ab_json_kv_bytes(j, "protocol", c->protocol);
+    ab_json_kv_bytes(j, "local_address", c->local_addr);
+    ab_json_key(j, "local_port");
+    ab_json_uint(j, c->local_port);
+    ab_json_kv_bytes(j, "remote_address", c->remote_addr);
+    ab_json_key(j, "remote_port");
+    ab_json_uint(j, c->remote_port);
+    ab_json_kv_bytes(j, "state", c->state);
+    ab_json_key(j, "inode");
+    ab_json_uint(j, c->inode);
+    ab_json_key(j, "uid");
+    ab_json_uint(j, c->uid);
+    ab_json_kv_bytes(j, "matched", c->matched);
+    ab_json_obj_end(j);
+}
+
 static void put_object_fields(ab_json *j, const ab_object_info *o)
 {
     ab_json_kv_bytes(j, "path", o->path);
@@ -695,6 +718,7 @@ static void put_finding(ab_json *j, const ab_finding *f)
     put_hashes(j, &f->obj);
     put_process(j, &f->obj);
     put_file(j, &f->obj);
+    put_connection(j, f->conn);
 }
 
 static void put_error(ab_json *j, const ab_error *e)
