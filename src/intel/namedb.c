@@ -10,7 +10,7 @@
 /* hs_compile_multi names one bad expression per failure, and each retry compiles the whole set
  * again; after this many the remaining bad ones are found by compiling each expression alone.
  * Rare: the expressions that fail only in a database build are the large ones, which are
- * compiled alone first (PREFLIGHT_SIZE). */
+ * compiled alone first (PREFLIGHT_STATES). */
 #define MAX_RETRIES 2
 
 /* Values of re_set.keep[i]. */
@@ -24,10 +24,10 @@ typedef struct re_set {
     const char **pat;
     const char **where;
     const unsigned *ids;
-    unsigned char *keep; /* out: DROPPED or not, for each expression */
-    unsigned long *cost; /* estimated compile cost of each expression (precheck) */
-    unsigned long *size; /* its size with counted repeats unrolled */
-    ioc_re_work *work;   /* what the vectorscan compiles were handed, added up */
+    unsigned char *keep;   /* out: DROPPED or not, for each expression */
+    unsigned long *cost;   /* estimated compile cost of each expression (precheck) */
+    unsigned long *states; /* its size unrolled, less what repeats of one atom add */
+    ioc_re_work *work;     /* what the vectorscan compiles were handed, added up */
     ab_diag_fn diag;
     void *ctx;
 } re_set;
@@ -73,11 +73,12 @@ static const char *expr_of(const char *pat, unsigned *flags)
  * set together (in load order; about 2 s at worst), weighted as above; ordinary lists use a few
  * thousand units. */
 #define MAX_REPEAT_BUDGET 65536
-/* Patterns at least this large (unrolled) are compiled alone before the database build: the
- * ones vectorscan refuses only then ("Pattern is too large", from about 500 NFA states) are
- * dropped without compiling the whole set again for each. */
-#define PREFLIGHT_SIZE 256
-#define SAT            ((unsigned long)1 << 40)
+/* Patterns of at least this many NFA states (re_estimate) are compiled alone before the database
+ * build: the ones vectorscan refuses only then ("Pattern is too large", from about 500 states)
+ * are dropped without compiling the whole set again for each. Repeats of one atom do not count:
+ * "[a-z]{1,1024}" compiles, and compiling it twice would double what it costs. */
+#define PREFLIGHT_STATES 256
+#define SAT              ((unsigned long)1 << 40)
 
 static unsigned long sat_add(unsigned long a, unsigned long b)
 {
@@ -212,11 +213,12 @@ static const char *unroll_walk(const char *e, unroll *u)
     return NULL;
 }
 
-/* What the estimate says of one pattern: its size unrolled, the budget units its counted repeats
- * take, and its compile cost (its size, a character added by a repeated group counting
- * REPEAT_GROUP_WEIGHT times). */
+/* What the estimate says of one pattern: its NFA states (its size unrolled, less what repeats of
+ * one atom add: vectorscan counts those), the budget units its counted repeats take, and its
+ * compile cost (its size, a character added by a repeated group counting REPEAT_GROUP_WEIGHT
+ * times). */
 typedef struct re_estimate {
-    unsigned long size;
+    unsigned long states;
     unsigned long units;
     unsigned long cost;
 } re_estimate;
@@ -235,7 +237,7 @@ static const char *complexity_check(const char *e, re_estimate *est)
     if (u.group > MAX_GROUP_UNROLLED)
         return "its repeated groups add more than 256 characters once unrolled (nested repeats "
                "multiply): compiling would take too long";
-    est->size = u.st[0].total;
+    est->states = u.st[0].total - u.single;
     est->units = u.single + REPEAT_GROUP_WEIGHT * u.group;
     est->cost = u.st[0].total + (REPEAT_GROUP_WEIGHT - 1) * u.group;
     return NULL;
@@ -271,7 +273,7 @@ static void precheck(re_set *rs)
         } else {
             budget -= est.units;
         }
-        rs->size[i] = est.size;
+        rs->states[i] = est.states;
         rs->cost[i] = est.cost;
         if (err)
             hs_free_compile_error(err);
@@ -304,7 +306,7 @@ static int compile_alone(re_set *rs, size_t i)
 static void preflight(re_set *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
-        if (rs->keep[i] && rs->size[i] >= PREFLIGHT_SIZE)
+        if (rs->keep[i] && rs->states[i] >= PREFLIGHT_STATES)
             (void)compile_alone(rs, i);
     }
 }
@@ -399,8 +401,8 @@ static ab_status compile_set(re_set *rs, hs_database_t **db)
     a.ids = malloc(rs->n * sizeof(*a.ids));
     a.pos = malloc(rs->n * sizeof(*a.pos));
     rs->cost = malloc(rs->n * sizeof(*rs->cost));
-    rs->size = malloc(rs->n * sizeof(*rs->size));
-    if (!a.expr || !a.flags || !a.ids || !a.pos || !rs->cost || !rs->size) {
+    rs->states = malloc(rs->n * sizeof(*rs->states));
+    if (!a.expr || !a.flags || !a.ids || !a.pos || !rs->cost || !rs->states) {
         st = AB_ERR_NOMEM;
         goto out;
     }
@@ -420,9 +422,9 @@ out:
     free(a.ids);
     free(a.pos);
     free(rs->cost);
-    free(rs->size);
+    free(rs->states);
     rs->cost = NULL;
-    rs->size = NULL;
+    rs->states = NULL;
     return st;
 }
 
