@@ -33,6 +33,15 @@ typedef struct ioc_vec {
 
 typedef struct ioc_arena_block ioc_arena_block;
 
+/* Work handed to the vectorscan compiler by ab_iocs_compile, for tests that bound it without a
+ * clock: each expression of each hs_compile / hs_compile_multi call adds its estimated cost
+ * (namedb.c: its size with counted repeats unrolled, a character of a repeated group counting
+ * REPEAT_GROUP_WEIGHT times), so a retry that compiles the same set again counts again. */
+typedef struct ioc_re_work {
+    unsigned long calls; /* hs_compile and hs_compile_multi calls */
+    unsigned long cost;  /* estimated cost of the expressions of all those calls */
+} ioc_re_work;
+
 /* Invariants: every string of every ab_ioc lives in the arena (freed as a whole, so Loki
  * comment descriptions can be shared between many indicators); before compile the vectors are
  * in load order, after it the hex types are sorted and deduplicated and nothing changes. */
@@ -45,6 +54,7 @@ struct ab_iocs {
     hs_database_t *name_db; /* filename regexes; id = index in by_type[AB_IOC_FILENAME_RE] */
     hs_database_t *fp_db;   /* false-positive regexes; id = index of the owning indicator */
     ab_ipset *net;          /* ip and cidr: value i < len(ip) is ip[i], else cidr[i - len(ip)] */
+    ioc_re_work re_work;    /* what building name_db and fp_db cost */
 };
 
 /* State of one ab_iocs_load_buffer call, handed to the per-format line parsers. */

@@ -7,9 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* hs_compile_multi names one bad expression per failure; after this many retries the remaining
- * bad ones are found by compiling each expression alone. */
-#define MAX_RETRIES 8
+/* hs_compile_multi names one bad expression per failure, and each retry compiles the whole set
+ * again; after this many the remaining bad ones are found by compiling each expression alone.
+ * Rare: the expressions that fail only in a database build are the large ones, which are
+ * compiled alone first (PREFLIGHT_STATES). */
+#define MAX_RETRIES 2
+
+/* Values of re_set.keep[i]. */
+enum { DROPPED = 0, KEPT = 1, KEPT_ALONE = 2 /* and compiled alone without error */ };
 
 /* One set of expressions to compile: the patterns as written (maybe with a "(?i)" prefix), where
  * each came from, and the id each should report (NULL: its rank among the kept ones). */
@@ -19,14 +24,17 @@ typedef struct re_set {
     const char **pat;
     const char **where;
     const unsigned *ids;
-    unsigned char *keep; /* out: 1 for the expressions in the database */
+    unsigned char *keep;   /* out: DROPPED or not, for each expression */
+    unsigned long *cost;   /* estimated compile cost of each expression (precheck) */
+    unsigned long *states; /* its size unrolled, less what repeats of one atom add */
+    ioc_re_work *work;     /* what the vectorscan compiles were handed, added up */
     ab_diag_fn diag;
     void *ctx;
 } re_set;
 
 static void drop(re_set *rs, size_t i, const char *why)
 {
-    rs->keep[i] = 0;
+    rs->keep[i] = DROPPED;
     if (!rs->diag)
         return;
     char msg[512];
@@ -48,15 +56,29 @@ static const char *expr_of(const char *pat, unsigned *flags)
 /* What makes a vectorscan compile slow is the size of the pattern once counted repeats are
  * unrolled: one "[a-z]{1,4000}" costs seconds, "((x{1,8}){8}){8}" multiplies. Paths are a few KiB
  * with components of at most 255 bytes, so patterns that unroll to more than this are useless
- * here; refusing them up front bounds what one crafted regex can cost (about a second). */
+ * here; refusing them up front bounds what one crafted regex can cost. */
 #define MAX_REPEAT   1024 /* bound of one counted repeat */
 #define MAX_UNROLLED 4096 /* atoms of a pattern with its counted repeats unrolled */
 #define MAX_NEST     64   /* group depth followed by the estimate below */
-/* The same cost adds up over a list: 400 patterns each just under MAX_UNROLLED took 80 s and
- * 300 MB to compile. Atoms added by unrolling counted repeats are budgeted over all the patterns
- * of a set together (in load order; about 3 s at worst); ordinary lists use a few thousand. */
+/* Measured with vectorscan 5.4 (x86-64, release build): a character added by repeating a single
+ * atom ("[a-f0-9]{32}") costs about 30 us of compile time, vectorscan turning it into a counted
+ * repeat; one added by repeating a group of several ("(a[a-z]{2}5?){8}") becomes NFA states of
+ * its own and costs 60 us to 2 ms, more the larger the pattern: 50 lines of 45 characters like
+ * ".((((a[a-z]1[a-z]{',80){6}){5{1,8}){8}){8}45" (4,000 characters each once unrolled) took 36 s.
+ * So repeated groups have a much lower limit per pattern, and weigh more in the budget below. */
+#define MAX_GROUP_UNROLLED  256 /* atoms added by repeating groups, in one pattern */
+#define REPEAT_GROUP_WEIGHT 16  /* budget units per atom added by repeating a group */
+/* The cost adds up over a list: 400 patterns each just under MAX_UNROLLED took 80 s and 300 MB
+ * to compile. Atoms added by unrolling counted repeats are budgeted over all the patterns of a
+ * set together (in load order; about 2 s at worst), weighted as above; ordinary lists use a few
+ * thousand units. */
 #define MAX_REPEAT_BUDGET 65536
-#define SAT               ((unsigned long)1 << 40)
+/* Patterns of at least this many NFA states (re_estimate) are compiled alone before the database
+ * build: the ones vectorscan refuses only then ("Pattern is too large", from about 500 states)
+ * are dropped without compiling the whole set again for each. Repeats of one atom do not count:
+ * "[a-z]{1,1024}" compiles, and compiling it twice would double what it costs. */
+#define PREFLIGHT_STATES 256
+#define SAT              ((unsigned long)1 << 40)
 
 static unsigned long sat_add(unsigned long a, unsigned long b)
 {
@@ -96,7 +118,8 @@ typedef struct level {
 typedef struct unroll {
     level st[MAX_NEST + 1];
     int depth;
-    unsigned long extra; /* atoms added by unrolling counted repeats */
+    unsigned long single; /* atoms added by unrolling repeats of one atom */
+    unsigned long group;  /* atoms added by unrolling repeats of several (nested: multiplied) */
 } unroll;
 
 static void atom(unroll *u, unsigned long n)
@@ -112,8 +135,11 @@ static void repeat(unroll *u, unsigned long bound)
     level *l = &u->st[u->depth];
     unsigned long added = sat_mul(l->last, bound ? bound - 1 : 0);
     l->total = sat_add(l->total, added);
+    if (l->last <= 1)
+        u->single = sat_add(u->single, added);
+    else
+        u->group = sat_add(u->group, added);
     l->last = sat_mul(l->last, bound);
-    u->extra = sat_add(u->extra, added);
 }
 
 static void group_end(unroll *u)
@@ -137,35 +163,31 @@ static size_t skip_class(const char *e, size_t i)
     return e[i] ? i : i - 1;
 }
 
-/* NULL when pattern e is small enough once unrolled, else why not. An estimate from the text:
- * alternatives add up, escapes and classes are one atom, a literal brace in \Q...\E may be
- * taken for a repeat; it errs on the side of refusing. */
-static const char *complexity_check(const char *e, unsigned long *extra)
+/* Walk pattern e, filling u; NULL, or why the pattern is refused before the end. */
+static const char *unroll_walk(const char *e, unroll *u)
 {
-    unroll u = {0};
-    *extra = SAT;
     for (size_t i = 0; e[i]; i++) {
         unsigned long bound;
         size_t len;
         switch (e[i]) {
         case '\\':
             i += e[i + 1] != '\0';
-            atom(&u, 1);
+            atom(u, 1);
             break;
         case '[':
             i = skip_class(e, i);
-            atom(&u, 1);
+            atom(u, 1);
             break;
         case '(':
-            if (u.depth == MAX_NEST)
+            if (u->depth == MAX_NEST)
                 return "groups nested more than 64 deep";
-            u.st[++u.depth] = (level){0, 0};
+            u->st[++u->depth] = (level){0, 0};
             break;
         case ')':
-            group_end(&u);
+            group_end(u);
             break;
         case '|':
-            u.st[u.depth].last = 0;
+            u->st[u->depth].last = 0;
             break;
         case '*':
         case '+':
@@ -173,24 +195,51 @@ static const char *complexity_check(const char *e, unsigned long *extra)
             break;
         case '{':
             if ((len = repeat_at(e + i, &bound)) == 0) {
-                atom(&u, 1);
+                atom(u, 1);
                 break;
             }
             if (bound > MAX_REPEAT)
                 return "counted repeat larger than 1024";
-            repeat(&u, bound);
+            repeat(u, bound);
             i += len - 1;
             break;
         default:
-            atom(&u, 1);
+            atom(u, 1);
             break;
         }
     }
-    while (u.depth > 0)
-        group_end(&u);
+    while (u->depth > 0)
+        group_end(u);
+    return NULL;
+}
+
+/* What the estimate says of one pattern: its NFA states (its size unrolled, less what repeats of
+ * one atom add: vectorscan counts those), the budget units its counted repeats take, and its
+ * compile cost (its size, a character added by a repeated group counting REPEAT_GROUP_WEIGHT
+ * times). */
+typedef struct re_estimate {
+    unsigned long states;
+    unsigned long units;
+    unsigned long cost;
+} re_estimate;
+
+/* NULL when pattern e is small enough once unrolled, else why not. An estimate from the text:
+ * alternatives add up, escapes and classes are one atom, a literal brace in \Q...\E may be
+ * taken for a repeat; it errs on the side of refusing. */
+static const char *complexity_check(const char *e, re_estimate *est)
+{
+    unroll u = {0};
+    const char *why = unroll_walk(e, &u);
+    if (why)
+        return why;
     if (u.st[0].total > MAX_UNROLLED)
         return "pattern larger than 4096 characters once its repeats are unrolled";
-    *extra = u.extra;
+    if (u.group > MAX_GROUP_UNROLLED)
+        return "its repeated groups add more than 256 characters once unrolled (nested repeats "
+               "multiply): compiling would take too long";
+    est->states = u.st[0].total - u.single;
+    est->units = u.single + REPEAT_GROUP_WEIGHT * u.group;
+    est->cost = u.st[0].total + (REPEAT_GROUP_WEIGHT - 1) * u.group;
     return NULL;
 }
 
@@ -199,32 +248,66 @@ static const char *complexity_check(const char *e, unsigned long *extra)
  * report every path. */
 static void precheck(re_set *rs)
 {
-    unsigned long budget = MAX_REPEAT_BUDGET, extra;
+    unsigned long budget = MAX_REPEAT_BUDGET;
     for (size_t i = 0; i < rs->n; i++) {
         unsigned flags;
         const char *e = expr_of(rs->pat[i], &flags);
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *err = NULL;
-        rs->keep[i] = 1;
+        re_estimate est = {0};
+        rs->keep[i] = KEPT;
         const char *why;
         if (strlen(rs->pat[i]) > AB_IOC_MAX_REGEX_LEN) {
             drop(rs, i, "longer than 4096 bytes");
-        } else if ((why = complexity_check(e, &extra)) != NULL) {
+        } else if ((why = complexity_check(e, &est)) != NULL) {
             drop(rs, i, why);
-        } else if (extra > budget) {
+        } else if (est.units > budget) {
             drop(rs, i,
                  "its counted repeats exceed what is left of the budget for all regexes "
-                 "together (65536 characters unrolled): compiling would take too long");
+                 "together (65536 characters unrolled, 16 per character of a repeated group): "
+                 "compiling would take too long");
         } else if (hs_expression_info(e, flags, &info, &err) != HS_SUCCESS) {
             drop(rs, i, err ? err->message : "rejected by vectorscan");
         } else if (info->min_width == 0) {
             drop(rs, i, "matches the empty string (it would match every path)");
         } else {
-            budget -= extra;
+            budget -= est.units;
         }
+        rs->states[i] = est.states;
+        rs->cost[i] = est.cost;
         if (err)
             hs_free_compile_error(err);
         free(info); /* allocated by vectorscan's misc allocator, malloc by default */
+    }
+}
+
+/* Compile expression i alone; 0 when vectorscan refuses it (dropped). */
+static int compile_alone(re_set *rs, size_t i)
+{
+    unsigned flags;
+    const char *e = expr_of(rs->pat[i], &flags);
+    hs_database_t *one = NULL;
+    hs_compile_error_t *err = NULL;
+    rs->work->calls++;
+    rs->work->cost = sat_add(rs->work->cost, rs->cost[i]);
+    int ok = hs_compile(e, flags, HS_MODE_BLOCK, NULL, &one, &err) == HS_SUCCESS;
+    if (ok)
+        rs->keep[i] = KEPT_ALONE;
+    else
+        drop(rs, i, err ? err->message : "rejected by vectorscan");
+    if (err)
+        hs_free_compile_error(err);
+    hs_free_database(one);
+    return ok;
+}
+
+/* The large expressions alone first, so that a few refused ones do not each cost a build of the
+ * whole set: every expression is then compiled at most twice, unless the build fails anyway. */
+static void preflight(re_set *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rs->keep[i] && rs->states[i] >= PREFLIGHT_STATES)
+            (void)compile_alone(rs, i);
     }
 }
 
@@ -252,6 +335,16 @@ static void fill_args(const re_set *rs, hs_args *a)
     a->m = m;
 }
 
+/* hs_compile_multi over the filled arguments, its work counted. */
+static hs_error_t compile_multi(re_set *rs, const hs_args *a, hs_database_t **db,
+                                hs_compile_error_t **err)
+{
+    rs->work->calls++;
+    for (unsigned j = 0; j < a->m; j++)
+        rs->work->cost = sat_add(rs->work->cost, rs->cost[a->pos[j]]);
+    return hs_compile_multi(a->expr, a->flags, a->ids, a->m, HS_MODE_BLOCK, NULL, db, err);
+}
+
 /* Compile the kept expressions; on an error naming one expression, drop it and retry. Returns 1
  * when done (*db set, possibly NULL for an empty set), 0 when the caller should fall back. */
 static int compile_retrying(re_set *rs, hs_args *a, hs_database_t **db, char *why, size_t whysz)
@@ -261,8 +354,7 @@ static int compile_retrying(re_set *rs, hs_args *a, hs_database_t **db, char *wh
         if (a->m == 0)
             return 1;
         hs_compile_error_t *err = NULL;
-        if (hs_compile_multi(a->expr, a->flags, a->ids, a->m, HS_MODE_BLOCK, NULL, db, &err) ==
-            HS_SUCCESS)
+        if (compile_multi(rs, a, db, &err) == HS_SUCCESS)
             return 1;
         int bad = err ? err->expression : -1;
         snprintf(why, whysz, "%s", err ? err->message : "vectorscan compile failed");
@@ -275,29 +367,20 @@ static int compile_retrying(re_set *rs, hs_args *a, hs_database_t **db, char *wh
     return 0;
 }
 
-/* Many bad expressions, or an error not tied to one: test each alone, then build once more. */
+/* Many bad expressions, or an error not tied to one: test each alone (those not tested yet),
+ * then build once more. */
 static ab_status compile_fallback(re_set *rs, hs_args *a, hs_database_t **db, char *why,
                                   size_t whysz)
 {
     for (size_t i = 0; i < rs->n; i++) {
-        if (!rs->keep[i])
-            continue;
-        unsigned flags;
-        const char *e = expr_of(rs->pat[i], &flags);
-        hs_database_t *one = NULL;
-        hs_compile_error_t *err = NULL;
-        if (hs_compile(e, flags, HS_MODE_BLOCK, NULL, &one, &err) != HS_SUCCESS)
-            drop(rs, i, err ? err->message : "rejected by vectorscan");
-        if (err)
-            hs_free_compile_error(err);
-        hs_free_database(one);
+        if (rs->keep[i] == KEPT)
+            (void)compile_alone(rs, i);
     }
     fill_args(rs, a);
     if (a->m == 0)
         return AB_OK;
     hs_compile_error_t *err = NULL;
-    if (hs_compile_multi(a->expr, a->flags, a->ids, a->m, HS_MODE_BLOCK, NULL, db, &err) ==
-        HS_SUCCESS)
+    if (compile_multi(rs, a, db, &err) == HS_SUCCESS)
         return AB_OK;
     snprintf(why, whysz, "%s", err ? err->message : "vectorscan compile failed");
     if (err)
@@ -317,11 +400,14 @@ static ab_status compile_set(re_set *rs, hs_database_t **db)
     a.flags = malloc(rs->n * sizeof(*a.flags));
     a.ids = malloc(rs->n * sizeof(*a.ids));
     a.pos = malloc(rs->n * sizeof(*a.pos));
-    if (!a.expr || !a.flags || !a.ids || !a.pos) {
+    rs->cost = malloc(rs->n * sizeof(*rs->cost));
+    rs->states = malloc(rs->n * sizeof(*rs->states));
+    if (!a.expr || !a.flags || !a.ids || !a.pos || !rs->cost || !rs->states) {
         st = AB_ERR_NOMEM;
         goto out;
     }
     precheck(rs);
+    preflight(rs);
     if (compile_retrying(rs, &a, db, why, sizeof(why)))
         goto out;
     st = compile_fallback(rs, &a, db, why, sizeof(why));
@@ -335,6 +421,10 @@ out:
     free(a.flags);
     free(a.ids);
     free(a.pos);
+    free(rs->cost);
+    free(rs->states);
+    rs->cost = NULL;
+    rs->states = NULL;
     return st;
 }
 
@@ -353,7 +443,7 @@ static ab_status compile_main(ab_iocs *s, ab_diag_fn diag, void *ctx)
 {
     ioc_vec *v = &s->by_type[AB_IOC_FILENAME_RE];
     size_t n = v->len;
-    re_set rs = {.what = "filename regex", .n = n, .diag = diag, .ctx = ctx};
+    re_set rs = {.what = "filename regex", .n = n, .work = &s->re_work, .diag = diag, .ctx = ctx};
     rs.pat = malloc(n * sizeof(*rs.pat));
     rs.where = malloc(n * sizeof(*rs.where));
     rs.keep = malloc(n);
@@ -384,7 +474,8 @@ static ab_status compile_fp(ab_iocs *s, ab_diag_fn diag, void *ctx)
         n += v->items[i].fp_regex != NULL;
     if (n == 0)
         return AB_OK;
-    re_set rs = {.what = "false-positive regex", .n = n, .diag = diag, .ctx = ctx};
+    re_set rs = {
+        .what = "false-positive regex", .n = n, .work = &s->re_work, .diag = diag, .ctx = ctx};
     rs.pat = malloc(n * sizeof(*rs.pat));
     rs.where = malloc(n * sizeof(*rs.where));
     unsigned *ids = malloc(n * sizeof(*ids));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "intel/ioc.h"
+#include "intel/ioc_internal.h" /* re_work: what the compiles were handed */
 
 typedef struct diags {
     int n;
@@ -211,46 +212,68 @@ static void test_bad_regex_dropped(void **state)
     teardown(&f);
 }
 
-/* More bad expressions than hs_compile_multi retries: the per-expression fallback. */
-#define BAD_TOO_LARGE 10
+/* Valid syntax that only a database build refuses ("Pattern is too large": 600 NFA states that
+ * the ".*" keeps from being split at a literal). */
+static void too_large(char *buf, size_t cap, const char *prefix)
+{
+    size_t off = (size_t)snprintf(buf, cap, "%s.*", prefix);
+    for (int i = 0; i < 300 && off + 3 < cap; i++, off += 2)
+        memcpy(buf + off, "a.", 3);
+}
+
+/* Several expressions that only the database build refuses, among good ones and others refused
+ * up front: each is found by compiling it alone once, not by building the whole set again for
+ * each (every expression is handed to vectorscan at most twice). */
+#define BAD_TOO_LARGE 3
 static void test_many_bad_regexes(void **state)
 {
     (void)state;
-    char text[8192] = "";
+    static char text[16384];
+    size_t off = 0, chars = 0;
+    text[0] = '\0';
     for (int i = 0; i < 30; i++) {
-        char line[128];
-        /* Valid syntax that only the database build refuses ("Pattern is too large"). */
-        if (i < BAD_TOO_LARGE)
-            snprintf(line, sizeof(line),
-                     "filename-regex\t/ok%d/\nfilename-regex\t/bad%d/((a[a-z]{1,8}){8}){8}\n", i,
-                     i);
-        else
-            snprintf(line, sizeof(line), "filename-regex\t/ok%d/\nfilename-regex\t/bad%d/(?<=x)\n",
-                     i, i);
-        strcat(text, line);
+        char pat[700], pre[16];
+        if (i < BAD_TOO_LARGE) {
+            snprintf(pre, sizeof(pre), "/bad%d/", i);
+            too_large(pat, sizeof(pat), pre);
+            chars += strlen(pat);
+        } else {
+            snprintf(pat, sizeof(pat), "/bad%d/(?<=x)", i);
+        }
+        off += (size_t)snprintf(text + off, sizeof(text) - off,
+                                "filename-regex\t/ok%d/\nfilename-regex\t%s\n", i, pat);
+        chars += 5;
     }
     fixture f;
     setup(&f, text, AB_IOC_FMT_NATIVE);
     assert_int_equal(f.d.n, 30);
+    /* The ones refused up front are reported first, then those refused when compiled. */
+    assert_string_equal(f.d.where[0], "t.ioc:8");
+    assert_string_equal(f.d.where[27], "t.ioc:2");
+    assert_non_null(strstr(f.d.msg[27], "too large"));
+    assert_string_equal(f.d.where[29], "t.ioc:6");
     assert_int_equal(ab_iocs_count(f.s, AB_IOC_FILENAME_RE), 30);
+    /* No counted repeats here: an expression costs at most its length. */
+    assert_true(f.s->re_work.cost <= 2 * chars);
+    assert_true(f.s->re_work.calls <= BAD_TOO_LARGE + 1);
     hits h;
     assert_int_equal(match(&f, "/ok17/", &h), 1);
     assert_string_equal(h.ioc[0]->value, "/ok17/");
     assert_int_equal(matches(&f, "/bad17/x"), 0);
-    assert_int_equal(matches(&f, "/ok3/"), 1);
+    assert_int_equal(matches(&f, "/ok2/"), 1);
     teardown(&f);
 }
 
-/* One expression refused only by hs_compile_multi: dropped after naming it, then a retry. */
+/* One expression refused only by the database build: dropped, naming its line, the others kept. */
 static void test_retry_after_compile_error(void **state)
 {
     (void)state;
+    char text[1024], pat[700];
+    too_large(pat, sizeof(pat), "/x/");
+    snprintf(text, sizeof(text),
+             "filename-regex\t/one/\nfilename-regex\t%s\nfilename-regex\t/two/\n", pat);
     fixture f;
-    setup(&f,
-          "filename-regex\t/one/\n"
-          "filename-regex\t/x/((a[a-z]{1,8}){8}){8}\n"
-          "filename-regex\t/two/\n",
-          AB_IOC_FMT_NATIVE);
+    setup(&f, text, AB_IOC_FMT_NATIVE);
     assert_int_equal(f.d.n, 1);
     assert_string_equal(f.d.where[0], "t.ioc:2");
     assert_non_null(strstr(f.d.msg[0], "too large"));
@@ -307,6 +330,59 @@ static void test_repeat_budget(void **state)
     assert_int_equal(matches(&f, "/r64abcx"), 0);
     teardown(&f);
     free(text);
+}
+
+/* Issue 9: 50 lines of 45 characters whose nested counted repeats unroll to 4,000 characters each
+ * took 36 s to load (16 of them compiled, the rest over the budget). Repeated groups are
+ * refused beyond 256 added characters per pattern, before anything is compiled; the bound is
+ * checked on the work handed to vectorscan, not on a clock. */
+static void test_nested_repeat_list(void **state)
+{
+    (void)state;
+    static char text[50 * 64];
+    size_t off = 0;
+    for (int i = 0; i < 50; i++)
+        off += (size_t)snprintf(text + off, sizeof(text) - off,
+                                ".((((%c[a-z]%d[a-z]{',80){6}){5{1,8}){8}){8}%02d\n",
+                                "abcdefghij"[i % 10], i / 10, i);
+    fixture f;
+    setup(&f, text, AB_IOC_FMT_LOKI_FILENAME);
+    /* Near-linear: at most twice (preflight, build) the text plus the repeat budget. */
+    assert_true(f.s->re_work.cost <= 2 * (off + 65536));
+    assert_int_equal(f.d.n, 50);
+    assert_int_equal(f.d.warnings, 50);
+    assert_string_equal(f.d.where[0], "t.ioc:1");
+    assert_string_equal(f.d.where[49], "t.ioc:50");
+    assert_non_null(strstr(f.d.msg[0], "repeated groups"));
+    assert_int_equal(ab_iocs_count(f.s, AB_IOC_FILENAME_RE), 0);
+    teardown(&f);
+}
+
+/* A character added by repeating a group weighs 16 in the budget shared by the list: each line
+ * below adds 198 (3,168 units), so 20 fit in 65,536; the rest are dropped in load order. */
+static void test_group_repeat_budget(void **state)
+{
+    (void)state;
+    static char text[25 * 64];
+    size_t off = 0;
+    for (int i = 0; i < 25; i++)
+        off += (size_t)snprintf(text + off, sizeof(text) - off, "filename-regex\t/r%02d(ab){100}\n",
+                                i);
+    fixture f;
+    setup(&f, text, AB_IOC_FMT_NATIVE);
+    assert_int_equal(f.d.n, 5);
+    assert_int_equal(f.d.warnings, 5);
+    assert_string_equal(f.d.where[0], "t.ioc:21");
+    assert_non_null(strstr(f.d.msg[0], "budget"));
+    char path[256];
+    int n = snprintf(path, sizeof(path), "/r19");
+    for (int i = 0; i < 100; i++)
+        n += snprintf(path + n, sizeof(path) - (size_t)n, "ab");
+    assert_int_equal(matches(&f, path), 1);
+    memcpy(path, "/r20", 4);
+    assert_int_equal(matches(&f, path), 0);
+    assert_true(f.s->re_work.cost <= 2 * (off + 65536));
+    teardown(&f);
 }
 
 static void test_bad_fp_regex_keeps_indicator(void **state)
@@ -402,6 +478,8 @@ int main(void)
         cmocka_unit_test(test_retry_after_compile_error),
         cmocka_unit_test(test_repeat_limits),
         cmocka_unit_test(test_repeat_budget),
+        cmocka_unit_test(test_nested_repeat_list),
+        cmocka_unit_test(test_group_repeat_budget),
         cmocka_unit_test(test_bad_fp_regex_keeps_indicator),
         cmocka_unit_test(test_match_once_and_order),
         cmocka_unit_test(test_no_regexes_and_args),
