@@ -192,7 +192,8 @@ typedef void (*ab_progress_fn)(void *ctx, const ab_summary *so_far);
  * Errors: a rule file that does not compile, a malformed IOC line, an unreadable file: content
  * the caller asked for is missing. Warnings: content that was loaded but cannot work as written
  * (e.g. a filename regex vectorscan cannot compile, or one that can never match a path): it is
- * left out, and the rest works as asked. */
+ * left out, and the rest works as asked; or that works otherwise than written (a YARA rule's score
+ * outside 0..100 is clamped: where "rule NAME", message "score 150 clamped to 100"). */
 typedef enum ab_diag_level { AB_DIAG_ERROR = 0, AB_DIAG_WARNING } ab_diag_level;
 typedef void (*ab_diag_fn)(void *ctx, ab_diag_level level, const char *where, const char *message);
 
