@@ -98,9 +98,10 @@ typedef enum ab_matcher_kind {
     AB_MATCHER_YARA = 1,
     AB_MATCHER_HASH,
     AB_MATCHER_NAME,
+    AB_MATCHER_LOOKALIKE, /* a file or process name imitating a system binary (svch0st.exe) */
 } ab_matcher_kind;
 
-/* "yara", "hash", "name". */
+/* "yara", "hash", "name", "lookalike". */
 const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
@@ -224,6 +225,9 @@ ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes
 ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
 ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
+/* Default on: report file base names and process names that imitate a protected name (built-in
+ * system binaries and protected-name IOCs) by one edit or homoglyphs (docs/lookalike.md). */
+ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
 
 /* YARA rules: a .yar/.yara file, a folder of them (not recursive into dot/~/_ names), or a
  * compiled file from yarac. A source file that fails to compile is reported through diag and

@@ -38,6 +38,8 @@ static const char usage_text[] =
     "                         (repeatable)\n"
     "      --no-default-pack  do not load the built-in apt29-2020 pack\n"
     "      --pack NAME        load another built-in pack (repeatable; see: antibody packs)\n"
+    "      --no-lookalike     do not report names imitating system binaries (svch0st.exe,\n"
+    "                         lsas.exe, kworkerd; built-in list plus protected-name IOCs)\n"
     "Scanning:\n"
     "  -j, --jobs N           worker processes (default: online cores)\n"
     "      --hash             MD5/SHA-1/SHA-256 of every file (on anyway with hash IOCs)\n"
@@ -104,6 +106,7 @@ enum {
     OPT_NO_CONSOLE,
     OPT_KEEP_GOING,
     OPT_ALLOW_EMPTY,
+    OPT_NO_LOOKALIKE,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +140,7 @@ static const struct option long_opts[] = {
     {"no-console", no_argument, NULL, OPT_NO_CONSOLE},
     {"continue-on-output-error", no_argument, NULL, OPT_KEEP_GOING},
     {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+    {"no-lookalike", no_argument, NULL, OPT_NO_LOOKALIKE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -598,6 +602,7 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_FOLLOW:
         case OPT_PSEUDO:
         case OPT_REMOTE:
+        case OPT_NO_LOOKALIKE:
             break;
         case OPT_ONE_FS:
             c->one_fs = 1; /* also decides whether --output is outside the sweep */
@@ -725,6 +730,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_STRICT:
             st = ab_scanner_set_strict(sc, 1);
+            break;
+        case OPT_NO_LOOKALIKE:
+            st = ab_scanner_set_lookalike(sc, 0);
             break;
         default:
             break;

@@ -12,6 +12,7 @@
 #include "host/walk.h"
 #include "intel/filetype.h"
 #include "intel/ioc.h"
+#include "intel/lookalike.h"
 #include "intel/rules.h"
 
 typedef struct ab_engine ab_engine;
@@ -25,13 +26,14 @@ struct ab_scanner {
     char **excludes; /* owned */
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
-        strict;
+        strict, lookalike;
     ab_progress_fn progress;
     void *progress_ctx;
     /* content, owned; read-only after compile and shared with forked workers */
     ab_rules *rules;
     ab_iocs *iocs;
     ab_filetypes *filetypes;
+    ab_lookalike *lookalikes; /* NULL when the lookalike check is off */
     int compiled;
     int need_hash;                /* hash_all or hash IOCs loaded */
     volatile sig_atomic_t cancel; /* set by ab_scanner_cancel, cleared when a scan starts */

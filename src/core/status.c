@@ -62,6 +62,8 @@ const char *ab_matcher_name(ab_matcher_kind m)
         return "hash";
     case AB_MATCHER_NAME:
         return "name";
+    case AB_MATCHER_LOOKALIKE:
+        return "lookalike";
     }
     return "unknown";
 }
