@@ -206,6 +206,7 @@ static void take_event(cursor *c, ab_event *ev, lists *l)
         take_object(c, &ev->u.object, l, sel);
         break;
     case AB_EVENT_ERROR:
+    case AB_EVENT_WARNING: /* not drawn (kind % 5): same fields as an error */
         ev->u.error.path = take_opt_str(c, sel, 0);
         ev->u.error.location_len = take_u8(c) % MAX_LIST;
         for (size_t i = 0; i < ev->u.error.location_len; i++)
@@ -271,6 +272,7 @@ static void check_line(const ab_event *ev, const char *line, size_t len)
         check_object_fields(&v, &ev->u.object);
         break;
     case AB_EVENT_ERROR:
+    case AB_EVENT_WARNING:
         check_bytes_member(&v, "path", ev->u.error.path);
         check_bytes_array(&v, "location", ev->u.error.location, ev->u.error.location_len);
         check_bytes_member(&v, "message", ev->u.error.message);
