@@ -102,9 +102,10 @@ typedef enum ab_matcher_kind {
     AB_MATCHER_HASH,
     AB_MATCHER_NAME,
     AB_MATCHER_CONNECTION, /* a live socket's address is an ip/cidr IOC (ab_scan_connections) */
+    AB_MATCHER_LOOKALIKE,  /* a file or process name imitating a system binary (svch0st.exe) */
 } ab_matcher_kind;
 
-/* "yara", "hash", "name", "connection". */
+/* "yara", "hash", "name", "connection", "lookalike". */
 const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
@@ -262,7 +263,9 @@ typedef void (*ab_progress_fn)(void *ctx, const ab_summary *so_far);
  * a content folder with nothing to load: content the caller asked for is missing. Warnings:
  * content that was loaded but cannot work as written (e.g. a filename regex vectorscan cannot
  * compile, or one that can never match a path), or a file of a rules folder that was skipped: it
- * is left out, and the rest works as asked. Notes: remarks that change nothing (YARA compiler
+ * is left out, and the rest works as asked; or that works otherwise than
+ * written (a YARA rule's score outside 0..100 is clamped: where "rule NAME", message "score 150
+ * clamped to 100"). Notes: remarks that change nothing (YARA compiler
  * warnings such as slow strings); they only reach an ab_diag2_fn, never an ab_diag_fn. */
 typedef enum ab_diag_level { AB_DIAG_ERROR = 0, AB_DIAG_WARNING, AB_DIAG_NOTE } ab_diag_level;
 typedef void (*ab_diag_fn)(void *ctx, ab_diag_level level, const char *where, const char *message);
@@ -352,6 +355,9 @@ ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning
 ab_status ab_scanner_set_diag(ab_scanner *sc, ab_diag2_fn fn, void *ctx);
 /* Default on: ab_scanner_add_rules descends into the subfolders of a rules folder. */
 ab_status ab_scanner_set_rules_recurse(ab_scanner *sc, int on);
+/* Default on: report file base names and process names that imitate a protected name (built-in
+ * system binaries and protected-name IOCs) by one edit or homoglyphs (docs/lookalike.md). */
+ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
 
 /* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its
  * name), or a folder of them, with its subfolders (ab_scanner_set_rules_recurse; at most 32 levels

@@ -256,7 +256,7 @@ rule APT29_WellMess_DotNet_User_Strings
 rule APT29_WellMess_TLS_Cert_Traits
 {
     meta:
-        description = "WellMess/WellMail hard-coded TLS certificate traits (C=Tunis, O=IT and a subjectKeyIdentifier starting 01 02 03 04), raw DER or base64; any file type; secondary source"
+        description = "WellMess/WellMail hard-coded TLS certificate traits (C=Tunis, O=IT and a subjectKeyIdentifier starting 01 02 03 04) inside a certificate: raw DER after an X.509 v3 header, or base64 inside a PEM certificate block; any file type; secondary source"
         author = "antibody"
         reference = "NCSC WellMess certificate rule (secondary: third-party copy only; DER decoded by antibody), advisory of 16 Jul 2020, https://www.ncsc.gov.uk/news/advisory-apt29-targets-covid-19-vaccine-development"
         date = "2026-11-25"
@@ -271,6 +271,12 @@ rule APT29_WellMess_TLS_Cert_Traits
         $der_ski  = { 06 03 55 1D 0E 04 07 04 05 01 02 03 04 }
         // raw DER: countryName "Tunis" (PrintableString, 5 chars) followed by organizationName "IT"
         $der_name = { 06 03 55 04 06 13 05 54 75 6E 69 73 31 0B 30 09 06 03 55 04 0A 13 02 49 54 }
+        // DER context: Certificate SEQUENCE, tbsCertificate SEQUENCE (both with 2-byte lengths, as
+        // every certificate of 256 bytes or more), version [0] v3
+        $x509     = { 30 82 ?? ?? 30 82 ?? ?? A0 03 02 01 02 }
+        // PEM context: a certificate block whose base64 starts with the DER header (30 82 -> "MII")
+        $pem_lf   = "-----BEGIN CERTIFICATE-----\nMII"
+        $pem_crlf = "-----BEGIN CERTIFICATE-----\r\nMII"
         // The base64 forms are written as hex so that this rule file (and a binary embedding it)
         // does not carry the base64 text itself. Three alignments each.
         $b64_ski0  = { 42 67 4E 56 48 51 34 45 42 77 51 46 41 51 49 44 42 41 }
@@ -283,7 +289,16 @@ rule APT29_WellMess_TLS_Cert_Traits
     condition:
         filesize < 20MB
         and (
-            ($der_ski and $der_name)
-            or (1 of ($b64_ski*) and 1 of ($b64_name*))
+            // DER (.cer files, TLS captures, binaries embedding DER): both fragments, the name
+            // within 2 KiB after a certificate header
+            ($der_ski and $der_name
+             and for any i in (1..#x509) : (@x509[i] < @der_name[1] and @der_name[1] - @x509[i] < 2048))
+            // PEM (files, binaries embedding PEM text): both base64 fragments, the name within
+            // 4 KiB after a PEM certificate header. Text that only quotes the fragments (intel
+            // notes, this pack's README) has no such header in front of them.
+            or (1 of ($b64_ski*)
+                and for any of ($b64_name*) : (
+                    for any i in (1..#pem_lf) : (@pem_lf[i] < @ and @ - @pem_lf[i] < 4096)
+                    or for any i in (1..#pem_crlf) : (@pem_crlf[i] < @ and @ - @pem_crlf[i] < 4096)))
         )
 }

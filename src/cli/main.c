@@ -43,6 +43,8 @@ static const char usage_text[] =
     "                         (repeatable)\n"
     "      --no-default-pack  do not load the built-in apt29-2020 pack\n"
     "      --pack NAME        load another built-in pack (repeatable; see: antibody packs)\n"
+    "      --no-lookalike     do not report names imitating system binaries (svch0st.exe,\n"
+    "                         lsas.exe, kworkerd; built-in list plus protected-name IOCs)\n"
     "Scanning:\n"
     "  -j, --jobs N           worker processes (default: online cores)\n"
     "      --hash             MD5/SHA-1/SHA-256 of every file (on anyway with hash IOCs)\n"
@@ -135,6 +137,7 @@ enum {
     OPT_MIN_SCORE,
     OPT_LEVELS,
     OPT_RULES_NO_RECURSE,
+    OPT_NO_LOOKALIKE,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +182,7 @@ static const struct option long_opts[] = {
     {"max-io", required_argument, NULL, OPT_MAX_IO},
     {"min-score", required_argument, NULL, OPT_MIN_SCORE},
     {"levels", required_argument, NULL, OPT_LEVELS},
+    {"no-lookalike", no_argument, NULL, OPT_NO_LOOKALIKE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -673,6 +677,7 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_FOLLOW:
         case OPT_PSEUDO:
         case OPT_REMOTE:
+        case OPT_NO_LOOKALIKE:
             break;
         case OPT_ONE_FS:
             c->one_fs = 1; /* also decides whether --output is outside the sweep */
@@ -866,6 +871,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
         }
         case OPT_RULES_NO_RECURSE:
             st = ab_scanner_set_rules_recurse(sc, 0);
+            break;
+        case OPT_NO_LOOKALIKE:
+            st = ab_scanner_set_lookalike(sc, 0);
             break;
         default:
             break;

@@ -66,6 +66,7 @@ ab_status ab_scanner_new(ab_scanner **out)
     sc->levels[1] = 60;
     sc->levels[2] = 40;
     sc->rules_recurse = 1;
+    sc->lookalike = 1; /* as Loki's Levenshtein check: on unless --no-lookalike */
     ab_status st = ab_rules_new(&sc->rules);
     if (st == AB_OK)
         st = ab_iocs_new(&sc->iocs);
@@ -88,6 +89,7 @@ void ab_scanner_free(ab_scanner *sc)
     ab_iocs_free(sc->iocs);
     ab_filetypes_free(sc->filetypes);
     ab_load_free(sc);
+    ab_lookalike_free(sc->lookalikes);
     for (size_t i = 0; i < sc->n_excludes; i++) {
         ab_exclude_fini(sc->excludes[i]);
         free(sc->excludes[i]);
@@ -338,6 +340,8 @@ static ab_diag_route diag_route(const ab_scanner *sc, ab_diag_fn fn, void *ctx, 
     return r;
 }
 
+FLAG_SETTER(ab_scanner_set_lookalike, lookalike)
+
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx)
 {
     if (!sc)
@@ -465,6 +469,10 @@ ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx)
     st = ab_iocs_compile(sc->iocs, ab_diag_route_fn, &rt);
     if (st != AB_OK) {
         ab_scanner_set_error(sc, "IOC compilation failed: %s", ab_strerror(st));
+        return st;
+    }
+    if (sc->lookalike && (st = ab_lookalike_new(sc->iocs, &sc->lookalikes)) != AB_OK) {
+        ab_scanner_set_error(sc, "lookalike names: %s", ab_strerror(st));
         return st;
     }
     sc->need_hash = sc->hash_all || ab_iocs_has_hashes(sc->iocs);
@@ -686,6 +694,41 @@ static int match_hashes(ab_engine *e, const ab_object *obj, const ab_emit *em)
     return 0;
 }
 
+/* A file base name or process name imitating a protected name (intel/lookalike.h). Returns
+ * non-zero when the emitter asked to stop. */
+static int match_lookalike(const ab_lookalike *l, const ab_object *obj, const ab_emit *em)
+{
+    static const char *const kinds[] = {[AB_LOOKALIKE_HOMOGLYPH] = "a homoglyph spelling of",
+                                        [AB_LOOKALIKE_EDIT] = "one edit from",
+                                        [AB_LOOKALIKE_EDIT_HOMOGLYPH] =
+                                            "one edit plus homoglyphs from"};
+    const char *name = obj->pid ? obj->process_name : obj->location[obj->location_len - 1];
+    if (!l || !name)
+        return 0;
+    const char *slash = obj->pid ? NULL : strrchr(name, '/');
+    const char *base = slash ? slash + 1 : name;
+    ab_lookalike_hit hit;
+    if (!ab_lookalike_check(l, base, strlen(base), obj->pid > 0, &hit))
+        return 0;
+    char reason[AB_LOOKALIKE_MAX_NAME + 64];
+    snprintf(reason, sizeof(reason), "%s %s %s", obj->pid ? "process name" : "name",
+             kinds[hit.kind], hit.name);
+    ab_meta meta[2] = {{.key = "imitates", .str = hit.name}, {.key = "name", .str = base}};
+    ab_finding f;
+    memset(&f, 0, sizeof(f));
+    ab_object_info_fill(&f.obj, obj);
+    f.matcher = AB_MATCHER_LOOKALIKE;
+    f.rule = hit.name;
+    f.rule_namespace = hit.source;
+    f.description = hit.description;
+    f.score = hit.score;
+    f.severity = ab_severity_for_score(hit.score);
+    f.reason = reason;
+    f.meta = meta;
+    f.meta_len = 2;
+    return em->finding(em->ctx, &f);
+}
+
 static void emit_error(const ab_emit *em, const ab_object *obj, ab_status st, const char *msg)
 {
     ab_error er = {obj->path, obj->location, obj->location_len, st, msg};
@@ -720,6 +763,8 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, ab_yara_vars *vars, 
         if (nc.stop)
             return AB_OK;
     }
+    if (match_lookalike(e->sc->lookalikes, obj, em))
+        return AB_OK;
     st = ab_yara_scan(e->yara, obj, vars, em, err, errlen);
     if (st != AB_OK)
         emit_error(em, obj, st, err);

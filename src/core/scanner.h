@@ -12,6 +12,7 @@
 #include "host/walk.h"
 #include "intel/filetype.h"
 #include "intel/ioc.h"
+#include "intel/lookalike.h"
 #include "intel/rules.h"
 
 typedef struct ab_engine ab_engine;
@@ -25,7 +26,7 @@ struct ab_scanner {
     ab_exclude **excludes; /* owned: globs and regexes, in the order added */
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
-        strict;
+        strict, lookalike;
     int strings;               /* report matched strings */
     unsigned max_cpu;          /* percent of one core per worker; 0: no limit */
     uint64_t max_io;           /* bytes per second over all workers; 0: no limit */
@@ -44,6 +45,7 @@ struct ab_scanner {
     ab_rules *rules;
     ab_iocs *iocs;
     ab_filetypes *filetypes;
+    ab_lookalike *lookalikes; /* NULL when the lookalike check is off */
     int compiled;
     int need_hash;                /* hash_all or hash IOCs loaded */
     volatile sig_atomic_t cancel; /* set by ab_scanner_cancel, cleared when a scan starts */

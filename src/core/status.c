@@ -65,6 +65,8 @@ const char *ab_matcher_name(ab_matcher_kind m)
         return "name";
     case AB_MATCHER_CONNECTION:
         return "connection";
+    case AB_MATCHER_LOOKALIKE:
+        return "lookalike";
     }
     return "unknown";
 }

@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/diag.h"
+#include "intel/lookalike.h"
 
 /* ---- Type names ------------------------------------------------------------------------------ */
 
@@ -23,6 +24,7 @@ static const char *const type_names[AB_IOC_TYPE_COUNT] = {
     [AB_IOC_SHA1] = "sha1",
     [AB_IOC_SHA256] = "sha256",
     [AB_IOC_FILENAME_RE] = "filename-regex",
+    [AB_IOC_PROTECTED_NAME] = "protected-name",
     [AB_IOC_IP] = "ip",
     [AB_IOC_CIDR] = "cidr",
     [AB_IOC_DOMAIN] = "domain",
@@ -201,6 +203,11 @@ ab_status ioc_add(ioc_load *ld, ab_ioc *ioc)
     }
     if (ioc->type == AB_IOC_FILENAME_RE && s->by_type[AB_IOC_FILENAME_RE].len >= AB_IOC_MAX_REGEX) {
         ioc_note(ld, "the store holds at most %zu filename regexes", AB_IOC_MAX_REGEX);
+        return AB_ERR_LIMIT;
+    }
+    if (ioc->type == AB_IOC_PROTECTED_NAME &&
+        s->by_type[AB_IOC_PROTECTED_NAME].len >= AB_IOC_MAX_PROTECTED) {
+        ioc_note(ld, "the store holds at most %zu protected names", AB_IOC_MAX_PROTECTED);
         return AB_ERR_LIMIT;
     }
     char where[32];
@@ -507,6 +514,30 @@ static int norm_email(const char *in, size_t n, char *out, size_t *outlen, char 
     return 0;
 }
 
+/* A protected name: a base name compared case-insensitively, so stored lower-cased. Names too
+ * short for the lookalike rules (intel/lookalike.h) could never be imitated: refused. */
+static int norm_protected(const char *in, size_t n, char *out, size_t *outlen, char *msg,
+                          size_t msgsz)
+{
+    if (n < AB_LOOKALIKE_MIN_HOMOGLYPH) {
+        snprintf(msg, msgsz, "shorter than %d characters: its lookalikes are never checked",
+                 AB_LOOKALIKE_MIN_HOMOGLYPH);
+        return -1;
+    }
+    if (n > AB_LOOKALIKE_MAX_NAME) {
+        snprintf(msg, msgsz, "longer than %d bytes", AB_LOOKALIKE_MAX_NAME);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '/' || c < 0x20 || c == 0x7f)
+            return bad(msg, msgsz, "a file or process name: no '/' or control characters");
+        out[i] = (char)tolower(c);
+    }
+    *outlen = n;
+    return 0;
+}
+
 int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t outcap, size_t *outlen,
                   char *msg, size_t msgsz)
 {
@@ -530,6 +561,8 @@ int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t out
         memcpy(out, in, n);
         *outlen = n;
         return 0;
+    case AB_IOC_PROTECTED_NAME:
+        return norm_protected(in, n, out, outlen, msg, msgsz);
     case AB_IOC_IP:
         return norm_ip(in, n, out, outcap, outlen, msg, msgsz);
     case AB_IOC_CIDR:
@@ -590,7 +623,7 @@ static int split_spaces(const char *line, size_t len, field f[NATIVE_FIELDS])
 static ab_status native_store(ioc_load *ld, ab_ioc_type type, const field f[NATIVE_FIELDS], int nf,
                               const char *val, size_t vlen)
 {
-    int score = AB_IOC_DEFAULT_SCORE;
+    int score = type == AB_IOC_PROTECTED_NAME ? AB_LOOKALIKE_SCORE : AB_IOC_DEFAULT_SCORE;
     if (nf > 4 && f[4].n && ioc_parse_score(f[4].p, f[4].n, &score) != 0)
         return ioc_bad(ld, "score must be a number from 0 to 100");
     int nomem = 0;

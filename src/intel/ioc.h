@@ -15,6 +15,7 @@ typedef enum ab_ioc_type {
     AB_IOC_SHA1,
     AB_IOC_SHA256,
     AB_IOC_FILENAME_RE,
+    AB_IOC_PROTECTED_NAME, /* a name whose lookalikes are reported (intel/lookalike.h) */
     AB_IOC_IP, /* from here on: network and mail types (ab_scanner_ioc_count_unmatched) */
     AB_IOC_CIDR,
     AB_IOC_DOMAIN,

@@ -15,6 +15,7 @@
 #define AB_IOC_MAX_LINE        ((size_t)64 << 10)  /* longer lines are malformed */
 #define AB_IOC_MAX_TOTAL       ((size_t)10000000)  /* indicators per store */
 #define AB_IOC_MAX_REGEX       ((size_t)100000)    /* filename regexes per store */
+#define AB_IOC_MAX_PROTECTED   ((size_t)4096)      /* protected names per store */
 #define AB_IOC_MAX_REGEX_LEN   ((size_t)4096)      /* bytes per regex (and per FP regex) */
 #define AB_IOC_MAX_FILE        ((size_t)256 << 20) /* bytes per IOC file */
 #define AB_IOC_MAX_DIR_FILES   ((size_t)100000)    /* entries considered in one folder */

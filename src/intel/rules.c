@@ -639,6 +639,56 @@ static int meta_excludes_memory(const YR_RULE *rule)
     return 0;
 }
 
+/* The value of a score meta as written: an integer, or text read as a number; a boolean is
+ * ignored (THOR's default 75). *whole (may be NULL) is 0 when the value was not a number, or
+ * text with trailing junk. */
+static long meta_score(const YR_META *m, int *whole)
+{
+    if (whole)
+        *whole = m->type != META_TYPE_BOOLEAN;
+    if (m->type == META_TYPE_BOOLEAN)
+        return 75;
+    if (m->type != META_TYPE_STRING)
+        return (long)m->integer;
+    char *end = NULL;
+    long v = strtol(m->string, &end, 10);
+    if (whole && (end == m->string || *end != '\0'))
+        *whole = 0;
+    return v;
+}
+
+/* A score outside 0..100 is clamped when the rule matches, and a score that is not a number
+ * reads as what strtol makes of it: say so once per rule at load time (where the author can fix
+ * it), not silently at every finding. Only the first score meta counts, as in finding_from_rule. */
+static void warn_scores(const ab_rules *r, ab_diag_fn diag, void *ctx)
+{
+    for (size_t i = 0; diag && i < r->n_sets; i++) {
+        YR_RULE *rule;
+        yr_rules_foreach(r->sets[i], rule)
+        {
+            const YR_META *m;
+            yr_rule_metas_foreach(rule, m)
+            {
+                if (strcmp(m->identifier, "score") != 0)
+                    continue;
+                int whole = 1;
+                long v = meta_score(m, &whole);
+                char where[256], msg[160];
+                snprintf(where, sizeof(where), "rule %s", rule->identifier);
+                if (v < 0 || v > 100)
+                    snprintf(msg, sizeof(msg), "score %ld clamped to %d", v, v < 0 ? 0 : 100);
+                else if (!whole)
+                    snprintf(msg, sizeof(msg), "score %s%.40s%s is not a number: read as %ld",
+                             m->string ? "\"" : "", m->string ? m->string : "(a boolean)",
+                             m->string ? "\"" : "", v);
+                if (v < 0 || v > 100 || !whole)
+                    diag(ctx, AB_DIAG_WARNING, where, msg);
+                break;
+            }
+        }
+    }
+}
+
 static ab_status index_rules(ab_rules *r)
 {
     size_t cap = 0;
@@ -723,6 +773,7 @@ ab_status ab_rules_compile(ab_rules *r, ab_diag_fn diag, void *ctx)
         }
     }
     st = index_rules(r);
+    warn_scores(r, diag, ctx);
     if (st == AB_OK && r->n_src > 0 && good == 0 && r->n_sets == 0)
         st = AB_ERR_RULES;
     r->n_warned = deliver_warnings(r, diag, ctx) + (r->n_warned_total - r->n_warn);
@@ -886,8 +937,8 @@ static void finding_from_rule(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_findin
         x->str = m->type == META_TYPE_STRING ? m->string : NULL;
         if (!have_score && strcmp(m->identifier, "score") == 0) {
             have_score = 1;
-            long v = x->is_int ? (long)m->integer : (x->str ? strtol(x->str, NULL, 10) : 75);
-            f->score = v < 0 ? 0 : v > 100 ? 100 : (int)v;
+            long v = meta_score(m, NULL);
+            f->score = v < 0 ? 0 : v > 100 ? 100 : (int)v; /* warn_scores said so at load */
         } else if (x->str && !f->description && strcmp(m->identifier, "description") == 0) {
             f->description = x->str;
         } else if (x->str && !f->family &&

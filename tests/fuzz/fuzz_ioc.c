@@ -1,13 +1,15 @@
 /* fuzz_ioc.c: feeds bytes to the IOC store in each format (the first byte picks the format, the
  * allow-list flag and strict mode), compiles, then exercises hash look-ups and path matching and
  * checks the store's invariants: normalised values, scores in range, sorted unique hashes, a
- * failed strict load leaves nothing behind, every reported regex is a filename regex. */
+ * failed strict load leaves nothing behind, every reported regex is a filename regex; input lines
+ * are also checked as lookalike names, and no protected name is a lookalike of another. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "intel/ioc.h"
+#include "intel/lookalike.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -47,7 +49,12 @@ static void check_ioc(const ab_ioc *i, ab_ioc_type t)
         CHECK(n == ab_ioc_hex_len(t));
         CHECK(strspn(i->value, "0123456789abcdef") == n);
     }
-    if (t == AB_IOC_DOMAIN || t == AB_IOC_EMAIL || t == AB_IOC_IP || t == AB_IOC_CIDR) {
+    if (t == AB_IOC_PROTECTED_NAME) {
+        CHECK(n >= AB_LOOKALIKE_MIN_HOMOGLYPH && n <= AB_LOOKALIKE_MAX_NAME);
+        CHECK(!strchr(i->value, '/'));
+    }
+    if (t == AB_IOC_DOMAIN || t == AB_IOC_EMAIL || t == AB_IOC_IP || t == AB_IOC_CIDR ||
+        t == AB_IOC_PROTECTED_NAME) {
         for (size_t k = 0; k < n; k++)
             CHECK(!(i->value[k] >= 'A' && i->value[k] <= 'Z'));
     }
@@ -100,6 +107,37 @@ static void match_paths(const ab_iocs *s, const uint8_t *data, size_t size)
     ab_name_scratch_free(sc);
 }
 
+static void check_hit(const ab_lookalike *l, const char *name, size_t len, int process)
+{
+    ab_lookalike_hit hit;
+    if (!ab_lookalike_check(l, name, len, process, &hit))
+        return;
+    CHECK(hit.name && hit.source && hit.description);
+    CHECK(hit.score >= 0 && hit.score <= 100);
+    CHECK(hit.kind >= AB_LOOKALIKE_HOMOGLYPH && hit.kind <= AB_LOOKALIKE_EDIT_HOMOGLYPH);
+}
+
+static void lookalikes(const ab_iocs *s, const uint8_t *data, size_t size)
+{
+    ab_lookalike *l = NULL;
+    CHECK(ab_lookalike_new(s, &l) == AB_OK);
+    size_t pos = 0;
+    for (int k = 0; k < MAX_PATHS && pos < size; k++) {
+        const uint8_t *nl = memchr(data + pos, '\n', size - pos);
+        size_t end = nl ? (size_t)(nl - data) : size;
+        check_hit(l, (const char *)data + pos, end - pos, 0);
+        check_hit(l, (const char *)data + pos, end - pos, 1);
+        pos = end + 1;
+    }
+    ab_lookalike_hit hit;
+    size_t n = ab_iocs_count(s, AB_IOC_PROTECTED_NAME);
+    for (size_t i = 0; i < n && i < MAX_PATHS; i++) {
+        const char *v = ab_iocs_get(s, AB_IOC_PROTECTED_NAME, i)->value;
+        CHECK(!ab_lookalike_check(l, v, strlen(v), 0, &hit)); /* a real name */
+    }
+    ab_lookalike_free(l);
+}
+
 static void lookups(const ab_iocs *s, const uint8_t *data, size_t size)
 {
     char hex[65];
@@ -144,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_store(s, 1);
         lookups(s, body, len);
         match_paths(s, body, len);
+        lookalikes(s, body, len);
     }
     ab_iocs_free(s);
     return 0;
