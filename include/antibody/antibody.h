@@ -126,6 +126,12 @@ typedef struct ab_object_info {
     pid_t pid;                       /* > 0 for process-memory objects */
     const char *process_name;        /* process objects only, else NULL */
     const char *cmdline;             /* process objects only, else NULL (args joined by ' ') */
+    /* Process objects (pid > 0): the context of the process. */
+    const char *exe;   /* its executable's path, or NULL when unreadable */
+    int exe_deleted;   /* 1: that file was deleted or replaced since the process started */
+    pid_t ppid;        /* parent, 0 when unknown */
+    const char *user;  /* the real user's name (or uid as text), NULL when unknown */
+    double start_time; /* seconds since the epoch, 0 when unknown */
     /* Files on disk (has_file): what THOR and Loki report with a finding. */
     int has_file;
     uint32_t mode;              /* st_mode: type and permission bits */

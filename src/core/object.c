@@ -13,6 +13,11 @@ void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
     info->pid = obj->pid;
     info->process_name = obj->process_name;
     info->cmdline = obj->cmdline;
+    info->exe = obj->exe;
+    info->exe_deleted = obj->exe_deleted;
+    info->ppid = obj->ppid;
+    info->user = obj->user;
+    info->start_time = obj->start_time;
     info->has_file = obj->st != NULL && obj->pid <= 0;
     if (!info->has_file)
         return;

@@ -23,6 +23,10 @@ typedef struct ab_object {
     const struct stat *st; /* NULL when not a file on disk */
     pid_t pid;             /* > 0: process memory object */
     const char *process_name, *cmdline;
+    const char *exe, *user; /* process objects: context, NULL when unknown */
+    int exe_deleted;
+    pid_t ppid;
+    double start_time;
     /* Set by the engine before the matchers run (files with st only). */
     const char *owner, *group, *filetype;
     /* Filled by the engine when hashing is on. */

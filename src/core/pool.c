@@ -21,6 +21,7 @@
 #include "core/scanner.h"
 #include "core/throttle.h"
 #include "core/wire.h"
+#include "host/procinfo.h"
 
 #define MAX_WORKERS       256
 #define KILL_GRACE_S      10 /* past the YARA timeout before a worker is killed */
@@ -658,6 +659,13 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     obj.process_name = comm;
     obj.cmdline = cmdline;
     obj.size = (size_t)proc_readable_bytes(pid);
+    static ab_proc_info pi; /* 4 KiB of path: not on the worker's stack */
+    ab_proc_info_read(pid, &pi);
+    obj.exe = pi.exe[0] ? pi.exe : NULL;
+    obj.exe_deleted = pi.exe_deleted;
+    obj.ppid = pi.ppid;
+    obj.user = pi.user[0] ? pi.user : NULL;
+    obj.start_time = pi.start;
     int allowed = 0;
     ab_status st = ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
     if (pe.st != AB_OK) {

@@ -136,6 +136,13 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
     ab_wire_u64(b, (uint64_t)(int64_t)o->pid);
     ab_wire_str(b, o->process_name);
     ab_wire_str(b, o->cmdline);
+    if (o->pid > 0) {
+        ab_wire_str(b, o->exe);
+        ab_wire_u8(b, o->exe_deleted ? 1 : 0);
+        ab_wire_u32(b, (uint32_t)o->ppid);
+        ab_wire_str(b, o->user);
+        ab_buf_add(b, &o->start_time, sizeof(double));
+    }
     ab_wire_u8(b, o->has_file ? 1 : 0);
     if (!o->has_file)
         return;
@@ -163,6 +170,16 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     o->pid = (pid_t)(int64_t)ab_wire_get_u64(r);
     o->process_name = ab_wire_get_str(r);
     o->cmdline = ab_wire_get_str(r);
+    if (o->pid > 0) {
+        o->exe = ab_wire_get_str(r);
+        o->exe_deleted = ab_wire_get_u8(r) == 1;
+        uint32_t pp = ab_wire_get_u32(r);
+        o->ppid = pp < (1u << 22) ? (pid_t)pp : 0;
+        o->user = ab_wire_get_str(r);
+        const uint8_t *t = take(r, sizeof(double));
+        if (t)
+            memcpy(&o->start_time, t, sizeof(double));
+    }
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
         o->mode = ab_wire_get_u32(r);

@@ -181,10 +181,27 @@ static void print_utc(FILE *f, double t)
 
 /* Under an object's first finding: the file context THOR and Loki give (type, size, mode,
  * owner, times). Later findings of the same object follow it directly and do not repeat it. */
+/* "    process: exe /usr/sbin/x (deleted from disk), parent 1, user root, started ..." */
+static void print_process_context(ab_console *c, const ab_object_info *o)
+{
+    fputs("    process: exe ", c->out);
+    ab_console_write_name(c->out, o->exe ? o->exe : "?");
+    if (o->exe_deleted)
+        fputs(" (DELETED or replaced on disk)", c->out);
+    fprintf(c->out, ", parent %d, user ", (int)o->ppid);
+    ab_console_write_name(c->out, o->user ? o->user : "?");
+    if (o->start_time > 0) {
+        fputs(", started ", c->out);
+        print_utc(c->out, o->start_time);
+    }
+    fputc('\n', c->out);
+}
+
 static void print_file_context(ab_console *c, const ab_object_info *o)
 {
     size_t n = o->path ? strlen(o->path) : 0;
-    if (!o->has_file)
+    int proc = o->pid > 0 && (o->exe || o->user);
+    if (!o->has_file && !proc)
         return;
     if (n < sizeof(c->last_object) && c->last_object_len == n + 1 &&
         !memcmp(c->last_object, o->path, n))
@@ -193,6 +210,10 @@ static void print_file_context(ab_console *c, const ab_object_info *o)
     if (n < sizeof(c->last_object)) {
         memcpy(c->last_object, o->path, n);
         c->last_object_len = n + 1;
+    }
+    if (proc) {
+        print_process_context(c, o);
+        return;
     }
     fputs("    file: ", c->out);
     ab_console_write_safe(c->out, o->filetype ? o->filetype : "UNKNOWN");

@@ -548,6 +548,16 @@ static void put_process(ab_json *j, const ab_object_info *o)
     ab_json_int(j, o->pid);
     ab_json_kv_bytes(j, "process_name", o->process_name);
     ab_json_kv_bytes(j, "cmdline", o->cmdline);
+    if (!o->exe && !o->user && !o->ppid && !(o->start_time > 0))
+        return; /* no context was read (a connection's holder) */
+    ab_json_kv_bytes(j, "exe", o->exe);
+    ab_json_key(j, "exe_deleted");
+    ab_json_bool(j, o->exe_deleted);
+    ab_json_key(j, "ppid");
+    ab_json_int(j, o->ppid);
+    ab_json_kv_bytes(j, "user", o->user);
+    if (o->start_time > 0)
+        put_time_key(j, "start_time", o->start_time);
 }
 
 /* "file":{"type","mode","owner","group","mtime","ctime","atime"} for files on disk: the context

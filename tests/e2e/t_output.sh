@@ -252,3 +252,33 @@ EOF
   assert_contains "$T/err" "IOCs loaded"
   assert_contains "$T/err" ", content ${d1:0:16}"
 }
+
+test_output_process_context() {
+  # A process finding says which executable runs (and that it was deleted from disk, a classic
+  # implant sign), its parent, its user and its start time.
+  cp /bin/sleep "$T/implant"
+  "$T/implant" 30 &
+  local p=$!
+  BG_PIDS+=("$p")
+  sleep 0.2
+  rm -f "$T/implant"
+  printf 'rule any_process { condition: true }\n' >"$T/any.yar"
+  run 1 abj --no-default-pack --no-lookalike --rules "$T/any.yar" --pid "$p"
+  $PY - "$T/out" "$T/implant" "$$" "$(id -un)" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev["event"] == "finding":
+        assert ev["exe"] == sys.argv[2], ev
+        assert ev["exe_deleted"] is True, ev
+        assert ev["ppid"] == int(sys.argv[3]), ev
+        assert ev["user"] == sys.argv[4], ev
+        assert ev["start_time"].startswith("20"), ev
+        break
+else:
+    sys.exit("no finding")
+EOF
+  run 1 ab scan --no-progress --no-default-pack --no-lookalike --rules "$T/any.yar" --pid "$p"
+  assert_contains "$T/out" "    process: exe $T/implant (DELETED or replaced on disk), parent $$, user $(id -un), started 20"
+  kill "$p" 2>/dev/null || true
+}
