@@ -449,11 +449,13 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
  * The summary counts the sockets examined as objects (bytes 0). */
 ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
 
-/* Several scopes in one scan call with one summary: AB_SCOPE_PROCESSES (every process we may
- * read, as ab_scan_pids with all) and/or AB_SCOPE_CONNECTIONS (ab_scan_connections, done first:
- * it is quick, and connections are short-lived). Objects in the summary are processes plus
- * sockets. AB_ERR_ARG for other bits. */
-ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const ab_sink *sink);
+/* Several scopes in one scan call with one summary, in this order: AB_SCOPE_CONNECTIONS
+ * (ab_scan_connections: quick, and connections are short-lived), AB_SCOPE_PROCESSES (every
+ * process we may read, as ab_scan_pids with all), AB_SCOPE_FILES (ab_scan_paths over paths, n:
+ * files stay). Objects in the summary are sockets plus processes plus files. AB_ERR_ARG for other
+ * bits, or AB_SCOPE_FILES without paths. */
+ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
+                       const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */

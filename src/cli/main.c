@@ -25,7 +25,7 @@
 #define DEFAULT_PACK "apt29-2020"
 
 static const char usage_text[] =
-    "Usage: antibody scan [OPTIONS] PATH...\n"
+    "Usage: antibody scan [OPTIONS] [--processes] [--connections] PATH...\n"
     "       antibody scan [OPTIONS] --pid PID... | --processes | --connections\n"
     "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
@@ -1063,9 +1063,9 @@ static int want_color(const cli *c)
 /* What the scan call looks at (ab_scan_scope bits): --processes includes the connections. */
 static unsigned scan_scope(const cli *c, int n_paths)
 {
-    if (n_paths)
-        return AB_SCOPE_FILES;
-    unsigned scope = c->n_pids ? AB_SCOPE_PROCESSES : 0;
+    unsigned scope = n_paths ? AB_SCOPE_FILES : 0;
+    if (c->n_pids)
+        scope |= AB_SCOPE_PROCESSES;
     if (c->processes)
         scope |= AB_SCOPE_PROCESSES | AB_SCOPE_CONNECTIONS;
     return c->connections ? scope | AB_SCOPE_CONNECTIONS : scope;
@@ -1124,8 +1124,9 @@ static int cmd_scan(int argc, char **argv)
         rc = usage_error("%s", "nothing to scan: give a PATH, --pid, --processes or --connections");
         goto out;
     }
-    if (n_paths && (c->n_pids || c->processes || c->connections)) {
-        rc = usage_error("%s", "give either PATHs or --pid/--processes/--connections, not both");
+    if (n_paths && c->n_pids) {
+        rc = usage_error("%s", "give either PATHs or --pid, not both (--processes PATH... "
+                               "sweeps every process and the PATHs in one run)");
         goto out;
     }
     if (c->n_pids && (c->processes || c->connections)) {
@@ -1174,9 +1175,11 @@ static int cmd_scan(int argc, char **argv)
     ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();
-    ab_status st = n_paths ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
-                   : c->n_pids ? ab_scan_pids(sc, c->pids, c->n_pids, 0, &snk)
-                               : ab_scan_host(sc, scope, &snk);
+    ab_status st = scope == AB_SCOPE_FILES
+                       ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
+                   : c->n_pids
+                       ? ab_scan_pids(sc, c->pids, c->n_pids, 0, &snk)
+                       : ab_scan_host(sc, scope, (const char *const *)paths, (size_t)n_paths, &snk);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_scanner = NULL;

@@ -379,12 +379,30 @@ static void add_summary(ab_summary *to, const ab_summary *s)
     to->errors += s->errors;
     to->findings += s->findings;
     to->interrupted |= s->interrupted;
+    to->suppressed += s->suppressed;
 }
 
-ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const ab_sink *sink)
+/* Runs one scan call with its summary held back, then adds the summary to sum. Returns 1 when
+ * the sweep must end here (the sink asked to stop, or the call was interrupted). */
+static int held_part(ab_scanner *sc, const ab_sink *sink, ab_summary *sum, ab_status *st,
+                     const char *const *paths, size_t n)
 {
-    const unsigned known = AB_SCOPE_PROCESSES | AB_SCOPE_CONNECTIONS;
-    if (!sc || !sc->compiled || !scope || (scope & ~known))
+    hold h = {sink, 0, 0, {0}};
+    ab_sink hs = {hold_event, &h};
+    *st = paths ? ab_scan_paths(sc, paths, n, &hs) : ab_scan_pids(sc, NULL, 0, 1, &hs);
+    if (h.stopped)
+        return 1;
+    if (h.got)
+        add_summary(sum, &h.sum);
+    return h.got && h.sum.interrupted;
+}
+
+ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
+                       const ab_sink *sink)
+{
+    const unsigned known = AB_SCOPE_FILES | AB_SCOPE_PROCESSES | AB_SCOPE_CONNECTIONS;
+    if (!sc || !sc->compiled || !scope || (scope & ~known) ||
+        ((scope & AB_SCOPE_FILES) && (!paths || !n)))
         return AB_ERR_ARG;
     double t0 = ab_now();
     ab_summary sum;
@@ -392,14 +410,17 @@ ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const ab_sink *sink)
     ab_status st = AB_OK;
     if ((scope & AB_SCOPE_CONNECTIONS) && check_connections(sc, sink, &sum))
         return AB_OK; /* the sink asked to stop: no summary, as in a sweep */
+    /* Memory before files: processes come and go, files stay. */
+    int end = 0;
     if ((scope & AB_SCOPE_PROCESSES) && !sc->cancel) {
-        hold h = {sink, 0, 0, {0}};
-        ab_sink hs = {hold_event, &h};
-        st = ab_scan_pids(sc, NULL, 0, 1, &hs);
-        if (h.stopped)
+        end = held_part(sc, sink, &sum, &st, NULL, 0);
+        if (end && !sum.interrupted)
+            return st; /* the sink asked to stop */
+    }
+    if ((scope & AB_SCOPE_FILES) && !end && !sc->cancel && st == AB_OK) {
+        end = held_part(sc, sink, &sum, &st, paths, n);
+        if (end && !sum.interrupted)
             return st;
-        if (h.got)
-            add_summary(&sum, &h.sum);
     }
     if (sc->cancel) /* during the connection check (the sweep clears the flag it saw itself) */
         sum.interrupted = 1;
@@ -414,5 +435,5 @@ ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const ab_sink *sink)
 
 ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink)
 {
-    return ab_scan_host(sc, AB_SCOPE_CONNECTIONS, sink);
+    return ab_scan_host(sc, AB_SCOPE_CONNECTIONS, NULL, 0, sink);
 }

@@ -282,3 +282,28 @@ EOF
   assert_contains "$T/out" "    process: exe $T/implant (DELETED or replaced on disk), parent $$, user $(id -un), started 20"
   kill "$p" 2>/dev/null || true
 }
+
+test_output_files_and_memory() {
+  # Files and process memory in one run, one summary: antibody scan --processes PATH.
+  mkdir -p "$T/fm"
+  printf 'FILEONLY_%s\n' "MARK" >"$T/fm/hit"
+  printf 'rule file_mark { strings: $a = "FILEONLY_MARK" condition: $a }\n' >"$T/fm.yar"
+  set +e
+  "$ANTIBODY" scan --json --no-progress --no-default-pack --no-lookalike --list --timeout 10 \
+    --rules "$T/fm.yar" --processes "$T/fm" >"$T/out" 2>"$T/err"
+  local rc=$?
+  set -e
+  [ "$rc" = 1 ] || [ "$rc" = 2 ] || fail "exit $rc"
+  $PY - "$T/out" "$T/fm/hit" <<'EOF'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event"] for e in evs].count("summary") == 1, "one summary"
+objs = [e for e in evs if e["event"] == "object"]
+assert any(o.get("pid") for o in objs), "no process scanned"
+assert any(o["path"] == sys.argv[2] for o in objs), "the file was not scanned"
+assert any(e["event"] == "finding" and e["path"] == sys.argv[2] for e in evs), "no file finding"
+assert evs[-1]["objects"] >= len(objs), (evs[-1]["objects"], len(objs))  # + sockets (not listed)
+EOF
+  run 2 ab scan --pid $$ "$T/fm"
+  assert_contains "$T/err" "give either PATHs or --pid"
+}

@@ -397,8 +397,8 @@ static void test_scan_connections(void **state)
     assert_int_equal(g.summary_findings, (uint64_t)g.findings);
     assert_string_equal(g.reason, "remote address is in a cidr IOC");
     /* scopes ab_scan_host does not take */
-    assert_int_equal(ab_scan_host(sc, AB_SCOPE_FILES, &s), AB_ERR_ARG);
-    assert_int_equal(ab_scan_host(sc, 0, &s), AB_ERR_ARG);
+    assert_int_equal(ab_scan_host(sc, AB_SCOPE_FILES, NULL, 0, &s), AB_ERR_ARG);
+    assert_int_equal(ab_scan_host(sc, 0, NULL, 0, &s), AB_ERR_ARG);
     ab_scanner_free(sc);
     /* an address that no socket has: no finding, the sockets are still counted */
     sc = scanner_with("ip\t192.0.2.123\n");
@@ -456,9 +456,10 @@ static void test_reporters(void **state)
     ab_console con = {.out = out, .err = stderr};
     ab_console_event(&con, &ev);
     fclose(out);
-    assert_non_null(strstr(text, "[HIGH] pid:42 (beacon: ./beacon -q): 192.0.2.7 (connection; "
-                                 "score 80; process 0 info) remote address is an ip IOC tcp6 [2001:db8::5]:51234 "
-                                 "-> 192.0.2.7:443 ESTABLISHED\n"));
+    assert_non_null(strstr(
+        text, "[HIGH] pid:42 (beacon: ./beacon -q): 192.0.2.7 (connection; "
+              "score 80; process 0 info) remote address is an ip IOC tcp6 [2001:db8::5]:51234 "
+              "-> 192.0.2.7:443 ESTABLISHED\n"));
     free(text);
     /* other matchers have no connection */
     f->conn = NULL;
