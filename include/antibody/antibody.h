@@ -217,6 +217,7 @@ typedef struct ab_summary {
     double seconds;      /* wall time of the scan call */
     int interrupted;     /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
     uint64_t suppressed; /* findings not reported: their object scored below the minimum score */
+    const char *current; /* progress callbacks only: an object being scanned, or NULL */
 } ab_summary;
 
 /* One add call's content: an ab_scanner_add_rules/_iocs/_pack or _rules_string call. */

@@ -1009,6 +1009,13 @@ static void maybe_progress(pool *p)
     p->last_progress = now;
     ab_summary s = p->sum;
     s.seconds = now - p->t0;
+    /* The object being scanned longest: the one a user would ask about. */
+    double oldest = 0;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid && p->w[i].nq && (!s.current || p->w[i].deadline < oldest)) {
+            s.current = p->w[i].q[0].path;
+            oldest = p->w[i].deadline;
+        }
     p->sc->progress(p->sc->progress_ctx, &s);
 }
 

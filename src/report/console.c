@@ -425,6 +425,14 @@ void ab_console_progress(void *ctx, const ab_summary *s)
     fputs(", ", c->err);
     print_count(c->err, s->errors, "error", "errors");
     fprintf(c->err, ", %.0f s", s->seconds);
+    if (s->current) { /* its last 40 bytes: the line must fit a terminal */
+        size_t n = strlen(s->current);
+        const char *tail = s->current + (n > 40 ? n - 40 : 0);
+        while (n > 40 && (*tail & 0xC0) == 0x80) /* not in the middle of a UTF-8 sequence */
+            tail++;
+        fputs(n > 40 ? ": ..." : ": ", c->err);
+        ab_console_write_name(c->err, tail);
+    }
     fflush(c->err);
     c->progress_shown = 1;
 }

@@ -307,3 +307,23 @@ EOF
   run 2 ab scan --pid $$ "$T/fm"
   assert_contains "$T/err" "give either PATHs or --pid"
 }
+
+test_output_progress() {
+  # On a terminal the progress line names the object being scanned and the elapsed time, and is
+  # cleared before any JSON line (which shares the terminal). --max-io makes the sweep last.
+  mkdir -p "$T/pp"
+  for i in 1 2 3; do head -c 1048576 /dev/zero >"$T/pp/slow$i"; done
+  printf 'rule r { strings: $a = "NEVER_THERE_73" condition: $a }\n' >"$T/r.yar"
+  in_pty "$T/tty" "$ANTIBODY" scan --json --no-default-pack --no-lookalike -j 1 --max-io 2M \
+    --rules "$T/r.yar" "$T/pp" || true
+  $PY - "$T/tty" "$T/pp/slow" <<'EOF'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+prog = re.findall(rb"\r\x1b\[K(\d+ objects?, [^\r\n]*)", data)
+assert prog, data[:400]
+assert any(b", " in p and b" s: " in p and sys.argv[2].encode() in p for p in prog), prog
+for m in re.finditer(rb'\{"event"', data):
+    before = data[max(0, m.start() - 3):m.start()]
+    assert m.start() == 0 or before.endswith(b"\n") or before == b"\x1b[K", (before, data[m.start()-80:m.start()])
+EOF
+}
