@@ -32,6 +32,13 @@ extern "C" {
 
 #define AB_VERSION "0.1.0"
 
+/* The library is built with hidden visibility: only what this header declares is exported. */
+#if defined(__GNUC__)
+#define AB_API __attribute__((visibility("default")))
+#else
+#define AB_API
+#endif
+
 typedef enum ab_status {
     AB_OK = 0,
     AB_ERR_NOMEM,       /* an allocation failed */
@@ -48,7 +55,7 @@ typedef enum ab_status {
 } ab_status;
 
 /* A static string describing a status. Never NULL. */
-const char *ab_strerror(ab_status st);
+AB_API const char *ab_strerror(ab_status st);
 
 /* The versions of antibody and of the matching libraries in this build (static strings). */
 typedef struct ab_versions {
@@ -56,11 +63,11 @@ typedef struct ab_versions {
     const char *yara;       /* the libyara headers the library was built with */
     const char *vectorscan; /* the running vectorscan/Hyperscan (hs_version) */
 } ab_versions;
-void ab_versions_get(ab_versions *v);
+AB_API void ab_versions_get(ab_versions *v);
 
 /* Initialise/finalise libyara. Call once per process, before/after everything else. */
-ab_status ab_init(void);
-void ab_finish(void);
+AB_API ab_status ab_init(void);
+AB_API void ab_finish(void);
 
 /* ---- Events delivered to the sink ---------------------------------------------------------- */
 
@@ -95,7 +102,7 @@ typedef enum ab_skip_reason {
 } ab_skip_reason;
 
 /* A stable lower-case token for a skip reason ("too-large", ...), used in JSON and summaries. */
-const char *ab_skip_reason_name(ab_skip_reason r);
+AB_API const char *ab_skip_reason_name(ab_skip_reason r);
 
 typedef enum ab_matcher_kind {
     AB_MATCHER_YARA = 1,
@@ -106,7 +113,7 @@ typedef enum ab_matcher_kind {
 } ab_matcher_kind;
 
 /* "yara", "hash", "name", "connection", "lookalike". */
-const char *ab_matcher_name(ab_matcher_kind m);
+AB_API const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
     const char *key;
@@ -296,75 +303,75 @@ typedef void (*ab_diag2_fn)(void *ctx, const ab_diag *d);
 
 typedef struct ab_scanner ab_scanner;
 
-ab_status ab_scanner_new(ab_scanner **out);
-void ab_scanner_free(ab_scanner *sc);
+AB_API ab_status ab_scanner_new(ab_scanner **out);
+AB_API void ab_scanner_free(ab_scanner *sc);
 
 /* Last error message of a failed call on this scanner (never NULL, may be ""). */
-const char *ab_scanner_last_error(const ab_scanner *sc);
+AB_API const char *ab_scanner_last_error(const ab_scanner *sc);
 
 /* Settings; call before ab_scanner_compile. Defaults are in docs/antibody.1. */
-ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);          /* 0: online cores */
-ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* 256 MiB; 0: no limit */
-ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);    /* per object, default 60 */
-ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);    /* default 64 */
+AB_API ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);          /* 0: online cores */
+AB_API ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* 256 MiB; 0: no limit */
+AB_API ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);    /* per object, default 60 */
+AB_API ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);    /* default 64 */
 /* Exclude patterns (at most 4096 in all, each at most 4096 bytes), for ab_scan_paths. A glob
  * (glob(7): '*' and '?' do not match '/', '**' does, a leading dot needs no explicit match)
  * without '/' is matched against the base name; one with '/' against the full path, the path
  * below the PATH being swept and the path below the current directory ("./sub" and "sub/x" work
  * with relative PATHs); a trailing '/' matches directories only. AB_ERR_ARG: empty or too long,
  * AB_ERR_LIMIT: too many. An excluded directory is not entered (AB_SKIP_EXCLUDED). */
-ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
+AB_API ab_status ab_scanner_add_exclude(ab_scanner *sc, const char *glob);
 /* A POSIX extended regular expression searched (unanchored, case-insensitive, as Loki's
  * excludes.cfg) in the full path. AB_ERR_PARSE (message in ab_scanner_last_error) when it does
  * not compile or uses a back-reference. */
-ab_status ab_scanner_add_exclude_regex(ab_scanner *sc, const char *regex);
+AB_API ab_status ab_scanner_add_exclude_regex(ab_scanner *sc, const char *regex);
 /* Globs from a file, one per line; blank lines and lines starting with '#' are ignored, leading
  * and trailing blanks dropped. Lines are at most 4096 bytes, the file at most 4 MiB. On failure
  * (AB_ERR_NOTFOUND, AB_ERR_IO, AB_ERR_LIMIT, AB_ERR_ARG) ab_scanner_last_error says "FILE:LINE:
  * why"; patterns of earlier lines stay added. */
-ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path);
+AB_API ab_status ab_scanner_add_exclude_file(ab_scanner *sc, const char *path);
 /* The exclude patterns, in the order added, and what each did in the last ab_scan_paths. */
 typedef struct ab_exclude_info {
     const char *pattern; /* as given; valid while the scanner lives */
     int is_regex;        /* 1: added with ab_scanner_add_exclude_regex */
     uint64_t matched;    /* paths it excluded in the last sweep (0: it matched nothing) */
 } ab_exclude_info;
-size_t ab_scanner_exclude_count(const ab_scanner *sc);
-ab_status ab_scanner_exclude_info(const ab_scanner *sc, size_t i, ab_exclude_info *out);
-ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
-ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
-ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
+AB_API size_t ab_scanner_exclude_count(const ab_scanner *sc);
+AB_API ab_status ab_scanner_exclude_info(const ab_scanner *sc, size_t i, ab_exclude_info *out);
+AB_API ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
 /* Default off: network (NFS, SMB, 9p, Ceph, AFS) and FUSE mount points met inside the walk are
  * skipped (a hung server would hang the sweep; a FUSE file system is run by its user). Roots the
  * caller names are always scanned. */
-ab_status ab_scanner_set_scan_remote_fs(ab_scanner *sc, int on);
-ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes for every object */
-ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
-ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
-ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
+AB_API ab_status ab_scanner_set_scan_remote_fs(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes for every object */
+AB_API ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
+AB_API ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
+AB_API ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
 /* Sweeping production servers gently: each worker rests after an object so that it uses at most
  * percent of one core (1..99; 0 or 100: no limit), and all workers together read at most
  * bytes_per_second (0: no limit). Averages over objects: a large file is read at full speed and
  * paid for by rests of at most 5 s after it and the next objects. */
-ab_status ab_scanner_set_max_cpu(ab_scanner *sc, unsigned percent);
-ab_status ab_scanner_set_max_io(ab_scanner *sc, uint64_t bytes_per_second);
+AB_API ab_status ab_scanner_set_max_cpu(ab_scanner *sc, unsigned percent);
+AB_API ab_status ab_scanner_set_max_io(ab_scanner *sc, uint64_t bytes_per_second);
 /* Report the matched strings of YARA findings (ab_finding.strings). Default off. */
-ab_status ab_scanner_set_strings(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_strings(ab_scanner *sc, int on);
 /* Report an object's findings only when its combined score reaches score (0..100; default 0:
  * all). The others are counted in ab_summary.suppressed. */
-ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score);
+AB_API ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score);
 /* Level thresholds of the combined score (THOR's: 80, 60, 40); alert >= warning >= notice,
  * each 0..100. Below notice the level is "info". */
-ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice);
+AB_API ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice);
 /* Every diagnostic of this scanner's add and compile calls goes to fn (with its status) instead of
  * the ab_diag_fn those calls are given, notes included. fn NULL: back to the per-call callbacks.
  * May be called at any time. */
-ab_status ab_scanner_set_diag(ab_scanner *sc, ab_diag2_fn fn, void *ctx);
+AB_API ab_status ab_scanner_set_diag(ab_scanner *sc, ab_diag2_fn fn, void *ctx);
 /* Default on: ab_scanner_add_rules descends into the subfolders of a rules folder. */
-ab_status ab_scanner_set_rules_recurse(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_rules_recurse(ab_scanner *sc, int on);
 /* Default on: report file base names and process names that imitate a protected name (built-in
  * system binaries and protected-name IOCs) by one edit or homoglyphs (docs/lookalike.md). */
-ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
+AB_API ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
 
 /* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its
  * name), or a folder of them, with its subfolders (ab_scanner_set_rules_recurse; at most 32 levels
@@ -376,13 +383,13 @@ ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
  * A source file that fails to compile is reported through diag and skipped; the others still load
  * (AB_ERR_RULES is returned only when nothing usable loaded). All source files share the
  * namespace "default"; a file already added (same inode) is not added again. */
-ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
+AB_API ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
 /* Rules from memory (namespace may be NULL). */
-ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
+AB_API ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
                                       const char *ns, ab_diag_fn diag, void *ctx);
 
 /* IOC files or folders (docs/ioc-format.md and the Loki/THOR list formats). */
-ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
+AB_API ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
 
 /* Built-in packs. */
 typedef struct ab_pack_info {
@@ -391,23 +398,23 @@ typedef struct ab_pack_info {
     size_t rules; /* YARA rules */
     size_t iocs;  /* indicators */
 } ab_pack_info;
-size_t ab_pack_count(void);
+AB_API size_t ab_pack_count(void);
 /* Fills *out for pack i (counts are computed by compiling; may be slow-ish). */
-ab_status ab_pack_info_get(size_t i, ab_pack_info *out);
-ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag, void *ctx);
+AB_API ab_status ab_pack_info_get(size_t i, ab_pack_info *out);
+AB_API ab_status ab_scanner_add_pack(ab_scanner *sc, const char *name, ab_diag_fn diag, void *ctx);
 
 /* Freeze the configuration: compile YARA rules and IOC matchers. */
-ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx);
+AB_API ab_status ab_scanner_compile(ab_scanner *sc, ab_diag_fn diag, void *ctx);
 
 /* Ask a running ab_scan_paths/ab_scan_pids to stop soon: no new objects are started, workers are
  * ended, and the summary is still delivered, with interrupted = 1. Async-signal-safe (it only
  * sets a flag), so a SIGINT handler may call it. A cancel made before a scan starts stops that
  * scan at once; the flag is cleared when a scan ends. */
-void ab_scanner_cancel(ab_scanner *sc);
+AB_API void ab_scanner_cancel(ab_scanner *sc);
 
 /* Number of YARA rules / IOCs loaded (after compile). */
-size_t ab_scanner_rule_count(const ab_scanner *sc);
-size_t ab_scanner_ioc_count(const ab_scanner *sc);
+AB_API size_t ab_scanner_rule_count(const ab_scanner *sc);
+AB_API size_t ab_scanner_ioc_count(const ab_scanner *sc);
 /* What a scan call looks at. */
 typedef enum ab_scan_scope {
     AB_SCOPE_FILES = 1,       /* ab_scan_paths, ab_scan_buffer */
@@ -417,20 +424,20 @@ typedef enum ab_scan_scope {
 /* Of those, the indicators that a scan of the given scope (ab_scan_scope bits, or'ed) loads but
  * cannot match: the network and mail types (ip, cidr, domain, url, email, ja3, ja3s, cert-sha1,
  * cert-sha256), except ip and cidr when the scope includes AB_SCOPE_CONNECTIONS. */
-size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope);
+AB_API size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope);
 /* What the scanner sweeps with (after compile): counts per add call, the content digest and the
  * versions; iocs_unmatched for a scan of scope (ab_scan_scope bits). For the "load" record a report
  * starts with. */
-ab_status ab_scanner_load_info(ab_scanner *sc, unsigned scope, ab_load_info *out);
+AB_API ab_status ab_scanner_load_info(ab_scanner *sc, unsigned scope, ab_load_info *out);
 /* YARA rules loaded with compiler warnings (slow strings and the like), after compile: each is
  * one AB_DIAG_NOTE (the first warning, and how many more) to an ab_diag2_fn. */
-size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
+AB_API size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
 
 /* ---- Scanning -------------------------------------------------------------------------------- */
 
 /* Sweep paths (files or directories) with the worker pool. Events go to sink; the last one is the
  * summary. Returns AB_OK when the sweep ran (even with per-object errors, which are events). */
-ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink);
+AB_API ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink);
 
 /* Scan the memory of processes (pid list, or all readable processes when all != 0), isolated in
  * workers like files. antibody's own processes are never scanned; a pid listed twice is scanned
@@ -438,7 +445,7 @@ ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, cons
  * are AB_SKIP_NO_ACCESS and processes that exit before they are read AB_SKIP_EXITED. With a pid
  * list those are errors: AB_ERR_NOTFOUND ("no such process", or it exited before it was read),
  * AB_ERR_IO (permission denied, with the reason), AB_ERR_UNSUPPORTED (a kernel thread). */
-ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
+AB_API ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
 
 /* Match the host's TCP and UDP sockets (/proc/net/tcp, tcp6, udp, udp6: those of the network
  * namespace antibody runs in) against the ip and cidr IOCs: the remote address, and the local one
@@ -448,19 +455,19 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
  * TIME_WAIT socket, one closed meanwhile) is still reported, with pid 0 and path "socket:INODE",
  * and the reason says why. Runs in the calling process (no workers: only kernel text is parsed).
  * The summary counts the sockets examined as objects (bytes 0). */
-ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
+AB_API ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
 
 /* Several scopes in one scan call with one summary, in this order: AB_SCOPE_CONNECTIONS
  * (ab_scan_connections: quick, and connections are short-lived), AB_SCOPE_PROCESSES (every
  * process we may read, as ab_scan_pids with all), AB_SCOPE_FILES (ab_scan_paths over paths, n:
  * files stay). Objects in the summary are sockets plus processes plus files. AB_ERR_ARG for other
  * bits, or AB_SCOPE_FILES without paths. */
-ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
+AB_API ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
                        const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */
-ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
+AB_API ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
                          const ab_sink *sink);
 
 #ifdef __cplusplus
