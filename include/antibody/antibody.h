@@ -157,6 +157,8 @@ typedef struct ab_string_match {
     uint32_t length;        /* of the whole match */
     uint32_t data_len;      /* bytes in data: min(length, AB_MATCH_DATA_MAX) */
     const uint8_t *data;    /* the first bytes of the match (any bytes, NUL included) */
+    const char *region;     /* process memory: "0xSTART-0xEND PERMS [FILE]" of the region holding
+                             * the match (/proc/PID/maps), or NULL */
 } ab_string_match;
 /* A TCP or UDP socket of the host (AB_MATCHER_CONNECTION findings). */
 typedef struct ab_connection {
@@ -310,10 +312,12 @@ AB_API void ab_scanner_free(ab_scanner *sc);
 AB_API const char *ab_scanner_last_error(const ab_scanner *sc);
 
 /* Settings; call before ab_scanner_compile. Defaults are in docs/antibody.1. */
-AB_API ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n);          /* 0: online cores */
-AB_API ab_status ab_scanner_set_max_filesize(ab_scanner *sc, uint64_t bytes); /* 256 MiB; 0: no limit */
-AB_API ab_status ab_scanner_set_timeout(ab_scanner *sc, unsigned seconds);    /* per object, default 60 */
-AB_API ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth);    /* default 64 */
+AB_API ab_status ab_scanner_set_workers(ab_scanner *sc, unsigned n); /* 0: online cores */
+AB_API ab_status ab_scanner_set_max_filesize(ab_scanner *sc,
+                                             uint64_t bytes); /* 256 MiB; 0: no limit */
+AB_API ab_status ab_scanner_set_timeout(ab_scanner *sc,
+                                        unsigned seconds); /* per object, default 60 */
+AB_API ab_status ab_scanner_set_max_depth(ab_scanner *sc, unsigned depth); /* default 64 */
 /* Exclude patterns (at most 4096 in all, each at most 4096 bytes), for ab_scan_paths. A glob
  * (glob(7): '*' and '?' do not match '/', '**' does, a leading dot needs no explicit match)
  * without '/' is matched against the base name; one with '/' against the full path, the path
@@ -340,13 +344,15 @@ AB_API size_t ab_scanner_exclude_count(const ab_scanner *sc);
 AB_API ab_status ab_scanner_exclude_info(const ab_scanner *sc, size_t i, ab_exclude_info *out);
 AB_API ab_status ab_scanner_set_follow_symlinks(ab_scanner *sc, int on);
 AB_API ab_status ab_scanner_set_one_file_system(ab_scanner *sc, int on);
-AB_API ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc, int on); /* default off: skip /proc,... */
+AB_API ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc,
+                                               int on); /* default off: skip /proc,... */
 /* Default off: network (NFS, SMB, 9p, Ceph, AFS) and FUSE mount points met inside the walk are
  * skipped (a hung server would hang the sweep; a FUSE file system is run by its user). Roots the
  * caller names are always scanned. */
 AB_API ab_status ab_scanner_set_scan_remote_fs(ab_scanner *sc, int on);
-AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on);         /* compute hashes for every object */
-AB_API ab_status ab_scanner_set_list_objects(ab_scanner *sc, int on); /* AB_EVENT_OBJECT per object */
+AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes for every object */
+AB_API ab_status ab_scanner_set_list_objects(ab_scanner *sc,
+                                             int on); /* AB_EVENT_OBJECT per object */
 AB_API ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);
 AB_API ab_status ab_scanner_set_strict(ab_scanner *sc, int on); /* malformed IOC lines are fatal */
 /* Sweeping production servers gently: each worker rests after an object so that it uses at most
@@ -362,7 +368,8 @@ AB_API ab_status ab_scanner_set_strings(ab_scanner *sc, int on);
 AB_API ab_status ab_scanner_set_min_score(ab_scanner *sc, unsigned score);
 /* Level thresholds of the combined score (THOR's: 80, 60, 40); alert >= warning >= notice,
  * each 0..100. Below notice the level is "info". */
-AB_API ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning, unsigned notice);
+AB_API ab_status ab_scanner_set_levels(ab_scanner *sc, unsigned alert, unsigned warning,
+                                       unsigned notice);
 /* Every diagnostic of this scanner's add and compile calls goes to fn (with its status) instead of
  * the ab_diag_fn those calls are given, notes included. fn NULL: back to the per-call callbacks.
  * May be called at any time. */
@@ -386,7 +393,7 @@ AB_API ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
 AB_API ab_status ab_scanner_add_rules(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
 /* Rules from memory (namespace may be NULL). */
 AB_API ab_status ab_scanner_add_rules_string(ab_scanner *sc, const char *source, const char *name,
-                                      const char *ns, ab_diag_fn diag, void *ctx);
+                                             const char *ns, ab_diag_fn diag, void *ctx);
 
 /* IOC files or folders (docs/ioc-format.md and the Loki/THOR list formats). */
 AB_API ab_status ab_scanner_add_iocs(ab_scanner *sc, const char *path, ab_diag_fn diag, void *ctx);
@@ -437,7 +444,8 @@ AB_API size_t ab_scanner_rule_warning_count(const ab_scanner *sc);
 
 /* Sweep paths (files or directories) with the worker pool. Events go to sink; the last one is the
  * summary. Returns AB_OK when the sweep ran (even with per-object errors, which are events). */
-AB_API ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n, const ab_sink *sink);
+AB_API ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t n,
+                               const ab_sink *sink);
 
 /* Scan the memory of processes (pid list, or all readable processes when all != 0), isolated in
  * workers like files. antibody's own processes are never scanned; a pid listed twice is scanned
@@ -445,7 +453,8 @@ AB_API ab_status ab_scan_paths(ab_scanner *sc, const char *const *paths, size_t 
  * are AB_SKIP_NO_ACCESS and processes that exit before they are read AB_SKIP_EXITED. With a pid
  * list those are errors: AB_ERR_NOTFOUND ("no such process", or it exited before it was read),
  * AB_ERR_IO (permission denied, with the reason), AB_ERR_UNSUPPORTED (a kernel thread). */
-AB_API ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, const ab_sink *sink);
+AB_API ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all,
+                              const ab_sink *sink);
 
 /* Match the host's TCP and UDP sockets (/proc/net/tcp, tcp6, udp, udp6: those of the network
  * namespace antibody runs in) against the ip and cidr IOCs: the remote address, and the local one
@@ -463,12 +472,12 @@ AB_API ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
  * files stay). Objects in the summary are sockets plus processes plus files. AB_ERR_ARG for other
  * bits, or AB_SCOPE_FILES without paths. */
 AB_API ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
-                       const ab_sink *sink);
+                              const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */
 AB_API ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
-                         const ab_sink *sink);
+                                const ab_sink *sink);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@ static size_t copy_size(const ab_finding *f)
                f->strings_len * sizeof(ab_string_match);
     n += (f->reason ? strlen(f->reason) : 0) + 1;
     for (size_t i = 0; i < f->strings_len; i++)
-        n += f->strings[i].data_len;
+        n += f->strings[i].data_len + (f->strings[i].region ? strlen(f->strings[i].region) + 1 : 0);
     return n;
 }
 
@@ -76,6 +76,11 @@ static ab_finding *finding_copy(const ab_finding *f)
         memcpy(p, f->strings[i].data, f->strings[i].data_len);
         sm[i].data = (const uint8_t *)p;
         p += f->strings[i].data_len;
+        if (f->strings[i].region) {
+            strcpy(p, f->strings[i].region);
+            sm[i].region = p;
+            p += strlen(p) + 1;
+        }
     }
     if (f->reason) {
         strcpy(p, f->reason);

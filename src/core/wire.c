@@ -224,6 +224,7 @@ static void put_verdict_and_strings(ab_buf *b, const ab_finding *f)
         ab_wire_u64(b, m->offset);
         ab_wire_u32(b, m->length);
         ab_wire_bytes(b, m->data, dl);
+        ab_wire_str(b, m->region);
     }
     ab_wire_u64(b, f->strings_omitted + (f->strings_len - ns));
 }
@@ -245,6 +246,7 @@ static void get_verdict_and_strings(ab_wire_reader *r, ab_finding *f, ab_wire_ar
         m->offset = ab_wire_get_u64(r);
         m->length = ab_wire_get_u32(r);
         m->data = ab_wire_get_bytes(r, &m->data_len);
+        m->region = ab_wire_get_str(r);
         if (!m->identifier || m->data_len > AB_MATCH_DATA_MAX)
             r->bad = 1;
     }

@@ -13,13 +13,15 @@
 #include <yara.h>
 
 #include "core/diag.h"
+#include "host/procmaps.h"
 
-#define MAX_SOURCES  100000 /* rule files queued */
-#define MAX_SETS     64     /* compiled (yarac) files + 1 for our compiled sources */
-#define MAX_TAGS     64     /* per finding; more are dropped */
-#define MAX_META     64
-#define MAX_SRC_SIZE ((size_t)64 << 20)
-#define MAX_WARNINGS 100000 /* compiler warnings kept for notes; more are only counted */
+#define MAX_SOURCES    100000 /* rule files queued */
+#define MAX_SETS       64     /* compiled (yarac) files + 1 for our compiled sources */
+#define MAX_TAGS       64     /* per finding; more are dropped */
+#define MAX_META       64
+#define AB_REGION_TEXT 256 /* "0x...-0x... rwxp /path" of a match in process memory */
+#define MAX_SRC_SIZE   ((size_t)64 << 20)
+#define MAX_WARNINGS   100000 /* compiler warnings kept for notes; more are only counted */
 
 /* A queued source: a file on disk (path) or text in memory (text). Owned by ab_rules. */
 typedef struct rule_source {
@@ -878,14 +880,16 @@ typedef struct scan_cb {
     const ab_object *obj;
     const ab_emit *em;
     int stop;
-    int strings; /* collect matched strings */
+    int strings;  /* collect matched strings */
+    ab_maps maps; /* process objects: their memory map, read at the first match */
+    int maps_loaded;
 } scan_cb;
 
 /* The matches of rule's public strings, at most AB_MAX_STRING_MATCHES; the rest are counted in
  * *omitted. libyara keeps YR_MATCH records unaligned in its notebook, so each one is copied out
  * with memcpy, never dereferenced in place (UBSan rejects the misaligned access). */
 static size_t collect_strings(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_string_match *out,
-                              uint64_t *omitted)
+                              uint64_t *omitted, scan_cb *cb, char (*regions)[AB_REGION_TEXT])
 {
     size_t n = 0;
     const YR_STRING *s;
@@ -902,8 +906,19 @@ static size_t collect_strings(YR_SCAN_CONTEXT *context, YR_RULE *rule, ab_string
             memcpy(&m, mp, sizeof(m));
             uint32_t len = m.match_length > 0 ? (uint32_t)m.match_length : 0;
             uint32_t dl = m.data_length > 0 ? (uint32_t)m.data_length : 0;
-            out[n++] = (ab_string_match){s->identifier, (uint64_t)(m.base + m.offset), len,
-                                         dl < AB_MATCH_DATA_MAX ? dl : AB_MATCH_DATA_MAX, m.data};
+            out[n] =
+                (ab_string_match){s->identifier, (uint64_t)(m.base + m.offset),
+                                  len,           dl < AB_MATCH_DATA_MAX ? dl : AB_MATCH_DATA_MAX,
+                                  m.data,        NULL};
+            if (cb->obj->pid > 0 && !cb->obj->data) {
+                if (!cb->maps_loaded) {
+                    ab_maps_load(cb->obj->pid, &cb->maps); /* none: regions stay NULL */
+                    cb->maps_loaded = 1;
+                }
+                out[n].region =
+                    ab_maps_describe(&cb->maps, out[n].offset, regions[n], AB_REGION_TEXT);
+            }
+            n++;
             left--;
             mp = m.next;
         }
@@ -978,10 +993,11 @@ static int yara_callback(YR_SCAN_CONTEXT *context, int message, void *message_da
     ab_meta meta[MAX_META];
     char reason[96];
     ab_string_match sm[AB_MAX_STRING_MATCHES];
+    char regions[AB_MAX_STRING_MATCHES][AB_REGION_TEXT];
     ab_finding f;
     memset(&f, 0, sizeof(f));
     if (cb->strings) {
-        f.strings_len = collect_strings(context, rule, sm, &f.strings_omitted);
+        f.strings_len = collect_strings(context, rule, sm, &f.strings_omitted, cb, regions);
         f.strings = sm;
     }
     ab_object_info_fill(&f.obj, cb->obj);
@@ -1221,7 +1237,7 @@ static void set_memory_rules(const ab_rules *r, int enable)
 ab_status ab_yara_scan(ab_yara *y, const ab_object *obj, const ab_yara_vars *vars,
                        const ab_emit *em, char *err, size_t errlen)
 {
-    scan_cb cb = {obj, em, 0, y->strings};
+    scan_cb cb = {obj, em, 0, y->strings, {0}, 0};
     int is_proc = obj->pid > 0 && !obj->data;
     if (is_proc)
         set_memory_rules(y->rules, 0); /* workers own their copy of the rules: safe to toggle */
@@ -1238,6 +1254,7 @@ ab_status ab_yara_scan(ab_yara *y, const ab_object *obj, const ab_yara_vars *var
     }
     if (is_proc)
         set_memory_rules(y->rules, 1);
+    ab_maps_free(&cb.maps);
     if (rc == ERROR_SUCCESS)
         return AB_OK;
     yara_scan_message(y, rc, err, errlen);

@@ -161,6 +161,10 @@ static void print_strings(ab_console *c, const ab_finding *f)
         write_bytes(c->out, m->data, m->data_len);
         if (m->length > m->data_len)
             fprintf(c->out, "... (%u bytes)", m->length);
+        if (m->region) {
+            fputs(" in ", c->out);
+            ab_console_write_name(c->out, m->region);
+        }
         fputc('\n', c->out);
     }
     if (f->strings_omitted)

@@ -692,6 +692,8 @@ static void put_strings(ab_json *j, const ab_finding *f)
         ab_json_key(j, "length");
         ab_json_uint(j, m->length);
         put_bytes_kv(j, "data", m->data, m->data_len);
+        if (m->region)
+            ab_json_kv_bytes(j, "region", m->region);
         ab_json_obj_end(j);
     }
     ab_json_arr_end(j);

@@ -280,6 +280,23 @@ else:
 EOF
   run 1 ab scan --no-progress --no-default-pack --no-lookalike --rules "$T/any.yar" --pid "$p"
   assert_contains "$T/out" "    process: exe $T/implant (DELETED or replaced on disk), parent $$, user $(id -un), started 20"
+  # With --strings each match in memory names its region (range, permissions, mapped file).
+  printf 'rule in_binary { strings: $a = "GNU coreutils" condition: $a }\n' >"$T/bin.yar"
+  run 1 abj --no-default-pack --no-lookalike --strings --rules "$T/bin.yar" --pid "$p"
+  $PY - "$T/out" <<'EOF'
+import json, re, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev["event"] == "finding":
+        regs = [s.get("region", "") for s in ev["strings"]]
+        assert regs and all(re.match(r"^0x[0-9a-f]+-0x[0-9a-f]+ [r-][w-][x-][ps-]", r) for r in regs), regs
+        for s in ev["strings"]:
+            lo, hi = (int(x, 16) for x in s["region"].split()[0].split("-"))
+            assert lo <= s["offset"] < hi, s
+        break
+else:
+    sys.exit("no finding")
+EOF
   kill "$p" 2>/dev/null || true
 }
 

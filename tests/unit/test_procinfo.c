@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include "host/procinfo.h"
+#include "host/procmaps.h"
+
+#include <stdlib.h>
 
 static void test_stat_fields(void **state)
 {
@@ -44,11 +47,38 @@ static void test_self(void **state)
     assert_int_equal(pi.ppid, 0);
 }
 
+static void test_maps(void **state)
+{
+    (void)state;
+    const char *text = "00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus daemon\n"
+                       "garbage line\n"
+                       "7f00-7e00 rw-p 00000000 00:00 0\n" /* end before start: ignored */
+                       "7fff0000-7fff1000 rw-p 00000000 00:00 0\n"
+                       "7fff1000-7fff2000 r--p 00000000 00:00 0 [vdso]";
+    ab_maps m;
+    ab_maps_parse(&m, strdup(text));
+    assert_int_equal(m.n, 3);
+    char buf[256];
+    assert_string_equal(ab_maps_describe(&m, 0x400010, buf, sizeof(buf)),
+                        "0x400000-0x452000 r-xp /usr/bin/dbus daemon");
+    assert_string_equal(ab_maps_describe(&m, 0x7fff0fff, buf, sizeof(buf)),
+                        "0x7fff0000-0x7fff1000 rw-p");
+    assert_string_equal(ab_maps_describe(&m, 0x7fff1000, buf, sizeof(buf)),
+                        "0x7fff1000-0x7fff2000 r--p [vdso]");
+    assert_null(ab_maps_describe(&m, 0x452000, buf, sizeof(buf)));
+    assert_null(ab_maps_describe(&m, 0x10, buf, sizeof(buf)));
+    ab_maps_free(&m);
+    ab_maps_parse(&m, strdup("")); /* empty */
+    assert_null(ab_maps_describe(&m, 0, buf, sizeof(buf)));
+    ab_maps_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat_fields),
         cmocka_unit_test(test_self),
+        cmocka_unit_test(test_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,9 @@ static void one_finding(const ab_emit *em, int score, const char *tag)
     ab_meta meta[1] = {{.key = "score", .is_int = 1, .ival = score}};
     snprintf(reason, sizeof(reason), "score %d", score);
     snprintf(data, sizeof(data), "DATA%d", score % 10);
-    ab_string_match sm[1] = {{"$a", 12, 5, 5, (const uint8_t *)data}};
+    char region[48];
+    snprintf(region, sizeof(region), "0x1000-0x2000 r-xp /lib/x.so");
+    ab_string_match sm[1] = {{"$a", 12, 5, 5, (const uint8_t *)data, region}};
     ab_finding f;
     memset(&f, 0, sizeof(f));
     f.rule = "r";
@@ -103,6 +105,7 @@ static void one_finding(const ab_emit *em, int score, const char *tag)
     /* The matcher's stack is gone after the call: scribble over it. */
     memset(reason, 'X', sizeof(reason) - 1);
     memset(data, 'Y', sizeof(data));
+    memset(region, 'Z', sizeof(region) - 1);
 }
 
 static void test_held_until_the_end(void **state)

@@ -93,7 +93,9 @@ static void test_strings_roundtrip(void **state)
     static const uint8_t bin[] = {'M', 'Z', 0, 0x90, 0xff};
     uint8_t big[AB_MATCH_DATA_MAX];
     memset(big, 'b', sizeof(big));
-    ab_string_match sm[2] = {{"$mz", 0, 5, 5, bin}, {"$b", 0x7f0000001000ULL, 300, 64, big}};
+    ab_string_match sm[2] = {
+        {"$mz", 0, 5, 5, bin, NULL},
+        {"$b", 0x7f0000001000ULL, 300, 64, big, "0x7f0000000000-0x7f0000002000 r-xp /x"}};
     f.strings = sm;
     f.strings_len = 2;
     f.strings_omitted = 7;
@@ -114,12 +116,15 @@ static void test_strings_roundtrip(void **state)
     assert_int_equal(g.strings[1].offset, 0x7f0000001000ULL);
     assert_int_equal(g.strings[1].length, 300);
     assert_int_equal(g.strings_omitted, 7);
+    assert_null(g.strings[0].region);
+    assert_string_equal(g.strings[1].region, "0x7f0000000000-0x7f0000002000 r-xp /x");
 
     /* Too many strings in the frame: bad, never an overflow of the arrays. */
     f.strings_len = 1;
     ab_wire_begin(&b, AB_MSG_FINDING);
     ab_wire_put_finding(&b, &f);
-    size_t at = b.len - 8 /* omitted */ - (4 + 4) /* "$mz" */ - 8 - 4 - (4 + 5) - 4;
+    size_t at = b.len - 8 /* omitted */ - 4 /* region NULL */ - (4 + 5) /* data */ -
+                4 /* length */ - 8 /* offset */ - (4 + 4) /* "$mz" */ - 4 /* count */;
     uint32_t many = AB_MAX_STRING_MATCHES + 1;
     memcpy(b.data + at, &many, 4);
     ab_wire_reader r2 = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + b.len, 0};
