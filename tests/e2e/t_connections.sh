@@ -89,7 +89,7 @@ test_connections() {
   printf 'domain\tc2.example\n' >"$T/dom.ioc"
   run 2 abj --no-default-pack -i "$T/dom.ioc" --connections
   assert_contains "$T/err" "no ip or cidr IOCs loaded"
-  run 2 ab scan --connections /tmp
+  run 2 ab scan --pid 1 /tmp  # PATHs go with --connections/--processes, not with --pid
   assert_contains "$T/err" "not both"
   run 2 ab scan --connections --pid 1
   assert_contains "$T/err" "--pid"
