@@ -290,18 +290,24 @@ static int parse_size(const char *s, uint64_t *out)
 static int parse_levels(const char *s, unsigned out[3])
 {
     unsigned lv[3];
-    char buf[64], *save = NULL;
+    char buf[64];
     if (strlen(s) >= sizeof(buf))
         return -1;
     snprintf(buf, sizeof(buf), "%s", s);
-    char *tok = strtok_r(buf, ",", &save);
-    for (int i = 0; i < 3; i++, tok = strtok_r(NULL, ",", &save)) {
+    char *tok = buf;
+    for (int i = 0; i < 3; i++) { /* exactly three fields: no empty ones, no signs or spaces */
+        char *comma = strchr(tok, ',');
+        if ((comma != NULL) != (i < 2))
+            return -1;
+        if (comma)
+            *comma = '\0';
         unsigned long long v;
-        if (!tok || parse_uint(tok, 100, &v))
+        if (!*tok || strspn(tok, "0123456789") != strlen(tok) || parse_uint(tok, 100, &v))
             return -1;
         lv[i] = (unsigned)v;
+        tok = comma ? comma + 1 : tok;
     }
-    if (tok || lv[1] > lv[0] || lv[2] > lv[1])
+    if (lv[1] > lv[0] || lv[2] > lv[1])
         return -1;
     if (out)
         memcpy(out, lv, sizeof(lv));

@@ -417,8 +417,12 @@ ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths,
         if (end && !sum.interrupted)
             return st; /* the sink asked to stop */
     }
-    if ((scope & AB_SCOPE_FILES) && !end && !sc->cancel && st == AB_OK) {
-        end = held_part(sc, sink, &sum, &st, paths, n);
+    if ((scope & AB_SCOPE_FILES) && !end && !sc->cancel) {
+        /* even when the process sweep failed: the files are still to be swept */
+        ab_status fst = AB_OK;
+        end = held_part(sc, sink, &sum, &fst, paths, n);
+        if (st == AB_OK)
+            st = fst;
         if (end && !sum.interrupted)
             return st;
     }

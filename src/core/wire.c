@@ -154,6 +154,26 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
     ab_buf_add(b, t, sizeof(t));
 }
 
+/* Lower-case hex of exactly n digits (a digest from a worker, printed as is). */
+static int is_hex(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return i == n;
+}
+
+/* A time from a worker: finite, after the epoch and before the year 5138, else unknown (0). */
+static double get_time(ab_wire_reader *r)
+{
+    double t = 0;
+    const uint8_t *p = take(r, sizeof(double));
+    if (p)
+        memcpy(&t, p, sizeof(double));
+    return t == t && t > 0 && t < 1e11 ? t : 0;
+}
+
 void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
 {
     memset(o, 0, sizeof(*o));
@@ -167,6 +187,10 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     o->md5 = ab_wire_get_str(r);
     o->sha1 = ab_wire_get_str(r);
     o->sha256 = ab_wire_get_str(r);
+    if ((o->md5 || o->sha1 || o->sha256) &&
+        !(o->md5 && o->sha1 && o->sha256 && is_hex(o->md5, 32) && is_hex(o->sha1, 40) &&
+          is_hex(o->sha256, 64)))
+        r->bad = 1; /* all three digests or none */
     o->pid = (pid_t)(int64_t)ab_wire_get_u64(r);
     o->process_name = ab_wire_get_str(r);
     o->cmdline = ab_wire_get_str(r);
@@ -176,9 +200,7 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
         uint32_t pp = ab_wire_get_u32(r);
         o->ppid = pp < (1u << 22) ? (pid_t)pp : 0;
         o->user = ab_wire_get_str(r);
-        const uint8_t *t = take(r, sizeof(double));
-        if (t)
-            memcpy(&o->start_time, t, sizeof(double));
+        o->start_time = get_time(r);
     }
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
@@ -186,12 +208,9 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
         o->owner = ab_wire_get_str(r);
         o->group = ab_wire_get_str(r);
         o->filetype = ab_wire_get_str(r);
-        const uint8_t *t = take(r, 3 * sizeof(double));
-        if (t) {
-            memcpy(&o->mtime, t, sizeof(double));
-            memcpy(&o->ctime, t + sizeof(double), sizeof(double));
-            memcpy(&o->atime, t + 2 * sizeof(double), sizeof(double));
-        }
+        o->mtime = get_time(r);
+        o->ctime = get_time(r);
+        o->atime = get_time(r);
     }
     if (!o->path || nl == 0)
         r->bad = 1;

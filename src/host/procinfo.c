@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DELETED_SUFFIX " (deleted)"
@@ -51,13 +52,14 @@ int ab_proc_stat_fields(const char *p, pid_t *ppid, unsigned long long *start_ti
     return field == 22 && *ppid >= 0;
 }
 
+/* The wall-clock time of boot: now minus the time since boot (as /proc/stat's btime, which on
+ * a many-CPU host lies past any small read of that file). */
 static double boot_time(void)
 {
-    char buf[8192];
-    if (read_small("/proc/stat", buf, sizeof(buf)) < 0)
+    struct timespec real, boot;
+    if (clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
         return 0;
-    const char *b = strstr(buf, "\nbtime ");
-    return b ? strtod(b + 7, NULL) : 0;
+    return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
 }
 
 static void read_exe(pid_t pid, ab_proc_info *pi)

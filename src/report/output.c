@@ -19,10 +19,13 @@ void ab_output_init_fd(ab_output *o, int fd, const char *name, int owns_fd)
     o->owns_fd = owns_fd;
     o->name = name;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        off_t at = lseek(fd, 0, SEEK_CUR);
+        /* Where our first byte will land: the end for O_APPEND (">>"), whose offset is 0 until
+         * the first write; else the shared offset (other writers may move it too). */
+        int fl = fcntl(fd, F_GETFL);
+        off_t at = lseek(fd, 0, fl >= 0 && (fl & O_APPEND) ? SEEK_END : SEEK_CUR);
         if (at >= 0) {
             o->regular = 1;
-            o->off = o->good_off = at;
+            o->good_off = at;
         }
     }
 }
@@ -30,10 +33,11 @@ void ab_output_init_fd(ab_output *o, int fd, const char *name, int owns_fd)
 static void fail(ab_output *o, int e)
 {
     o->err = e ? e : EIO;
-    /* Cut back to the last whole event, so that what is there can be read line by line. It may
+    /* Cut back to the last whole event, so that what is there can be read line by line, and put
+     * the offset there (another writer of a shared descriptor must not leave a hole). It may
      * fail too (the device is gone): the error already says the report is incomplete. */
     if (o->regular && ftruncate(o->fd, o->good_off) == 0)
-        o->off = o->good_off;
+        (void)lseek(o->fd, o->good_off, SEEK_SET);
 }
 
 int ab_output_write(ab_output *o, const void *p, size_t n)
@@ -58,7 +62,6 @@ int ab_output_write(ab_output *o, const void *p, size_t n)
         }
         s += w;
         n -= (size_t)w;
-        o->off += w;
     }
     return 0;
 }
@@ -98,10 +101,31 @@ int ab_output_end_event(ab_output *o)
     }
     if (o->err && o->event_bytes)
         o->lost++;
-    if (!o->err)
-        o->good_off = o->off;
+    if (!o->err && o->regular && o->event_bytes) {
+        off_t at = lseek(o->fd, 0, SEEK_CUR); /* after our write, even with O_APPEND */
+        if (at >= 0)
+            o->good_off = at;
+    }
     o->event_bytes = 0;
     return o->err ? -1 : 0;
+}
+
+/* --append to a report whose last line was cut (an earlier run killed): end that line, so the
+ * events that follow are lines of their own. */
+static int end_line(int fd, off_t size)
+{
+    char last = '\n', self[64];
+    if (size > 0) {
+        /* fd is write-only: read the last byte through a second, read-only open of the inode */
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        int rfd = open(self, O_RDONLY | O_CLOEXEC);
+        ssize_t n = rfd >= 0 ? pread(rfd, &last, 1, size - 1) : -1;
+        if (rfd >= 0)
+            close(rfd);
+        if (n != 1)
+            return -1;
+    }
+    return last == '\n' || write(fd, "\n", 1) == 1 ? 0 : -1;
 }
 
 static int open_existing(const char *path, ab_output_mode mode, char *err, size_t errlen)
@@ -125,8 +149,16 @@ static int open_existing(const char *path, ab_output_mode mode, char *err, size_
         snprintf(err, errlen, "%s", errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
         return -1;
     }
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s", S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        goto bad;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        /* A block device (-o /dev/sdb1 by mistake) would have a disk overwritten. */
+        snprintf(err, errlen, "%s",
+                 S_ISDIR(st.st_mode)   ? strerror(EISDIR)
+                 : S_ISBLK(st.st_mode) ? "is a block device: refused (it would overwrite a disk)"
+                                       : "not a regular file, FIFO or character device: refused");
         goto bad;
     }
     if (S_ISREG(st.st_mode) && mode == AB_OUTPUT_NEW) {
@@ -142,8 +174,10 @@ static int open_existing(const char *path, ab_output_mode mode, char *err, size_
         snprintf(err, errlen, "%s", strerror(errno));
         goto bad;
     }
-    if (mode == AB_OUTPUT_APPEND && S_ISREG(st.st_mode))
-        (void)lseek(fd, 0, SEEK_END);
+    if (mode == AB_OUTPUT_APPEND && S_ISREG(st.st_mode) && end_line(fd, st.st_size) != 0) {
+        snprintf(err, errlen, "cannot append: %s", strerror(errno));
+        goto bad;
+    }
     return fd;
 bad:
     close(fd);

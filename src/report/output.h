@@ -27,7 +27,6 @@ typedef struct ab_output {
     int owns_fd;        /* closed by ab_output_close */
     const char *name;   /* for messages; borrowed, must outlive the output */
     int regular;        /* a regular file: cut back to good_off when a write fails */
-    off_t off;          /* offset after the bytes written so far (regular files) */
     off_t good_off;     /* offset at the end of the last complete event */
     int err;            /* errno of the first failed write; 0 while everything was written */
     size_t event_bytes; /* bytes the current event tried to write */

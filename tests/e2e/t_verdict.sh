@@ -44,6 +44,9 @@ EOF
   run 2 ab scan --levels 50,60,10 "$T/v"
   assert_contains "$T/err" "--levels: expected"
   run 2 ab scan --min-score 101 "$T/v"
+  for bad in 80,,60,40 ,80,60,40 80,60,40, "80, 60,40" 80,60 +80,60,40; do
+    run 2 ab scan --levels "$bad" "$T/v"
+  done
 }
 
 test_verdict_strings() {

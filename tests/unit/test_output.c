@@ -1,6 +1,7 @@
 /* test_output.c: checked report destinations: a failed write is kept, the file is cut back to
  * whole events, later events are counted as lost, and existing files and symlinks are refused. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,6 +85,53 @@ static void test_cut_back_to_whole_events(void **state)
     assert_int_equal(ab_output_close(&o), -1);
 }
 
+/* ">> report": an O_APPEND descriptor whose offset is 0 until the first write. A failure must cut
+ * back to the end of this run's last whole event, never into what the file held before. And
+ * --append after a cut-off last line starts on a line of its own. */
+static void test_append_keeps_earlier_runs(void **state)
+{
+    (void)state;
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/old-run.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 2; i++)
+        fprintf(f, "%099d\n", i); /* 200 bytes of an earlier run */
+    fclose(f);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    ab_output o;
+    ab_output_init_fd(&o, fd, "standard output", 1);
+    assert_int_equal(put_event(&o, 100), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 350;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = put_event(&o, 100);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(rc, -1);
+    assert_int_equal(file_size(path), 300); /* the earlier run and our first event stay */
+    ab_output_close(&o);
+
+    /* A last line cut off (no newline): --append ends it first. */
+    f = fopen(path, "a");
+    fputs("{\"event\":\"fin", f);
+    fclose(f);
+    off_t before = file_size(path);
+    assert_int_equal(ab_output_open(&o, path, AB_OUTPUT_APPEND, err, sizeof(err)), AB_OK);
+    assert_int_equal(put_event(&o, 10), 0);
+    assert_int_equal(ab_output_close(&o), 0);
+    assert_int_equal(file_size(path), before + 1 + 10);
+    f = fopen(path, "r");
+    char line[256], last[256] = "";
+    while (fgets(line, sizeof(line), f))
+        snprintf(last, sizeof(last), "%s", line);
+    fclose(f);
+    assert_string_equal(last, "xxxxxxxxx\n");
+}
+
 static void test_stream_events(void **state)
 {
     (void)state;
@@ -147,6 +195,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_back_to_whole_events),
+        cmocka_unit_test(test_append_keeps_earlier_runs),
         cmocka_unit_test(test_stream_events),
         cmocka_unit_test(test_existing_files),
     };

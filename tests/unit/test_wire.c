@@ -25,6 +25,8 @@ static void sample_finding(ab_finding *f, const char **loc, const char **tags, a
     f->obj.location_len = 2;
     f->obj.size = 12345;
     f->obj.md5 = "d41d8cd98f00b204e9800998ecf8427e";
+    f->obj.sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    f->obj.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     f->matcher = AB_MATCHER_YARA;
     f->rule = "APT29_Test";
     f->rule_namespace = "apt29-2020";
@@ -62,7 +64,29 @@ static void test_finding_roundtrip(void **state)
     assert_string_equal(g.obj.location[1], "member.exe");
     assert_int_equal(g.obj.size, 12345);
     assert_string_equal(g.obj.md5, f.obj.md5);
-    assert_null(g.obj.sha1);
+    assert_string_equal(g.obj.sha1, f.obj.sha1);
+    ab_buf b2;
+    ab_buf_init(&b2, 0);
+
+    /* A worker (compromised) that sends one digest without the others, or digests that are not
+     * lower-case hex, sends a bad frame: the console would print NULL or raw bytes. */
+    const char *bad[][3] = {{f.obj.md5, NULL, NULL},
+                            {f.obj.md5, f.obj.sha1, "\033[2Jnot-hex"},
+                            {"D41D8CD98F00B204E9800998ECF8427E", f.obj.sha1, f.obj.sha256}};
+    for (size_t k = 0; k < 3; k++) {
+        ab_finding h = f;
+        h.obj.md5 = bad[k][0];
+        h.obj.sha1 = bad[k][1];
+        h.obj.sha256 = bad[k][2];
+        ab_wire_begin(&b2, AB_MSG_FINDING);
+        ab_wire_put_finding(&b2, &h);
+        ab_wire_reader rb = {(const uint8_t *)b2.data + 5, (const uint8_t *)b2.data + b2.len, 0};
+        ab_finding g2;
+        ab_wire_arrays arr2;
+        ab_wire_get_finding(&rb, &g2, &arr2);
+        assert_true(rb.bad);
+    }
+    ab_buf_release(&b2);
     assert_string_equal(g.rule, "APT29_Test");
     assert_string_equal(g.rule_namespace, "apt29-2020");
     assert_int_equal(g.tags_len, 2);
