@@ -207,6 +207,7 @@ typedef struct cli {
     int color; /* -1 auto */
     const char *output;
     int force, append, no_console, keep_going, allow_empty, nice;
+    int closing; /* the sweep is over: close_outputs runs */
     /* run state */
     dest jdest, cdest; /* cdest.on: findings etc. go to console.o; else errors only */
     ab_console con;
@@ -342,8 +343,9 @@ static int dest_failed(cli *c, dest *d)
         ab_console_clear_progress(&c->con);
         fprintf(stderr, "antibody: error: cannot write the report to %s: %s: %s\n", d->o.name,
                 strerror(d->o.err),
-                c->keep_going ? "going on without it (--continue-on-output-error)"
-                              : "stopping the sweep (the report is incomplete)");
+                c->closing      ? "the report is incomplete"
+                : c->keep_going ? "going on without it (--continue-on-output-error)"
+                                : "stopping the sweep (the report is incomplete)");
     }
     return !c->keep_going;
 }
@@ -995,6 +997,7 @@ static void close_outputs(cli *c)
         if (!d->on)
             continue;
         ab_output_close(&d->o);
+        c->closing = 1; /* a failure said only now happened at the end (flush, close) */
         dest_failed(c, d);
         if (d->o.lost)
             fprintf(stderr, "antibody: error: %llu event%s not written to %s\n",
