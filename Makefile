@@ -24,6 +24,7 @@ demo: build
 # seed corpora. The last line printed is "N passed, N failed".
 check: deps
 	@rm -f build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json
+	@mkdir -p build && rm -f build/release-check.failed
 	@[ -f build-test/build.ninja ] || $(MESON) setup build-test -Dtest_hooks=true >/dev/null
 	@[ -f build-asan/build.ninja ] || $(MESON) setup build-asan -Dtest_hooks=true \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
@@ -34,6 +35,9 @@ check: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MESON) test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
 	-ninja -C build-fuzz && $(MESON) test -C build-fuzz --suite fuzz --print-errorlogs
+	@# The release tree too: make demo builds it, and -O3 warns where -O2 does not.
+	@$(MAKE) --no-print-directory build >build/release-check.log 2>&1 || \
+		{ tail -20 build/release-check.log; touch build/release-check.failed; }
 	@scripts/test-summary build-test build-asan build-fuzz
 
 bench: build

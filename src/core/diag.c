@@ -47,10 +47,10 @@ void ab_diag_emit(ab_diag_fn fn, void *ctx, const ab_diag *d)
         return; /* the old callback type has no level for it: its users would take it for an error
                  */
     char where[WHERE_MAX];
-    if (d->line)
-        snprintf(where, sizeof(where), "%s:%u", d->file, d->line);
-    else
-        snprintf(where, sizeof(where), "%s", d->file);
+    int n = d->line ? snprintf(where, sizeof(where), "%s:%u", d->file, d->line)
+                    : snprintf(where, sizeof(where), "%s", d->file);
+    if (n < 0)
+        where[0] = '\0'; /* a file name past WHERE_MAX is cut: still said */
     fn(ctx, d->level, where, d->message);
 }
 
