@@ -15,6 +15,7 @@
 
 #include "core/scanner.h"
 #include "core/verdict.h"
+#include "host/procinfo.h"
 #include "host/sockets.h"
 
 #define MAX_MATCHES   ((size_t)65536) /* matching sockets reported per scan; more are an error */
@@ -140,27 +141,6 @@ static int read_tables(run *r)
 
 /* ---- reporting a match ---- */
 
-/* A small /proc/PID file as one line (NULs, as between cmdline arguments, become spaces). */
-static int read_proc_text(pid_t pid, const char *what, char *buf, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\n'))
-        n--;
-    buf[n] = '\0';
-    return 0;
-}
-
 typedef struct proc_text {
     char comm[256], cmdline[MAX_PROC_TEXT];
     int have_comm, have_cmdline;
@@ -258,8 +238,8 @@ static void report_one(run *r, const match *m, const ab_sock_owners *o, int owne
     }
     for (size_t k = 0; k < n && k < MAX_HOLDERS && !r->stop; k++) {
         pid_t pid = o->v[first + k].pid;
-        pt.have_comm = read_proc_text(pid, "comm", pt.comm, sizeof(pt.comm)) == 0;
-        pt.have_cmdline = read_proc_text(pid, "cmdline", pt.cmdline, sizeof(pt.cmdline)) == 0;
+        pt.have_comm = ab_proc_read_text(pid, "comm", pt.comm, sizeof(pt.comm)) == 0;
+        pt.have_cmdline = ab_proc_read_text(pid, "cmdline", pt.cmdline, sizeof(pt.cmdline)) == 0;
         emit_match(r, m, pid, NULL, &pt);
     }
     if (n > MAX_HOLDERS && !r->stop) {

@@ -362,27 +362,6 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     ab_file_unmap(&m);
 }
 
-/* Reads a small /proc file into buf (NULs become spaces, trailing whitespace dropped). */
-static int read_proc_text(pid_t pid, const char *what, char *buf, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    while (n > 0 && isspace((unsigned char)buf[n - 1]))
-        n--;
-    buf[n] = '\0';
-    return 0;
-}
-
 #define PF_KTHREAD     0x00200000UL /* linux/sched.h: kernel threads have no user memory */
 #define CAP_PTRACE_BIT (1ULL << 19) /* CAP_SYS_PTRACE */
 
@@ -639,7 +618,7 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    if (read_proc_text(pid, "comm", comm, sizeof(comm)) != 0) {
+    if (ab_proc_read_text(pid, "comm", comm, sizeof(comm)) != 0) {
         if (errno == ENOENT || errno == ESRCH)
             w_send_skip(w, AB_SKIP_EXITED);
         else
@@ -647,7 +626,7 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    if (read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
+    if (ab_proc_read_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
     const char *loc[1] = {path};
     ab_object obj;

@@ -1,6 +1,7 @@
 /* procinfo.c: process context for findings (see procinfo.h). */
 #include "host/procinfo.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -12,17 +13,27 @@
 
 #define DELETED_SUFFIX " (deleted)"
 
-static ssize_t read_small(const char *path, char *buf, size_t len)
+int ab_proc_read_text(pid_t pid, const char *what, char *buf, size_t len)
 {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return -1; /* errno from open: callers tell a process gone (ENOENT) from the rest */
     ssize_t n = read(fd, buf, len - 1);
+    int err = errno;
     close(fd);
-    if (n < 0)
+    if (n < 0) {
+        errno = err;
         return -1;
+    }
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        n--;
     buf[n] = '\0';
-    return n;
+    return 0;
 }
 
 int ab_proc_stat_fields(const char *p, pid_t *ppid, unsigned long long *start_ticks)
@@ -81,9 +92,8 @@ static void read_exe(pid_t pid, ab_proc_info *pi)
 
 static void read_user(pid_t pid, ab_proc_info *pi)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (read_small(path, buf, sizeof(buf)) < 0)
+    char buf[4096];
+    if (ab_proc_read_text(pid, "status", buf, sizeof(buf)) != 0)
         return;
     const char *u = strstr(buf, "\nUid:");
     if (!u)
@@ -99,12 +109,11 @@ static void read_user(pid_t pid, ab_proc_info *pi)
 
 void ab_proc_info_read(pid_t pid, ab_proc_info *pi)
 {
-    char path[64], buf[2048];
+    char buf[2048];
     memset(pi, 0, sizeof(*pi));
     read_exe(pid, pi);
     read_user(pid, pi);
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (read_small(path, buf, sizeof(buf)) < 0)
+    if (ab_proc_read_text(pid, "stat", buf, sizeof(buf)) != 0)
         return;
     const char *rp = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
     unsigned long long ticks = 0;

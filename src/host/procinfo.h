@@ -14,6 +14,10 @@ typedef struct ab_proc_info {
     double start;    /* seconds since the epoch; 0 when unknown */
 } ab_proc_info;
 
+/* A small /proc/PID/WHAT file as one line in buf: NULs (between cmdline arguments) become
+ * spaces, trailing white space is dropped, at most len - 1 bytes. 0, or -1 with errno. */
+int ab_proc_read_text(pid_t pid, const char *what, char *buf, size_t len);
+
 /* Fills what can be read (the rest stays empty); never fails. */
 void ab_proc_info_read(pid_t pid, ab_proc_info *pi);
 
