@@ -98,6 +98,9 @@ typedef enum ab_skip_reason {
     AB_SKIP_NO_ACCESS,     /* a process the caller may not read (all-process sweeps only) */
     AB_SKIP_REMOTE_FS,     /* a network or FUSE mount met inside the walk */
     AB_SKIP_EXITED,        /* a process that exited before it could be read (all-process sweeps) */
+    AB_SKIP_ENCRYPTED,     /* a member of a container that is encrypted and no password opened */
+    AB_SKIP_UNPACK_LIMIT,  /* a member (or the rest of a container) left out by an unpack limit:
+                            * depth, members, bytes unpacked or ratio (ab_unpack_limits) */
     AB_SKIP_REASON_COUNT
 } ab_skip_reason;
 
@@ -110,9 +113,11 @@ typedef enum ab_matcher_kind {
     AB_MATCHER_NAME,
     AB_MATCHER_CONNECTION, /* a live socket's address is an ip/cidr IOC (ab_scan_connections) */
     AB_MATCHER_LOOKALIKE,  /* a file or process name imitating a system binary (svch0st.exe) */
+    AB_MATCHER_LIMIT,      /* an unpack limit was hit (a zip bomb is itself suspicious): rule is the
+                            * limit's name ("max-ratio", ...) */
 } ab_matcher_kind;
 
-/* "yara", "hash", "name", "connection", "lookalike". */
+/* "yara", "hash", "name", "connection", "lookalike", "limit". */
 AB_API const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
@@ -126,8 +131,12 @@ typedef struct ab_meta {
 /* What was scanned. Strings are NUL-terminated bytes, not necessarily UTF-8 (file names). */
 typedef struct ab_object_info {
     const char *path;            /* file on disk; for a process "pid:NNN" */
-    const char *const *location; /* chain from the file on disk down to the object */
-    size_t location_len;         /* >= 1 */
+    const char *const *location; /* chain from the file on disk down to the object: the path,
+                                  * then one member name per level of containers */
+    /* Parallel to location: the source that produced each element ("file", "process", "zip",
+     * "tar+gzip", "ole", "vba", "pdf", ...); NULL (the array, or an element) when unknown. */
+    const char *const *location_source;
+    size_t location_len; /* >= 1 */
     uint64_t size;
     const char *md5, *sha1, *sha256; /* lower-case hex, or NULL when not computed */
     pid_t pid;                       /* > 0 for process-memory objects */
@@ -145,6 +154,13 @@ typedef struct ab_object_info {
     const char *owner, *group;  /* names, or the numeric ids as text when unknown */
     double mtime, ctime, atime; /* seconds since the epoch */
     const char *filetype;       /* Loki/THOR type from the magic ("EXE", "ZIP", "UNKNOWN") */
+    /* Objects inside containers (location_len > 1): what the container says of the member. */
+    double member_mtime;  /* seconds since the epoch, 0 when unknown */
+    uint32_t member_mode; /* type and permission bits, 0 when unknown */
+    /* What sources found in the object (a PDF's URI actions: type "url"), in order. */
+    const char *const *observable_type;
+    const char *const *observable_value;
+    size_t observables_len;
 } ab_object_info;
 
 /* One matched string of a YARA finding (ab_scanner_set_strings): at most AB_MAX_STRING_MATCHES
@@ -207,13 +223,19 @@ typedef struct ab_error {
     const char *const *location;
     size_t location_len;
     ab_status status;
-    const char *message; /* one line, no trailing newline */
+    const char *message;                /* one line, no trailing newline */
+    const char *const *location_source; /* as in ab_object_info; may be NULL */
 } ab_error;
 
 typedef struct ab_skip {
     const char *path;
     ab_skip_reason reason;
     uint64_t size; /* when known, else 0 */
+    /* A member of a container: its location (as in ab_object_info); location_len 0 (location
+     * NULL) for a file or process, which path names alone. */
+    const char *const *location;
+    const char *const *location_source;
+    size_t location_len;
 } ab_skip;
 
 typedef struct ab_summary {
@@ -226,6 +248,8 @@ typedef struct ab_summary {
     double seconds;      /* wall time of the scan call */
     int interrupted;     /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
     uint64_t suppressed; /* findings not reported: their object scored below the minimum score */
+    uint64_t members;       /* objects inside containers scanned (not counted in objects) */
+    uint64_t member_bytes;  /* their bytes (not counted in bytes) */
     const char *current; /* progress callbacks only: an object being scanned, or NULL */
 } ab_summary;
 
@@ -379,6 +403,28 @@ AB_API ab_status ab_scanner_set_rules_recurse(ab_scanner *sc, int on);
 /* Default on: report file base names and process names that imitate a protected name (built-in
  * system binaries and protected-name IOCs) by one edit or homoglyphs (docs/lookalike.md). */
 AB_API ab_status ab_scanner_set_lookalike(ab_scanner *sc, int on);
+/* Looking inside: archives, compressed streams and documents are opened in memory (never
+ * extracted to disk) and every member is scanned like a file, recursively (docs/antibody.1,
+ * LOOKING INSIDE). Default on. */
+AB_API ab_status ab_scanner_set_unpack(ab_scanner *sc, int on);
+/* Limits per top-level file (ClamAV's in spirit). Hitting one is an AB_MATCHER_LIMIT finding
+ * (rule: the limit's name) and the members it leaves out are AB_SKIP_UNPACK_LIMIT (or
+ * AB_SKIP_TOO_LARGE for max_member_size); the rest of the file is still scanned as far as the
+ * limits allow. Memory stays bounded by these, never by what a container's headers claim. */
+typedef struct ab_unpack_limits {
+    unsigned max_depth;       /* containers in containers ("max-unpack-depth"), 1..15; 8 */
+    uint64_t max_member_size; /* bytes of one member ("max-member-size"); 100 MiB */
+    uint64_t max_unpacked;    /* bytes produced from one file in all ("max-unpacked"); 400 MiB */
+    unsigned max_ratio;       /* unpacked / packed bytes of a member past 1 MiB ("max-ratio"); 250;
+                               * 0: no ratio limit */
+    uint64_t max_members;     /* members of one file, at every level ("max-members"); 10000 */
+} ab_unpack_limits;
+AB_API void ab_unpack_limits_default(ab_unpack_limits *l);
+/* AB_ERR_ARG for a zero size or count, or a depth outside 1..15. */
+AB_API ab_status ab_scanner_set_unpack_limits(ab_scanner *sc, const ab_unpack_limits *l);
+/* A password to try on encrypted members (zip, 7z, rar), in the order added; at most 256, each at
+ * most 1024 bytes. Encrypted members no password opens are AB_SKIP_ENCRYPTED. */
+AB_API ab_status ab_scanner_add_password(ab_scanner *sc, const char *password);
 
 /* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its
  * name), or a folder of them, with its subfolders (ab_scanner_set_rules_recurse; at most 32 levels

@@ -52,6 +52,18 @@ static const char usage_text[] =
     "      --timeout SECS     YARA time limit per object (default 60); a worker still busy\n"
     "                         10 s later is killed and the object reported as an error\n"
     "      --max-depth N      directory depth limit (default 64)\n"
+    "Looking inside (archives, compressed streams, documents; in memory, never extracted):\n"
+    "      --no-unpack        scan files as they are, without looking inside\n"
+    "      --max-unpack-depth N  containers in containers (1..15, default 8)\n"
+    "      --max-member-size SZ  larger members are skipped (default 100M)\n"
+    "      --max-unpacked SZ  bytes unpacked from one file in all (default 400M)\n"
+    "      --max-ratio N      unpacked/packed ratio of a member past 1 MiB (default 250;\n"
+    "                         0: none)\n"
+    "      --max-members N    members of one file at every level (default 10000)\n"
+    "                         A limit hit is a finding of matcher 'limit' (a bomb is\n"
+    "                         suspicious); what it leaves out is skipped and counted\n"
+    "      --password PW      try PW on encrypted members (repeatable)\n"
+    "      --passwords FILE   one password per line\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -140,6 +152,14 @@ enum {
     OPT_LEVELS,
     OPT_RULES_NO_RECURSE,
     OPT_NO_LOOKALIKE,
+    OPT_NO_UNPACK,
+    OPT_MAX_UNPACK_DEPTH,
+    OPT_MAX_MEMBER_SIZE,
+    OPT_MAX_UNPACKED,
+    OPT_MAX_RATIO,
+    OPT_MAX_MEMBERS,
+    OPT_PASSWORD,
+    OPT_PASSWORDS,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +205,14 @@ static const struct option long_opts[] = {
     {"min-score", required_argument, NULL, OPT_MIN_SCORE},
     {"levels", required_argument, NULL, OPT_LEVELS},
     {"no-lookalike", no_argument, NULL, OPT_NO_LOOKALIKE},
+    {"no-unpack", no_argument, NULL, OPT_NO_UNPACK},
+    {"max-unpack-depth", required_argument, NULL, OPT_MAX_UNPACK_DEPTH},
+    {"max-member-size", required_argument, NULL, OPT_MAX_MEMBER_SIZE},
+    {"max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED},
+    {"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
+    {"max-members", required_argument, NULL, OPT_MAX_MEMBERS},
+    {"password", required_argument, NULL, OPT_PASSWORD},
+    {"passwords", required_argument, NULL, OPT_PASSWORDS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -417,7 +445,7 @@ static void diag(cli *c, ab_status status, ab_diag_level level, const char *wher
     const char *loc[1] = {file};
     ab_event ev = {.kind = level == AB_DIAG_WARNING ? AB_EVENT_WARNING : AB_EVENT_ERROR,
                    .time = now()};
-    ev.u.error = (ab_error){file, loc, 1, status, msg};
+    ev.u.error = (ab_error){file, loc, 1, status, msg, NULL};
     report_json(c, &ev);
 }
 
@@ -491,7 +519,7 @@ static void check_empty(cli *c, ab_summary *sum)
                  : c->connections          ? "socket"
                                            : "file");
     ab_event ev = {.kind = AB_EVENT_ERROR, .time = now()};
-    ev.u.error = (ab_error){NULL, NULL, 0, AB_ERR_NOTFOUND, msg};
+    ev.u.error = (ab_error){NULL, NULL, 0, AB_ERR_NOTFOUND, msg, NULL};
     deliver(c, &ev);
     sum->errors++;
 }
@@ -688,6 +716,31 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_PSEUDO:
         case OPT_REMOTE:
         case OPT_NO_LOOKALIKE:
+        case OPT_NO_UNPACK:
+        case OPT_PASSWORD:
+        case OPT_PASSWORDS:
+            break;
+        case OPT_MAX_UNPACK_DEPTH:
+            if (parse_uint(optarg, 15, &v) || v == 0)
+                return usage_error("--max-unpack-depth: expected 1..15, got '%s'", optarg);
+            break;
+        case OPT_MAX_MEMBER_SIZE:
+        case OPT_MAX_UNPACKED: {
+            uint64_t sz;
+            if (parse_size(optarg, &sz) || sz == 0)
+                return usage_error(opt == OPT_MAX_UNPACKED
+                                       ? "--max-unpacked: expected a size like 400M, got '%s'"
+                                       : "--max-member-size: expected a size like 100M, got '%s'",
+                                   optarg);
+            break;
+        }
+        case OPT_MAX_RATIO:
+            if (parse_uint(optarg, 1000000, &v))
+                return usage_error("--max-ratio: expected 0..1000000, got '%s'", optarg);
+            break;
+        case OPT_MAX_MEMBERS:
+            if (parse_uint(optarg, 100000000, &v) || v == 0)
+                return usage_error("--max-members: expected 1..100000000, got '%s'", optarg);
             break;
         case OPT_ONE_FS:
             c->one_fs = 1; /* also decides whether --output is outside the sweep */
@@ -799,11 +852,43 @@ static int parse_scan_args(cli *c, int argc, char **argv)
 }
 
 /* Second pass over the options for the scanner settings (the scanner exists only now). */
+#define PASSWORDS_FILE_MAX ((off_t)1 << 20)
+
+/* --passwords FILE: one per line (the line end is not part of it; empty lines are skipped). */
+static ab_status add_password_file(ab_scanner *sc, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    struct stat sb;
+    if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > PASSWORDS_FILE_MAX) {
+        fprintf(stderr, "antibody: error: --passwords %s: %s\n", path,
+                !f ? strerror(errno) : "not a regular file of at most 1 MiB");
+        if (f)
+            fclose(f);
+        return AB_ERR_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    ab_status st = AB_OK;
+    for (unsigned no = 1; st == AB_OK && (n = getline(&line, &cap, f)) > 0; no++) {
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n && (st = ab_scanner_add_password(sc, line)) != AB_OK)
+            fprintf(stderr, "antibody: error: --passwords %s:%u: %s\n", path, no,
+                    st == AB_ERR_LIMIT ? "more than 256 passwords" : "longer than 1024 bytes");
+    }
+    free(line);
+    fclose(f);
+    return st == AB_OK ? AB_OK : AB_ERR_ARG;
+}
+
 static int apply_settings(ab_scanner *sc, int argc, char **argv)
 {
     int opt;
     unsigned long long v = 0;
     uint64_t size;
+    ab_unpack_limits lim;
+    ab_unpack_limits_default(&lim);
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "r:i:j:o:qvhV", long_opts, NULL)) != -1) {
@@ -885,6 +970,34 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
         case OPT_NO_LOOKALIKE:
             st = ab_scanner_set_lookalike(sc, 0);
             break;
+        case OPT_NO_UNPACK:
+            st = ab_scanner_set_unpack(sc, 0);
+            break;
+        case OPT_MAX_UNPACK_DEPTH:
+            parse_uint(optarg, 15, &v);
+            lim.max_depth = (unsigned)v;
+            break;
+        case OPT_MAX_MEMBER_SIZE:
+            parse_size(optarg, &lim.max_member_size);
+            break;
+        case OPT_MAX_UNPACKED:
+            parse_size(optarg, &lim.max_unpacked);
+            break;
+        case OPT_MAX_RATIO:
+            parse_uint(optarg, 1000000, &v);
+            lim.max_ratio = (unsigned)v;
+            break;
+        case OPT_MAX_MEMBERS:
+            parse_uint(optarg, 100000000, &v);
+            lim.max_members = v;
+            break;
+        case OPT_PASSWORD:
+            st = ab_scanner_add_password(sc, optarg);
+            break;
+        case OPT_PASSWORDS:
+            if (add_password_file(sc, optarg) != AB_OK)
+                return 2;
+            break;
         default:
             break;
         }
@@ -896,6 +1009,10 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
                 fprintf(stderr, "antibody: error: %s: %s\n", argv[optind - 1], ab_strerror(st));
             return 2;
         }
+    }
+    if (ab_scanner_set_unpack_limits(sc, &lim) != AB_OK) {
+        fprintf(stderr, "antibody: error: unpack limits out of range\n");
+        return 2;
     }
     return 0;
 }

@@ -66,7 +66,7 @@ static void run_error(run *r, const char *path, ab_status st, const char *msg)
 {
     const char *loc[1] = {path};
     ab_event ev = {.kind = AB_EVENT_ERROR};
-    ev.u.error = (ab_error){path, path ? loc : NULL, path ? 1 : 0, st, msg};
+    ev.u.error = (ab_error){path, path ? loc : NULL, path ? 1 : 0, st, msg, NULL};
     r->sum->errors++;
     deliver(r, &ev);
 }

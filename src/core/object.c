@@ -5,7 +5,13 @@ void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
 {
     info->path = obj->path;
     info->location = obj->location;
+    info->location_source = obj->location_source;
     info->location_len = obj->location_len;
+    info->member_mtime = obj->member_mtime;
+    info->member_mode = obj->member_mode;
+    info->observable_type = obj->observable_type;
+    info->observable_value = obj->observable_value;
+    info->observables_len = obj->observables_len;
     info->size = obj->size;
     info->md5 = obj->hashed ? obj->md5 : NULL;
     info->sha1 = obj->hashed ? obj->sha1 : NULL;

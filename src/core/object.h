@@ -11,16 +11,39 @@
 
 #include "antibody/antibody.h"
 
-#define AB_MAX_LOCATION 16 /* nesting depth of location chains (archive in mail in ...) */
+/* Elements of a location chain: the file plus at most 15 levels of containers. Enforced by the
+ * unpack depth limit (ab_unpack_limits.max_depth <= AB_MAX_LOCATION - 1), never cut by the wire. */
+#define AB_MAX_LOCATION 16
+#define AB_MAX_OBSERVABLES    256  /* per object (ab_unpack_observe) */
+#define AB_MAX_OBSERVABLE_LEN 2048 /* bytes of one observable value */
+
+typedef enum ab_object_kind {
+    AB_OBJ_FILE = 0, /* a file on disk (st set) or a caller's buffer */
+    AB_OBJ_PROCESS,  /* process memory, scanned by pid */
+    AB_OBJ_MEMBER,   /* produced by a source from its parent's bytes */
+} ab_object_kind;
 
 /* Borrowed view: the source owns every pointer and keeps it alive while the engine runs. */
 typedef struct ab_object {
-    const uint8_t *data; /* NULL for process objects (scanned by pid) */
+    ab_object_kind kind;
+    const struct ab_object *parent; /* the container (members), else NULL */
+    unsigned depth;                 /* 0: top level; location_len == depth + 1 */
+    const uint8_t *data;            /* NULL for process objects (scanned by pid) */
     size_t size;
     const char *path; /* file on disk (or "pid:N") */
     const char *const *location;
+    const char *const *location_source; /* parallel to location; may be NULL */
     size_t location_len;
     const struct stat *st; /* NULL when not a file on disk */
+    /* Members: what the container says, and THOR's unpack_parent ("ZIP") and unpack_source
+     * ("ZIP>OLE": the containers from the top down); "" at top level. */
+    double member_mtime;
+    uint32_t member_mode;
+    const char *unpack_parent, *unpack_source;
+    /* Observables sources found in it (ab_unpack_observe); owned by the unpack context. */
+    const char *const *observable_type;
+    const char *const *observable_value;
+    size_t observables_len;
     pid_t pid;             /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */
@@ -42,6 +65,8 @@ typedef struct ab_emit {
     void *ctx;
     /* n findings were not reported: their object scored below the minimum score. May be NULL. */
     void (*suppressed)(void *ctx, uint64_t n);
+    /* A member a source did not scan (its location in s). May be NULL (then it is not said). */
+    void (*skip)(void *ctx, const ab_skip *s);
 } ab_emit;
 
 /* Fill the object part of a finding/event from an object. */

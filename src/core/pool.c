@@ -22,6 +22,7 @@
 #include "core/throttle.h"
 #include "core/wire.h"
 #include "host/procinfo.h"
+#include "unpack/unpack.h"
 
 #define MAX_WORKERS       256
 #define KILL_GRACE_S      10 /* past the YARA timeout before a worker is killed */
@@ -51,6 +52,9 @@ typedef struct worker {
     pid_t pid;          /* 0: slot empty */
     int fd;             /* parent's end of the socketpair */
     int ready;          /* READY received */
+    int long_job;       /* q[0] is a container being unpacked: queue nothing behind it */
+    int retiring;       /* EXITING received: the jobs it holds were not started */
+    ab_buf beat;        /* payload of the last BEAT of q[0] (the member being scanned) */
     job q[QUEUE_DEPTH]; /* q[0] is being scanned, the rest wait in the worker's socket */
     unsigned nq;
     double deadline; /* of q[0] */
@@ -92,22 +96,38 @@ static void deliver(pool *p, ab_event *ev)
         p->stop = 1;
 }
 
+/* An error of an object; loc (n > 0) is the member's location, else [path]. */
+static void pool_error_at(pool *p, const char *path, const char *const *loc,
+                          const char *const *src, size_t n, ab_status st, const char *msg)
+{
+    const char *one[1] = {path};
+    ab_event ev = {.kind = AB_EVENT_ERROR};
+    if (n)
+        ev.u.error = (ab_error){path, loc, n, st, msg, src};
+    else
+        ev.u.error = (ab_error){path, path ? one : NULL, path ? 1 : 0, st, msg, NULL};
+    p->sum.errors++;
+    deliver(p, &ev);
+}
+
 static void pool_error(pool *p, const char *path, ab_status st, const char *msg)
 {
-    const char *loc[1] = {path};
-    ab_event ev = {.kind = AB_EVENT_ERROR};
-    ev.u.error = (ab_error){path, path ? loc : NULL, path ? 1 : 0, st, msg};
-    p->sum.errors++;
+    pool_error_at(p, path, NULL, NULL, 0, st, msg);
+}
+
+static void pool_skip_at(pool *p, const char *path, const char *const *loc,
+                         const char *const *src, size_t n, ab_skip_reason r, uint64_t size)
+{
+    ab_event ev = {.kind = AB_EVENT_SKIP};
+    ev.u.skip = (ab_skip){path, r, size, n ? loc : NULL, n ? src : NULL, n};
+    p->sum.skipped[r]++;
+    p->sum.skipped_total++;
     deliver(p, &ev);
 }
 
 static void pool_skip(pool *p, const char *path, ab_skip_reason r, uint64_t size)
 {
-    ab_event ev = {.kind = AB_EVENT_SKIP};
-    ev.u.skip = (ab_skip){path, r, size};
-    p->sum.skipped[r]++;
-    p->sum.skipped_total++;
-    deliver(p, &ev);
+    pool_skip_at(p, path, NULL, NULL, 0, r, size);
 }
 
 /* ---- the worker side ---- */
@@ -117,7 +137,11 @@ static unsigned worker_count(const ab_scanner *sc);
 typedef struct wctx {
     int fd;
     ab_buf out;
-    ab_throttle thr; /* --max-cpu, --max-io */
+    ab_throttle thr;   /* --max-cpu, --max-io */
+    int list_objects;  /* send an OBJECT per member too */
+    int returned;      /* the queued job was handed back for this top-level object */
+    int quit_after;    /* a QUIT arrived while a container was being unpacked */
+    ab_buf peek;       /* a frame read while looking for a queued job */
 } wctx;
 
 static int send_all(int fd, const void *data, size_t len)
@@ -159,20 +183,45 @@ static void w_suppressed(void *ctx, uint64_t n)
     w_send_simple(ctx, AB_MSG_SUPPRESSED, n, 0);
 }
 
-static void w_send_error(wctx *w, const char *path, ab_status st, const char *msg)
+/* An error of the job's object; a member's location when loc_len > 1. */
+static void w_send_error_at(wctx *w, const char *path, const char *const *loc,
+                            const char *const *src, size_t n, ab_status st, const char *msg)
 {
     ab_wire_begin(&w->out, AB_MSG_ERROR);
     ab_wire_u32(&w->out, (uint32_t)st);
     ab_wire_str(&w->out, msg);
     ab_wire_str(&w->out, path);
+    ab_wire_put_location(&w->out, loc, src, n > 1 ? n : 0);
     if (send_frame(w->fd, &w->out) != 0)
         _exit(3);
 }
 
+static void w_send_error(wctx *w, const char *path, ab_status st, const char *msg)
+{
+    w_send_error_at(w, path, NULL, NULL, 0, st, msg);
+}
+
 static int w_error(void *ctx, const ab_error *e)
 {
-    w_send_error(ctx, e->path, e->status, e->message);
+    w_send_error_at(ctx, e->path, e->location, e->location_source, e->location_len, e->status,
+                    e->message);
     return 0;
+}
+
+static void w_send_skip_at(wctx *w, ab_skip_reason r, uint64_t size, const char *const *loc,
+                           const char *const *src, size_t n)
+{
+    ab_wire_begin(&w->out, AB_MSG_SKIP);
+    ab_wire_u32(&w->out, (uint32_t)r);
+    ab_wire_u64(&w->out, size);
+    ab_wire_put_location(&w->out, loc, src, n);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+static void w_skip(void *ctx, const ab_skip *s)
+{
+    w_send_skip_at(ctx, s->reason, s->size, s->location, s->location_source, s->location_len);
 }
 
 static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
@@ -182,8 +231,29 @@ static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
     ab_wire_begin(&w->out, type);
     ab_wire_u64(&w->out, a);
     ab_wire_u32(&w->out, b);
+    if (type == AB_MSG_DONE) { /* members: none unless w_send_done says */
+        ab_wire_u64(&w->out, 0);
+        ab_wire_u64(&w->out, 0);
+    }
     if (send_frame(w->fd, &w->out) != 0)
         _exit(3);
+}
+
+/* DONE for a file: its bytes (when counted) and the members scanned inside it. */
+static void w_send_done(wctx *w, ab_engine *eng, uint64_t bytes, uint32_t counted)
+{
+    uint64_t members = 0, mbytes = 0;
+    if (counted)
+        ab_engine_unpack_stats(eng, &members, &mbytes);
+    ab_throttle_end(&w->thr, bytes + mbytes);
+    ab_wire_begin(&w->out, AB_MSG_DONE);
+    ab_wire_u64(&w->out, bytes);
+    ab_wire_u32(&w->out, counted);
+    ab_wire_u64(&w->out, members);
+    ab_wire_u64(&w->out, mbytes);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+    w->returned = 0;
 }
 
 static void w_send_object(wctx *w, const ab_object *obj)
@@ -194,6 +264,54 @@ static void w_send_object(wctx *w, const ab_object *obj)
     ab_wire_put_object(&w->out, &info);
     if (send_frame(w->fd, &w->out) != 0)
         _exit(3);
+}
+
+static int w_read_frame(int fd, ab_buf *b);
+
+/* ---- hooks around members (unpack/unpack.h) ---- */
+
+/* A container is being unpacked: it may take long whatever its size on disk, so a job the
+ * parent queued behind it (a small file looked cheap) is handed back for another worker. Frames
+ * arrive whole and in order; a job that is not in the socket yet will not come (the parent
+ * queues nothing behind a job once it was handed one back). */
+static void w_give_back(wctx *w)
+{
+    if (w->returned || w->quit_after)
+        return;
+    struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+        return;
+    int type = w_read_frame(w->fd, &w->peek);
+    if (type == AB_MSG_JOB) {
+        w->returned = 1;
+        ab_wire_begin(&w->out, AB_MSG_RETURN);
+        if (send_frame(w->fd, &w->out) != 0)
+            _exit(3);
+    } else {
+        w->quit_after = 1; /* QUIT, or the parent is gone: end after this object */
+    }
+}
+
+static void h_container(void *ctx)
+{
+    w_give_back(ctx);
+}
+
+static void h_beat(void *ctx, const ab_object *m)
+{
+    wctx *w = ctx;
+    w_give_back(w);
+    ab_wire_begin(&w->out, AB_MSG_BEAT);
+    ab_wire_put_location(&w->out, m->location, m->location_source, m->location_len);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
+static void h_scanned(void *ctx, const ab_object *m)
+{
+    wctx *w = ctx;
+    if (w->list_objects)
+        w_send_object(w, m);
 }
 
 /* Reads one frame (blocking). Returns the type, 0 on EOF/error. */
@@ -309,7 +427,7 @@ static void test_fault(const char *path, int stage)
 static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path,
                         const struct stat *expect)
 {
-    ab_emit em = {w_finding, w_error, w, w_suppressed};
+    ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip};
     ab_mapped m;
     char err[512];
     test_fault(path, 0);
@@ -317,25 +435,25 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         ab_file_map(path, sc->follow_symlinks, expect, sc->max_filesize, &m, err, sizeof(err));
     if (st != AB_OK) {
         if (st == AB_ERR_LIMIT) {
-            ab_wire_begin(&w->out, AB_MSG_SKIP);
-            ab_wire_u32(&w->out, AB_SKIP_TOO_LARGE);
-            send_frame(w->fd, &w->out);
+            w_send_skip_at(w, AB_SKIP_TOO_LARGE, 0, NULL, NULL, 0);
         } else {
             w_send_error(w, path, st, err);
         }
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    const char *loc[1] = {path};
+    const char *loc[1] = {path}, *locsrc[1] = {"file"};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
+    obj.kind = AB_OBJ_FILE;
+    obj.location_source = locsrc;
     obj.data = m.data;
     obj.size = m.size;
     obj.path = path;
     obj.location = loc;
     obj.location_len = 1;
     obj.st = &m.st;
-    int allowed = 0, shrank = 0;
+    int allowed = 0;
     test_fault(path, 1);
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
@@ -344,21 +462,20 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, path, AB_ERR_IO, err);
     } else {
-        /* Assigned after the jump, so their values are defined (sigsetjmp rules). */
+        /* The jump left a library (libarchive, libyara) in the middle of its state: report, end
+         * this worker and let the parent start a fresh one; the jobs queued here go elsewhere. */
         bus_armed = 0;
-        allowed = 0;
-        shrank = 1;
         w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
-    }
-    if (allowed) {
-        ab_wire_begin(&w->out, AB_MSG_SKIP);
-        ab_wire_u32(&w->out, AB_SKIP_ALLOWLIST);
+        w_send_done(w, eng, 0, 0);
+        ab_wire_begin(&w->out, AB_MSG_EXITING);
         send_frame(w->fd, &w->out);
-    } else if (sc->list_objects) {
-        w_send_object(w, &obj);
+        _exit(0);
     }
-    int counted = !allowed && !shrank; /* a cut-short scan is an error, not an object */
-    w_send_simple(w, AB_MSG_DONE, counted ? m.size : 0, counted ? 1 : 0);
+    if (allowed)
+        w_send_skip_at(w, AB_SKIP_ALLOWLIST, m.size, NULL, NULL, 0);
+    else if (sc->list_objects)
+        w_send_object(w, &obj);
+    w_send_done(w, eng, allowed ? 0 : m.size, allowed ? 0 : 1);
     ab_file_unmap(&m);
 }
 
@@ -579,10 +696,7 @@ static void pe_suppressed(void *ctx, uint64_t n)
 
 static void w_send_skip(wctx *w, ab_skip_reason r)
 {
-    ab_wire_begin(&w->out, AB_MSG_SKIP);
-    ab_wire_u32(&w->out, (uint32_t)r);
-    if (send_frame(w->fd, &w->out) != 0)
-        _exit(3);
+    w_send_skip_at(w, r, 0, NULL, NULL, 0);
 }
 
 /* A process the parent listed may be gone, a zombie or unreadable by now: say which, in words.
@@ -611,7 +725,7 @@ static int w_proc_unscannable(wctx *w, const char *path, pid_t pid)
 static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
     proc_emit pe = {w, AB_OK, ""};
-    ab_emit em = {pe_finding, pe_error, &pe, pe_suppressed};
+    ab_emit em = {pe_finding, pe_error, &pe, pe_suppressed, NULL};
     char comm[256], cmdline[MAX_PROC_TEXT], err[512];
     test_fault(path, 0);
     if (w_proc_unscannable(w, path, pid)) {
@@ -628,11 +742,13 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     }
     if (ab_proc_read_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
-    const char *loc[1] = {path};
+    const char *loc[1] = {path}, *locsrc[1] = {"process"};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
+    obj.kind = AB_OBJ_PROCESS;
     obj.path = path;
     obj.location = loc;
+    obj.location_source = locsrc;
     obj.location_len = 1;
     obj.pid = pid;
     obj.process_name = comm;
@@ -662,10 +778,13 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
 
 static void worker_main(ab_scanner *sc, int fd)
 {
-    wctx w = {fd, {0}, {0}};
+    static wctx w; /* static: the hooks' context outlives nothing, and the stack stays small */
+    w.fd = fd;
+    w.list_objects = sc->list_objects;
     ab_buf in;
     ab_engine *eng = NULL;
     ab_buf_init(&w.out, IN_BUF_CAP);
+    ab_buf_init(&w.peek, IN_BUF_CAP);
     ab_buf_init(&in, IN_BUF_CAP);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the sweep */
     /* The parent decides when to stop: a SIGINT/SIGTERM sent to the whole process group (Ctrl-C,
@@ -678,10 +797,14 @@ static void worker_main(ab_scanner *sc, int fd)
     sigaction(SIGBUS, &sa, NULL);
     if (ab_engine_new(sc, &eng) != AB_OK)
         _exit(4);
+    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w};
+    ab_engine_set_unpack_hooks(eng, &hooks);
+    if (sc->unpack)
+        ab_unpack_process_init(); /* library inits after fork, before any hostile byte */
     w.thr.max_cpu = sc->max_cpu;
     w.thr.max_io = sc->max_io ? sc->max_io / worker_count(sc) + 1 : 0; /* each its share */
     w_send_simple(&w, AB_MSG_READY, 0, 0);
-    for (;;) {
+    while (!w.quit_after) {
         int type = w_read_frame(fd, &in);
         if (type != AB_MSG_JOB)
             break;
@@ -757,7 +880,10 @@ static ab_status spawn(pool *p, worker *w)
     w->fd = sv[0];
     w->ready = 0;
     w->nq = 0;
+    w->long_job = 0;
+    w->retiring = 0;
     ab_buf_init(&w->in, IN_BUF_CAP);
+    ab_buf_init(&w->beat, IN_BUF_CAP);
     return AB_OK;
 }
 
@@ -814,6 +940,15 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     int reaped = reap(w->pid, &status);
     if (!w->ready)
         p->bad_starts++;
+    if (w->nq && w->retiring) { /* it said it was ending: nothing it holds was started */
+        for (unsigned i = 0; i < w->nq; i++) {
+            if (p->stop)
+                job_clear(&w->q[i]);
+            else
+                p->retry[p->nretry++] = w->q[i];
+        }
+        w->nq = 0;
+    }
     if (w->nq) {
         ab_status st = why ? why_st : AB_ERR_CRASH;
         if (why)
@@ -829,7 +964,17 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         else
             snprintf(msg, sizeof(msg), "scanner worker exited (status %d) on this object",
                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        pool_error(p, w->q[0].path, st, msg);
+        /* Blame the member being scanned when the worker said which (BEAT). */
+        ab_wire_arrays *arr = calloc(1, sizeof(*arr));
+        size_t nl = 0;
+        if (arr && w->beat.len) {
+            ab_wire_reader r = {(const uint8_t *)w->beat.data,
+                                (const uint8_t *)w->beat.data + w->beat.len, 0};
+            ab_wire_get_location(&r, arr->location, arr->location_source, &nl);
+        }
+        pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
+                      arr ? arr->location_source : NULL, nl, st, msg);
+        free(arr);
         job_clear(&w->q[0]);
         for (unsigned i = 1; i < w->nq; i++) { /* not started: another worker takes them */
             if (p->stop)
@@ -840,6 +985,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         w->nq = 0;
     }
     ab_buf_release(&w->in);
+    ab_buf_release(&w->beat);
     w->pid = 0;
     if (p->sc->cancel)
         respawn = 0; /* the sweep is ending: no new workers */
@@ -898,31 +1044,74 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         ab_status st = (ab_status)ab_wire_get_u32(&r);
         const char *msg = ab_wire_get_str(&r);
         const char *path = ab_wire_get_str(&r);
-        if (r.bad || !msg)
+        size_t nl = 0;
+        ab_wire_get_location(&r, arr.location, arr.location_source, &nl);
+        if (r.bad || !msg || !w->nq)
             return -1;
-        pool_error(p, path ? path : w->q[0].path, st, msg);
+        /* The job's path, not the worker's word for it: the worker only adds members. */
+        pool_error_at(p, w->q[0].path, arr.location, arr.location_source, nl, st, msg);
+        (void)path;
         return 0;
     }
     case AB_MSG_SKIP: {
         uint32_t reason = ab_wire_get_u32(&r);
+        uint64_t size = ab_wire_get_u64(&r);
+        size_t nl = 0;
+        ab_wire_get_location(&r, arr.location, arr.location_source, &nl);
         if (r.bad || reason >= AB_SKIP_REASON_COUNT || !w->nq)
             return -1;
         if (reason == AB_SKIP_EXITED && p->named_pids) /* the caller asked for this process */
             pool_error(p, w->q[0].path, AB_ERR_NOTFOUND,
                        "process exited before it could be scanned");
+        else if (nl)
+            pool_skip_at(p, w->q[0].path, arr.location, arr.location_source, nl,
+                         (ab_skip_reason)reason, size);
         else
-            pool_skip(p, w->q[0].path, (ab_skip_reason)reason, (uint64_t)w->q[0].st.st_size);
+            pool_skip(p, w->q[0].path, (ab_skip_reason)reason,
+                      size ? size : (uint64_t)w->q[0].st.st_size);
         return 0;
     }
+    case AB_MSG_BEAT: {
+        /* A member starts: the deadline is per member, and a death is blamed on it. */
+        size_t nl = 0;
+        ab_wire_get_location(&r, arr.location, arr.location_source, &nl);
+        if (r.bad || !w->nq || nl < 2)
+            return -1;
+        ab_buf_reset(&w->beat);
+        if (ab_buf_add(&w->beat, data, len) != AB_OK)
+            ab_buf_reset(&w->beat);
+        w->deadline = ab_now() + p->sc->timeout + KILL_GRACE_S;
+        return 0;
+    }
+    case AB_MSG_RETURN:
+        /* The worker handed back the job queued behind a container it is unpacking. */
+        if (w->nq < 2)
+            return -1;
+        if (p->nretry < sizeof(p->retry) / sizeof(p->retry[0]))
+            p->retry[p->nretry++] = w->q[--w->nq];
+        else
+            job_clear(&w->q[--w->nq]);
+        memset(&w->q[w->nq], 0, sizeof(job));
+        w->long_job = 1;
+        return 0;
+    case AB_MSG_EXITING:
+        w->retiring = 1;
+        return 0;
     case AB_MSG_DONE: {
         uint64_t bytes = ab_wire_get_u64(&r);
         uint32_t counted = ab_wire_get_u32(&r);
+        uint64_t members = ab_wire_get_u64(&r);
+        uint64_t mbytes = ab_wire_get_u64(&r);
         if (r.bad || !w->nq)
             return -1;
         if (counted) {
             p->sum.objects++;
             p->sum.bytes += bytes;
+            p->sum.members += members;
+            p->sum.member_bytes += mbytes;
         }
+        w->long_job = 0;
+        ab_buf_reset(&w->beat);
         job_clear(&w->q[0]);
         memmove(&w->q[0], &w->q[1], (QUEUE_DEPTH - 1) * sizeof(job));
         memset(&w->q[QUEUE_DEPTH - 1], 0, sizeof(job));
@@ -1001,7 +1190,9 @@ static void maybe_progress(pool *p)
 /* May w take another job now? Idle workers always; a busy one only behind small files. */
 static int can_take(const worker *w)
 {
-    if (!w->pid || !w->ready || w->nq >= QUEUE_DEPTH)
+    if (!w->pid || !w->ready || w->nq >= QUEUE_DEPTH || w->retiring)
+        return 0;
+    if (w->long_job)
         return 0;
     if (w->nq == 0)
         return 1;
@@ -1118,6 +1309,7 @@ static void shutdown_workers(pool *p)
             job_clear(&w->q[k]);
         w->nq = 0;
         ab_buf_release(&w->in);
+        ab_buf_release(&w->beat);
         w->pid = 0;
     }
     ab_buf_release(&b);

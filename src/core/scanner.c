@@ -18,6 +18,7 @@
 
 #include "core/diag.h"
 #include "intel/packs.h"
+#include "unpack/unpack.h"
 
 #define DEFAULT_MAX_FILESIZE ((uint64_t)256 << 20)
 #define DEFAULT_TIMEOUT      60
@@ -67,6 +68,8 @@ ab_status ab_scanner_new(ab_scanner **out)
     sc->levels[2] = 40;
     sc->rules_recurse = 1;
     sc->lookalike = 1; /* as Loki's Levenshtein check: on unless --no-lookalike */
+    sc->unpack = 1;
+    ab_unpack_limits_default(&sc->unpack_limits);
     ab_status st = ab_rules_new(&sc->rules);
     if (st == AB_OK)
         st = ab_iocs_new(&sc->iocs);
@@ -95,6 +98,9 @@ void ab_scanner_free(ab_scanner *sc)
         free(sc->excludes[i]);
     }
     free(sc->excludes);
+    for (size_t i = 0; i < sc->n_passwords; i++)
+        free(sc->passwords[i]);
+    free(sc->passwords);
     free(sc);
 }
 
@@ -341,6 +347,39 @@ static ab_diag_route diag_route(const ab_scanner *sc, ab_diag_fn fn, void *ctx, 
 }
 
 FLAG_SETTER(ab_scanner_set_lookalike, lookalike)
+FLAG_SETTER(ab_scanner_set_unpack, unpack)
+
+ab_status ab_scanner_set_unpack_limits(ab_scanner *sc, const ab_unpack_limits *l)
+{
+    SETTER_GUARD(sc);
+    if (!l || l->max_depth < 1 || l->max_depth > AB_MAX_LOCATION - 1 || !l->max_member_size ||
+        !l->max_unpacked || !l->max_members)
+        return AB_ERR_ARG;
+    sc->unpack_limits = *l;
+    return AB_OK;
+}
+
+#define MAX_PASSWORDS    256
+#define MAX_PASSWORD_LEN 1024
+
+ab_status ab_scanner_add_password(ab_scanner *sc, const char *password)
+{
+    SETTER_GUARD(sc);
+    if (!password || strlen(password) > MAX_PASSWORD_LEN)
+        return AB_ERR_ARG;
+    if (sc->n_passwords >= MAX_PASSWORDS) {
+        ab_scanner_set_error(sc, "more than %d passwords", MAX_PASSWORDS);
+        return AB_ERR_LIMIT;
+    }
+    char **v = realloc(sc->passwords, (sc->n_passwords + 1) * sizeof(*v));
+    if (!v)
+        return AB_ERR_NOMEM;
+    sc->passwords = v;
+    if (!(v[sc->n_passwords] = strdup(password)))
+        return AB_ERR_NOMEM;
+    sc->n_passwords++;
+    return AB_OK;
+}
 
 ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx)
 {
@@ -540,6 +579,7 @@ struct ab_engine {
     ab_hasher *hasher;                               /* owned; NULL when hashing is off */
     ab_yara *yara;                                   /* owned */
     ab_name_scratch *names;                          /* owned; NULL without filename IOCs */
+    ab_unpack *unpack;                               /* owned; NULL when unpacking is off */
     id_name users[OWNER_CACHE], groups[OWNER_CACHE]; /* small caches: NSS can be slow */
 };
 
@@ -550,6 +590,7 @@ void ab_engine_free(ab_engine *e)
     ab_hasher_free(e->hasher);
     ab_yara_free(e->yara);
     ab_name_scratch_free(e->names);
+    ab_unpack_free(e->unpack);
     free(e);
 }
 
@@ -568,12 +609,25 @@ ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out)
         ab_yara_set_strings(e->yara, sc->strings);
     if (st == AB_OK && ab_iocs_count(sc->iocs, AB_IOC_FILENAME_RE) > 0)
         st = ab_name_scratch_new(sc->iocs, &e->names);
+    if (st == AB_OK && sc->unpack)
+        st = ab_unpack_new(sc, e, &e->unpack);
     if (st != AB_OK) {
         ab_engine_free(e);
         return st;
     }
     *out = e;
     return AB_OK;
+}
+
+void ab_engine_set_unpack_hooks(ab_engine *e, const ab_unpack_hooks *h)
+{
+    if (e->unpack)
+        ab_unpack_set_hooks(e->unpack, h);
+}
+
+void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes)
+{
+    ab_unpack_stats(e->unpack, members, bytes);
 }
 
 static const char *cached_name(id_name *cache, unsigned id, int is_group)
@@ -636,6 +690,8 @@ static void fill_vars(ab_engine *e, const ab_object *obj, ab_yara_vars *v, char 
     v->extension = ext;
     v->filetype = ab_filetype_of(e->sc->filetypes, obj->data, obj->size);
     v->md5 = obj->hashed ? obj->md5 : "";
+    v->unpack_parent = obj->unpack_parent ? obj->unpack_parent : "";
+    v->unpack_source = obj->unpack_source ? obj->unpack_source : "";
     if (obj->st) {
         v->owner = cached_name(e->users, obj->st->st_uid, 0);
         v->group = cached_name(e->groups, obj->st->st_gid, 1);
@@ -731,7 +787,7 @@ static int match_lookalike(const ab_lookalike *l, const ab_object *obj, const ab
 
 static void emit_error(const ab_emit *em, const ab_object *obj, ab_status st, const char *msg)
 {
-    ab_error er = {obj->path, obj->location, obj->location_len, st, msg};
+    ab_error er = {obj->path, obj->location, obj->location_len, st, msg, obj->location_source};
     em->error(em->ctx, &er);
 }
 
@@ -786,6 +842,10 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
     ab_verdict v;
     const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
     ab_status st = run_matchers(e, obj, &vars, hold, allowed, err, errlen);
+    /* Inside the object's verdict: a limit hit on the container joins its findings. Members go
+     * to em, each in a verdict of its own. */
+    if (e->unpack && !*allowed && !v.stop)
+        ab_unpack_object(e->unpack, obj, hold, em);
     ab_verdict_end(&v);
     return st;
 }
@@ -815,6 +875,17 @@ static void direct_suppressed(void *ctx, uint64_t n)
     d->sum->suppressed += n;
 }
 
+static void direct_skip(void *ctx, const ab_skip *s)
+{
+    direct_ctx *d = ctx;
+    ab_event ev = {.kind = AB_EVENT_SKIP, .time = ab_now()};
+    ev.u.skip = *s;
+    d->sum->skipped[s->reason]++;
+    d->sum->skipped_total++;
+    if (d->sink && !d->stop && d->sink->fn(d->sink->ctx, &ev))
+        d->stop = 1;
+}
+
 static int direct_error(void *ctx, const ab_error *er)
 {
     direct_ctx *d = ctx;
@@ -838,7 +909,7 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
     ab_summary sum;
     memset(&sum, 0, sizeof(sum));
     direct_ctx d = {sink, &sum, 0};
-    ab_emit em = {direct_finding, direct_error, &d, direct_suppressed};
+    ab_emit em = {direct_finding, direct_error, &d, direct_suppressed, direct_skip};
     const char *loc[1] = {name};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
@@ -856,6 +927,7 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
     } else {
         sum.objects = 1;
         sum.bytes = len;
+        ab_engine_unpack_stats(sc->local, &sum.members, &sum.member_bytes);
     }
     sum.seconds = ab_now() - t0;
     ab_event ev = {.kind = AB_EVENT_SUMMARY, .time = ab_now()};

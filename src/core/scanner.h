@@ -41,6 +41,10 @@ struct ab_scanner {
     ab_diag2_fn diag2; /* ab_scanner_set_diag: overrides the per-call ab_diag_fn */
     void *diag2_ctx;
     int rules_recurse; /* ab_scanner_add_rules descends into subfolders */
+    int unpack;        /* look inside containers (ab_scanner_set_unpack) */
+    ab_unpack_limits unpack_limits;
+    char **passwords; /* owned, each owned */
+    size_t n_passwords;
     /* content, owned; read-only after compile and shared with forked workers */
     ab_rules *rules;
     ab_iocs *iocs;
@@ -58,7 +62,14 @@ struct ab_scanner {
 ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out);
 void ab_engine_free(ab_engine *e);
 
-/* Run every matcher over obj. *allowed is set when the object's hash is on an allow-list (then no
+/* The worker's hooks around members (unpack/unpack.h); NULL: none. */
+struct ab_unpack_hooks;
+void ab_engine_set_unpack_hooks(ab_engine *e, const struct ab_unpack_hooks *h);
+/* Members scanned inside the last top-level object, and their bytes. */
+void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes);
+
+/* Run every matcher over obj, then (unless it is allow-listed) offer it to the sources, which
+ * scan its members the same way, recursively. *allowed is set when the object's hash is on an allow-list (then no
  * matcher ran). Errors that did not stop the other matchers are emitted through em and also
  * returned (the first one), with a one-line message in err. */
 ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,

@@ -48,6 +48,8 @@ const char *ab_skip_reason_name(ab_skip_reason r)
         [AB_SKIP_NO_ACCESS] = "no-access",
         [AB_SKIP_REMOTE_FS] = "remote-fs",
         [AB_SKIP_EXITED] = "exited",
+        [AB_SKIP_ENCRYPTED] = "encrypted",
+        [AB_SKIP_UNPACK_LIMIT] = "unpack-limit",
     };
     if ((unsigned)r >= AB_SKIP_REASON_COUNT)
         return "unknown";
@@ -67,6 +69,8 @@ const char *ab_matcher_name(ab_matcher_kind m)
         return "connection";
     case AB_MATCHER_LOOKALIKE:
         return "lookalike";
+    case AB_MATCHER_LIMIT:
+        return "limit";
     }
     return "unknown";
 }

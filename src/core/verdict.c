@@ -94,7 +94,8 @@ static int give_up(ab_verdict *v, ab_status st, const char *msg)
 {
     if (!v->full) {
         v->full = 1;
-        ab_error e = {v->obj->path, v->obj->location, v->obj->location_len, st, msg};
+        ab_error e = {v->obj->path, v->obj->location, v->obj->location_len, st, msg,
+                      v->obj->location_source};
         v->down->error(v->down->ctx, &e);
     }
     return 1;
@@ -131,6 +132,13 @@ static int pass_error(void *ctx, const ab_error *e)
     return v->down->error(v->down->ctx, e);
 }
 
+static void pass_skip(void *ctx, const ab_skip *s)
+{
+    ab_verdict *v = ctx;
+    if (v->down->skip)
+        v->down->skip(v->down->ctx, s);
+}
+
 const ab_emit *ab_verdict_begin(ab_verdict *v, const ab_object *obj, const ab_emit *down,
                                 unsigned min_score, const unsigned levels[3])
 {
@@ -139,7 +147,7 @@ const ab_emit *ab_verdict_begin(ab_verdict *v, const ab_object *obj, const ab_em
     v->down = down;
     v->min_score = min_score;
     v->levels = levels;
-    v->up = (ab_emit){hold_finding, pass_error, v, NULL};
+    v->up = (ab_emit){hold_finding, pass_error, v, NULL, pass_skip};
     return &v->up;
 }
 

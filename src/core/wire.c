@@ -122,13 +122,43 @@ static uint32_t get_count(ab_wire_reader *r)
     return n;
 }
 
+void ab_wire_put_location(ab_buf *b, const char *const *loc, const char *const *src, size_t n)
+{
+    if (n > AB_WIRE_MAX_ARRAY)
+        n = AB_WIRE_MAX_ARRAY; /* unreachable: AB_MAX_LOCATION < AB_WIRE_MAX_ARRAY */
+    ab_wire_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        ab_wire_str(b, loc[i]);
+        ab_wire_str(b, src ? src[i] : NULL);
+    }
+}
+
+static int is_token(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
+              s[i] == '_' || s[i] == '-'))
+            return 0;
+    return i > 0 && i <= 32;
+}
+
+void ab_wire_get_location(ab_wire_reader *r, const char **loc, const char **src, size_t *n)
+{
+    uint32_t nl = get_count(r);
+    for (uint32_t i = 0; i < nl; i++) {
+        loc[i] = ab_wire_get_str(r);
+        src[i] = ab_wire_get_str(r);
+        if (!loc[i] || (src[i] && !is_token(src[i])))
+            r->bad = 1;
+    }
+    *n = r->bad ? 0 : nl;
+}
+
 void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
 {
-    size_t nl = o->location_len > AB_WIRE_MAX_ARRAY ? AB_WIRE_MAX_ARRAY : o->location_len;
     ab_wire_str(b, o->path);
-    ab_wire_u32(b, (uint32_t)nl);
-    for (size_t i = 0; i < nl; i++)
-        ab_wire_str(b, o->location[i]);
+    ab_wire_put_location(b, o->location, o->location_source, o->location_len);
     ab_wire_u64(b, o->size);
     ab_wire_str(b, o->md5);
     ab_wire_str(b, o->sha1);
@@ -142,6 +172,16 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
         ab_wire_u32(b, (uint32_t)o->ppid);
         ab_wire_str(b, o->user);
         ab_buf_add(b, &o->start_time, sizeof(double));
+    }
+    double mt = o->member_mtime;
+    ab_buf_add(b, &mt, sizeof(double));
+    ab_wire_u32(b, o->member_mode);
+    size_t no = o->observables_len > AB_MAX_OBSERVABLES_WIRE ? AB_MAX_OBSERVABLES_WIRE
+                                                              : o->observables_len;
+    ab_wire_u32(b, (uint32_t)no);
+    for (size_t i = 0; i < no; i++) {
+        ab_wire_str(b, o->observable_type[i]);
+        ab_wire_str(b, o->observable_value[i]);
     }
     ab_wire_u8(b, o->has_file ? 1 : 0);
     if (!o->has_file)
@@ -178,10 +218,10 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
 {
     memset(o, 0, sizeof(*o));
     o->path = ab_wire_get_str(r);
-    uint32_t nl = get_count(r);
-    for (uint32_t i = 0; i < nl; i++)
-        a->location[i] = ab_wire_get_str(r);
+    size_t nl = 0;
+    ab_wire_get_location(r, a->location, a->location_source, &nl);
     o->location = a->location;
+    o->location_source = a->location_source;
     o->location_len = nl;
     o->size = ab_wire_get_u64(r);
     o->md5 = ab_wire_get_str(r);
@@ -202,6 +242,22 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
         o->user = ab_wire_get_str(r);
         o->start_time = get_time(r);
     }
+    o->member_mtime = get_time(r);
+    o->member_mode = ab_wire_get_u32(r);
+    uint32_t no = ab_wire_get_u32(r);
+    if (no > AB_MAX_OBSERVABLES_WIRE) {
+        r->bad = 1;
+        no = 0;
+    }
+    for (uint32_t i = 0; i < no; i++) {
+        a->obs_type[i] = ab_wire_get_str(r);
+        a->obs_value[i] = ab_wire_get_str(r);
+        if (!a->obs_type[i] || !a->obs_value[i] || !is_token(a->obs_type[i]))
+            r->bad = 1;
+    }
+    o->observable_type = a->obs_type;
+    o->observable_value = a->obs_value;
+    o->observables_len = no;
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
         o->mode = ab_wire_get_u32(r);
@@ -214,9 +270,6 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     }
     if (!o->path || nl == 0)
         r->bad = 1;
-    for (uint32_t i = 0; i < nl; i++)
-        if (!a->location[i])
-            r->bad = 1;
 }
 
 /* Levels travel as an index into this table, so the parent never points into worker bytes. */

@@ -13,6 +13,7 @@
 
 #define AB_WIRE_MAX_FRAME ((uint32_t)16 << 20)
 #define AB_WIRE_MAX_ARRAY 64
+#define AB_MAX_OBSERVABLES_WIRE 256 /* = AB_MAX_OBSERVABLES (core/object.h) */
 
 enum {
     AB_MSG_JOB = 'J',     /* parent -> worker */
@@ -24,6 +25,9 @@ enum {
     AB_MSG_DONE = 'D',
     AB_MSG_READY = 'R',      /* worker -> parent, once after start-up */
     AB_MSG_SUPPRESSED = 'B', /* worker -> parent: findings below the minimum score */
+    AB_MSG_BEAT = 'H',       /* worker -> parent: a member starts (location): its deadline */
+    AB_MSG_RETURN = 'K',     /* worker -> parent: the job queued last is handed back unstarted */
+    AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
 };
 
 typedef struct ab_wire_reader {
@@ -52,11 +56,18 @@ const uint8_t *ab_wire_get_bytes(ab_wire_reader *r, uint32_t *n);
  * (each AB_WIRE_MAX_ARRAY long). */
 typedef struct ab_wire_arrays {
     const char *location[AB_WIRE_MAX_ARRAY];
+    const char *location_source[AB_WIRE_MAX_ARRAY];
+    const char *obs_type[AB_MAX_OBSERVABLES_WIRE], *obs_value[AB_MAX_OBSERVABLES_WIRE];
     const char *tags[AB_WIRE_MAX_ARRAY];
     ab_meta meta[AB_WIRE_MAX_ARRAY];
     ab_string_match strings[AB_MAX_STRING_MATCHES];
 } ab_wire_arrays;
 
+/* A location chain: [u32 n] then n (name, source) string pairs; n <= AB_WIRE_MAX_ARRAY (a longer
+ * chain is a bug of the sender: AB_MAX_LOCATION bounds it). Decoding checks every name is
+ * present and every source is a short token ([a-z0-9+_-], at most 32 bytes) or absent. */
+void ab_wire_put_location(ab_buf *b, const char *const *loc, const char *const *src, size_t n);
+void ab_wire_get_location(ab_wire_reader *r, const char **loc, const char **src, size_t *n);
 void ab_wire_put_object(ab_buf *b, const ab_object_info *o);
 void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a);
 void ab_wire_put_finding(ab_buf *b, const ab_finding *f);

@@ -1044,6 +1044,8 @@ static void set_vars(YR_SCANNER *s, const ab_yara_vars *v)
     yr_scanner_define_string_variable(s, "owner", v->owner ? v->owner : "");
     yr_scanner_define_string_variable(s, "group", v->group ? v->group : "");
     yr_scanner_define_string_variable(s, "md5", v->md5 ? v->md5 : "");
+    yr_scanner_define_string_variable(s, "unpack_parent", v->unpack_parent ? v->unpack_parent : "");
+    yr_scanner_define_string_variable(s, "unpack_source", v->unpack_source ? v->unpack_source : "");
     yr_scanner_define_integer_variable(s, "filemode", v->filemode);
 }
 

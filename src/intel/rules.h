@@ -51,6 +51,7 @@ typedef struct ab_yara ab_yara;
 typedef struct ab_yara_vars {
     const char *filename, *filepath, *extension, *filetype, *owner, *group;
     const char *md5; /* Loki's legacy external: the MD5 when hashes are computed, else "" */
+    const char *unpack_parent, *unpack_source; /* THOR's: "ZIP", "ZIP>OLE"; "" at top level */
     int64_t filemode;
 } ab_yara_vars;
 

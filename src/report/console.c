@@ -45,11 +45,12 @@ static int dangerous_cp(unsigned cp)
 }
 
 /* A name must not be able to pose as the rest of a line: ": " ends the location on a finding
- * line and " > " separates its levels, so in names those ':' and '>' are escaped. */
+ * line and '!' separates its levels (invoice.zip!docs/report.docm), so in names those ':' and
+ * every '!' are escaped. */
 static int fake_separator(const unsigned char *start, const unsigned char *p)
 {
-    return (p[0] == ':' && p[1] == ' ') ||
-           (p[0] == '>' && p > start && p[-1] == ' ' && p[1] == ' ');
+    (void)start;
+    return (p[0] == ':' && p[1] == ' ') || p[0] == '!';
 }
 
 static void write_escaped(FILE *f, const char *s, int is_name)
@@ -103,13 +104,19 @@ void ab_console_clear_progress(ab_console *c)
     }
 }
 
+/* path!member!member: the levels below the file on disk. */
+static void write_chain(FILE *f, const char *path, const char *const *loc, size_t n)
+{
+    ab_console_write_name(f, path);
+    for (size_t i = 1; loc && i < n; i++) {
+        fputc('!', f);
+        ab_console_write_name(f, loc[i]);
+    }
+}
+
 static void print_location(ab_console *c, const ab_object_info *o)
 {
-    ab_console_write_name(c->out, o->path);
-    for (size_t i = 1; i < o->location_len; i++) {
-        fputs(" > ", c->out);
-        ab_console_write_name(c->out, o->location[i]);
-    }
+    write_chain(c->out, o->path, o->location, o->location_len);
     if (o->pid > 0 && o->process_name) {
         fputs(" (", c->out);
         ab_console_write_name(c->out, o->process_name);
@@ -327,6 +334,13 @@ static void print_summary(ab_console *c, const ab_summary *s)
     print_count(c->out, s->objects, "object", "objects");
     fputs(", ", c->out);
     print_size(c->out, (double)s->bytes);
+    if (s->members) { /* what was found inside those objects */
+        fputs(", ", c->out);
+        print_count(c->out, s->members, "member", "members");
+        fputs(" inside (", c->out);
+        print_size(c->out, (double)s->member_bytes);
+        fputc(')', c->out);
+    }
     fprintf(c->out, ", %llu skipped", (unsigned long long)s->skipped_total);
     if (s->skipped_total) {
         const char *sep = " (";
@@ -355,7 +369,7 @@ static void print_error(ab_console *c, const ab_error *e)
         fflush(c->out); /* findings before the error, as they happened */
     fputs("antibody: error: ", c->err);
     if (e->path) {
-        ab_console_write_name(c->err, e->path);
+        write_chain(c->err, e->path, e->location, e->location_len);
         fputs(": ", c->err);
     }
     ab_console_write_safe(c->err, e->message);
@@ -364,7 +378,7 @@ static void print_error(ab_console *c, const ab_error *e)
 
 static void print_object(ab_console *c, const ab_object_info *o)
 {
-    fputs(o->pid > 0 ? "[PROC] " : "[FILE] ", c->out);
+    fputs(o->pid > 0 ? "[PROC] " : o->location_len > 1 ? "[MEMBER] " : "[FILE] ", c->out);
     print_location(c, o);
     fprintf(c->out, " %llu", (unsigned long long)o->size);
     print_hashes(c, o);
@@ -374,7 +388,7 @@ static void print_object(ab_console *c, const ab_object_info *o)
 static void print_skip(ab_console *c, const ab_skip *s)
 {
     fputs("[SKIP] ", c->out);
-    ab_console_write_name(c->out, s->path);
+    write_chain(c->out, s->path, s->location, s->location_len);
     fprintf(c->out, " (%s", ab_skip_reason_name(s->reason));
     if (s->size)
         fprintf(c->out, ", %llu bytes", (unsigned long long)s->size);

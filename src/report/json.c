@@ -605,15 +605,61 @@ static void put_connection(ab_json *j, const ab_connection *c)
     ab_json_obj_end(j);
 }
 
+/* "location":[{"name":...,"source":"zip"},...]: one element per level, from the file on disk
+ * down (docs/findings.md); a name that is not UTF-8 also comes as "name_b64". */
+static void put_location(ab_json *j, const char *const *loc, const char *const *src, size_t n)
+{
+    ab_json_key(j, "location");
+    ab_json_arr_begin(j);
+    for (size_t i = 0; loc && i < n; i++) {
+        ab_json_obj_begin(j);
+        ab_json_kv_bytes(j, "name", loc[i] ? loc[i] : "");
+        if (src && src[i])
+            ab_json_kv_bytes(j, "source", src[i]);
+        ab_json_obj_end(j);
+    }
+    ab_json_arr_end(j);
+}
+
+/* What the container said of a member, and what sources found in an object. */
+static void put_member(ab_json *j, const ab_object_info *o)
+{
+    if (o->location_len > 1 && (o->member_mtime > 0 || o->member_mode)) {
+        ab_json_key(j, "member");
+        ab_json_obj_begin(j);
+        if (o->member_mode) {
+            char mode[16];
+            snprintf(mode, sizeof(mode), "%04o", (unsigned)(o->member_mode & 07777));
+            ab_json_key(j, "mode");
+            ab_json_cstr(j, mode);
+        }
+        if (o->member_mtime > 0)
+            put_time_key(j, "mtime", o->member_mtime);
+        ab_json_obj_end(j);
+    }
+    if (o->observables_len && o->observable_type && o->observable_value) {
+        ab_json_key(j, "observables");
+        ab_json_arr_begin(j);
+        for (size_t i = 0; i < o->observables_len; i++) {
+            ab_json_obj_begin(j);
+            ab_json_kv_bytes(j, "type", o->observable_type[i]);
+            ab_json_kv_bytes(j, "value", o->observable_value[i]);
+            ab_json_obj_end(j);
+        }
+        ab_json_arr_end(j);
+    }
+}
+
 static void put_object_fields(ab_json *j, const ab_object_info *o)
 {
     ab_json_kv_bytes(j, "path", o->path);
-    ab_json_kv_bytes_array(j, "location", o->location, o->location_len);
+    put_location(j, o->location, o->location_source, o->location_len);
     ab_json_key(j, "size");
     ab_json_uint(j, o->size);
     put_hashes(j, o);
     put_process(j, o);
     put_file(j, o);
+    put_member(j, o);
 }
 
 /* Returns 1 if meta[i]'s key already appeared before i: JSON objects need unique names, and the
@@ -706,7 +752,7 @@ static void put_strings(ab_json *j, const ab_finding *f)
 static void put_finding(ab_json *j, const ab_finding *f)
 {
     ab_json_kv_bytes(j, "path", f->obj.path);
-    ab_json_kv_bytes_array(j, "location", f->obj.location, f->obj.location_len);
+    put_location(j, f->obj.location, f->obj.location_source, f->obj.location_len);
     ab_json_key(j, "size");
     ab_json_uint(j, f->obj.size);
     ab_json_key(j, "matcher");
@@ -730,13 +776,14 @@ static void put_finding(ab_json *j, const ab_finding *f)
     put_hashes(j, &f->obj);
     put_process(j, &f->obj);
     put_file(j, &f->obj);
+    put_member(j, &f->obj);
     put_connection(j, f->conn);
 }
 
 static void put_error(ab_json *j, const ab_error *e)
 {
     ab_json_kv_bytes(j, "path", e->path);
-    ab_json_kv_bytes_array(j, "location", e->location, e->location_len);
+    put_location(j, e->location, e->location_source, e->location_len);
     ab_json_key(j, "status");
     ab_json_cstr(j, status_token(e->status));
     ab_json_kv_bytes(j, "message", e->message);
@@ -745,6 +792,8 @@ static void put_error(ab_json *j, const ab_error *e)
 static void put_skip(ab_json *j, const ab_skip *s)
 {
     ab_json_kv_bytes(j, "path", s->path);
+    if (s->location_len)
+        put_location(j, s->location, s->location_source, s->location_len);
     ab_json_key(j, "reason");
     ab_json_cstr(j, ab_skip_reason_name(s->reason));
     ab_json_key(j, "size");
@@ -764,6 +813,10 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_uint(j, s->objects);
     ab_json_key(j, "bytes");
     ab_json_uint(j, s->bytes);
+    ab_json_key(j, "members");
+    ab_json_uint(j, s->members);
+    ab_json_key(j, "member_bytes");
+    ab_json_uint(j, s->member_bytes);
     ab_json_key(j, "skipped");
     ab_json_obj_begin(j);
     for (int r = 0; r < AB_SKIP_REASON_COUNT; r++) {

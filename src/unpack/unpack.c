@@ -1,0 +1,501 @@
+/* unpack.c: recursion and budget of the source seam (unpack.h). One ab_unpack per engine (one per
+ * worker); its per-file counters restart with every top-level object. Recursion is depth-first
+ * and bounded by max_depth (<= AB_MAX_LOCATION - 1), so the location chain is one stack of
+ * borrowed names: element d is the name of the member being scanned at depth d. */
+#include "unpack/unpack.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/scanner.h"
+#include "core/verdict.h"
+
+#define RATIO_FLOOR  ((uint64_t)1 << 20) /* the ratio limit applies past this many bytes */
+#define MAX_PASSWORD 1024
+
+static const ab_source *const sources[] = {
+    &ab_source_archive,
+};
+#define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
+
+/* Limits, each reported at most once per top-level file as a finding (the skips are each said). */
+enum { L_DEPTH, L_MEMBER_SIZE, L_UNPACKED, L_RATIO, L_MEMBERS, L_COUNT };
+static const char *const limit_names[L_COUNT] = {"max-unpack-depth", "max-member-size",
+                                                 "max-unpacked", "max-ratio", "max-members"};
+/* A bomb is suspicious in itself (ratio, nesting); a big member or a big archive much less. */
+static const int limit_scores[L_COUNT] = {50, 25, 40, 60, 40};
+
+typedef struct obs_slot {
+    char *type[AB_MAX_OBSERVABLES], *value[AB_MAX_OBSERVABLES]; /* owned */
+    size_t n;
+} obs_slot;
+
+struct ab_unpack {
+    const ab_scanner *sc; /* NULL in ab_unpack_run_source */
+    ab_engine *eng;
+    ab_unpack_limits lim;
+    const char *const *passwords;
+    size_t n_passwords;
+    ab_unpack_hooks hooks;
+    const ab_emit *down; /* members' verdicts */
+    /* per top-level file */
+    uint64_t members, unpacked, scanned, scanned_bytes;
+    unsigned reported; /* bit per limit already a finding */
+    int spent;         /* max-members or max-unpacked reached: nothing more is produced */
+    int container_said;
+    /* the container being unpacked */
+    ab_object *cur;
+    const ab_emit *self; /* its verdict */
+    const ab_source *src;
+    /* location stack */
+    const char *loc[AB_MAX_LOCATION], *locsrc[AB_MAX_LOCATION], *parent[AB_MAX_LOCATION];
+    char usource[AB_MAX_LOCATION][AB_MAX_LOCATION * 12]; /* unpack_source per depth */
+    obs_slot obs[AB_MAX_LOCATION];
+    /* ab_unpack_run_source */
+    int (*collect)(void *ctx, const ab_member *m);
+    void *collect_ctx;
+    ab_unpack_counts *counts;
+};
+
+void ab_unpack_limits_default(ab_unpack_limits *l)
+{
+    l->max_depth = 8;
+    l->max_member_size = (uint64_t)100 << 20;
+    l->max_unpacked = (uint64_t)400 << 20;
+    l->max_ratio = 250;
+    l->max_members = 10000;
+}
+
+void ab_unpack_process_init(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    for (size_t i = 0; i < N_SOURCES; i++)
+        if (sources[i]->init)
+            sources[i]->init();
+}
+
+static void obs_clear(obs_slot *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->type[i]);
+        free(o->value[i]);
+    }
+    o->n = 0;
+}
+
+ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out)
+{
+    ab_unpack *u = calloc(1, sizeof(*u));
+    if (!u)
+        return AB_ERR_NOMEM;
+    u->sc = sc;
+    u->eng = eng;
+    u->lim = sc->unpack_limits;
+    u->passwords = (const char *const *)sc->passwords;
+    u->n_passwords = sc->n_passwords;
+    *out = u;
+    return AB_OK;
+}
+
+void ab_unpack_free(ab_unpack *u)
+{
+    if (!u)
+        return;
+    for (size_t i = 0; i < AB_MAX_LOCATION; i++)
+        obs_clear(&u->obs[i]);
+    free(u);
+}
+
+void ab_unpack_set_hooks(ab_unpack *u, const ab_unpack_hooks *h)
+{
+    if (h)
+        u->hooks = *h;
+    else
+        memset(&u->hooks, 0, sizeof(u->hooks));
+}
+
+void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes)
+{
+    *members = u ? u->scanned : 0;
+    *bytes = u ? u->scanned_bytes : 0;
+}
+
+/* ---- the location of a member of the container being unpacked ---- */
+
+typedef struct member_loc {
+    const char *loc[AB_MAX_LOCATION], *src[AB_MAX_LOCATION];
+    size_t len;
+} member_loc;
+
+/* The container's chain plus name (NULL: the container itself). */
+static void member_location(const ab_unpack *u, const char *name, const char *source,
+                            member_loc *ml)
+{
+    size_t d = u->cur ? u->cur->depth : 0;
+    for (size_t i = 0; i <= d; i++) {
+        ml->loc[i] = u->loc[i];
+        ml->src[i] = u->locsrc[i];
+    }
+    ml->len = d + 1;
+    if (name && d + 1 < AB_MAX_LOCATION) {
+        ml->loc[d + 1] = name;
+        ml->src[d + 1] = source ? source : u->src ? u->src->name : NULL;
+        ml->len = d + 2;
+    }
+}
+
+static void say_skip(ab_unpack *u, const char *name, ab_skip_reason r, uint64_t size)
+{
+    if (u->counts) {
+        u->counts->skips++;
+        u->counts->last_skip = r;
+    }
+    if (!u->down || !u->down->skip || !u->cur)
+        return;
+    member_loc ml;
+    member_location(u, name, NULL, &ml);
+    ab_skip s = {u->cur->path, r, size, ml.loc, ml.src, ml.len};
+    u->down->skip(u->down->ctx, &s);
+}
+
+void ab_unpack_skip(ab_unpack *u, const char *name, ab_skip_reason reason, uint64_t size)
+{
+    say_skip(u, name ? name : "", reason, size);
+}
+
+void ab_unpack_error(ab_unpack *u, const char *name, ab_status st, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p; p++) /* one line, whatever a library's message holds */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (u->counts) {
+        u->counts->errors++;
+        snprintf(u->counts->last_error, sizeof(u->counts->last_error), "%s", msg);
+    }
+    if (!u->down || !u->cur)
+        return;
+    member_loc ml;
+    member_location(u, name, NULL, &ml);
+    ab_error e = {u->cur->path, ml.loc, ml.len, st, msg, ml.src};
+    u->down->error(u->down->ctx, &e);
+}
+
+/* A limit finding on obj through em (its verdict, or a verdict of its own). */
+static void limit_finding(ab_unpack *u, const ab_object *obj, const ab_emit *em, int which,
+                          const char *reason)
+{
+    if (u->counts) {
+        u->counts->limits++;
+        snprintf(u->counts->last_limit, sizeof(u->counts->last_limit), "%s",
+                 limit_names[which]);
+    }
+    if (!em || (u->reported & (1u << which)))
+        return;
+    u->reported |= 1u << which;
+    ab_finding f;
+    memset(&f, 0, sizeof(f));
+    ab_object_info_fill(&f.obj, obj);
+    f.matcher = AB_MATCHER_LIMIT;
+    f.rule = limit_names[which];
+    f.rule_namespace = "unpack";
+    f.score = limit_scores[which];
+    f.severity = ab_severity_for_score(f.score);
+    f.reason = reason;
+    em->finding(em->ctx, &f);
+}
+
+/* A limit hit by a member that is not scanned: the finding goes on that member (an object of
+ * its own, with no bytes), the skip too. */
+static void member_limit(ab_unpack *u, const char *name, int which, ab_skip_reason r,
+                         uint64_t size, const char *reason)
+{
+    if (u->cur && !(u->reported & (1u << which)) && u->down && u->sc) {
+        member_loc ml;
+        member_location(u, name, NULL, &ml);
+        ab_object m;
+        memset(&m, 0, sizeof(m));
+        m.kind = AB_OBJ_MEMBER;
+        m.parent = u->cur;
+        m.depth = (unsigned)ml.len - 1;
+        m.path = u->cur->path;
+        m.location = ml.loc;
+        m.location_source = ml.src;
+        m.location_len = ml.len;
+        m.size = size;
+        ab_verdict v;
+        const ab_emit *hold =
+            ab_verdict_begin(&v, &m, u->down, u->sc->min_score, u->sc->levels);
+        limit_finding(u, &m, hold, which, reason);
+        ab_verdict_end(&v);
+    } else {
+        limit_finding(u, NULL, NULL, which, reason);
+    }
+    say_skip(u, name, r, size);
+}
+
+/* The file's budget is spent: a finding on the container being read, the rest of it skipped. */
+static void spend(ab_unpack *u, int which, const char *reason)
+{
+    u->spent = 1;
+    limit_finding(u, u->cur, u->self, which, reason);
+    say_skip(u, NULL, AB_SKIP_UNPACK_LIMIT, 0);
+}
+
+uint64_t ab_unpack_max_member(const ab_unpack *u)
+{
+    uint64_t left = u->unpacked < u->lim.max_unpacked ? u->lim.max_unpacked - u->unpacked : 0;
+    return left < u->lim.max_member_size ? left : u->lim.max_member_size;
+}
+
+ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint64_t packed)
+{
+    char why[160];
+    if (u->spent)
+        return AB_ROOM_STOP;
+    if (produced > u->lim.max_member_size) {
+        snprintf(why, sizeof(why), "member larger than %llu bytes (--max-member-size)",
+                 (unsigned long long)u->lim.max_member_size);
+        member_limit(u, name, L_MEMBER_SIZE, AB_SKIP_TOO_LARGE, produced, why);
+        return AB_ROOM_SKIP_MEMBER;
+    }
+    if (u->unpacked + produced > u->lim.max_unpacked) {
+        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
+                 (unsigned long long)u->lim.max_unpacked);
+        u->spent = 1;
+        member_limit(u, name, L_UNPACKED, AB_SKIP_UNPACK_LIMIT, produced, why);
+        return AB_ROOM_STOP;
+    }
+    if (u->lim.max_ratio && packed && produced > RATIO_FLOOR &&
+        produced / packed >= u->lim.max_ratio) {
+        snprintf(why, sizeof(why),
+                 "compression ratio over %u: %llu bytes from %llu (--max-ratio; a bomb?)",
+                 u->lim.max_ratio, (unsigned long long)produced, (unsigned long long)packed);
+        member_limit(u, name, L_RATIO, AB_SKIP_UNPACK_LIMIT, produced, why);
+        return AB_ROOM_SKIP_MEMBER;
+    }
+    return AB_ROOM_OK;
+}
+
+int ab_unpack_stopped(const ab_unpack *u)
+{
+    return u->spent || (u->sc && u->sc->cancel);
+}
+
+size_t ab_unpack_passwords(const ab_unpack *u, const char *const **out)
+{
+    *out = u->passwords;
+    return u->n_passwords;
+}
+
+const char *ab_unpack_container_name(const ab_unpack *u)
+{
+    if (!u->cur)
+        return "";
+    const char *n = u->cur->location[u->cur->location_len - 1];
+    if (u->cur->depth == 0) { /* a path: its base name */
+        const char *slash = strrchr(n, '/');
+        return slash ? slash + 1 : n;
+    }
+    return n;
+}
+
+void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t len)
+{
+    if (!u->cur || !type || !value)
+        return;
+    obs_slot *o = &u->obs[u->cur->depth];
+    if (o->n >= AB_MAX_OBSERVABLES)
+        return;
+    int cut = len > AB_MAX_OBSERVABLE_LEN;
+    size_t n = cut ? AB_MAX_OBSERVABLE_LEN : len;
+    char *v = malloc(n + 4);
+    char *t = strdup(type);
+    if (!v || !t) {
+        free(v);
+        free(t);
+        return;
+    }
+    memcpy(v, value, n);
+    for (size_t i = 0; i < n; i++)
+        if (!v[i])
+            v[i] = ' '; /* strings on the wire are NUL-terminated */
+    if (cut)
+        memcpy(v + n, "...", 3), n += 3;
+    v[n] = '\0';
+    o->type[o->n] = t;
+    o->value[o->n] = v;
+    o->n++;
+    u->cur->observable_type = (const char *const *)o->type;
+    u->cur->observable_value = (const char *const *)o->value;
+    u->cur->observables_len = o->n;
+}
+
+/* unpack_source of a member at depth d: the unpack_parent tokens of depths 1..d, joined by '>'. */
+static const char *unpack_source(ab_unpack *u, size_t d)
+{
+    char *s = u->usource[d];
+    size_t cap = sizeof(u->usource[d]), n = 0;
+    s[0] = '\0';
+    for (size_t i = 1; i <= d; i++) {
+        int k = snprintf(s + n, cap - n, "%s%s", i > 1 ? ">" : "", u->parent[i]);
+        if (k < 0 || (size_t)k >= cap - n)
+            break;
+        n += (size_t)k;
+    }
+    return s;
+}
+
+int ab_unpack_member(ab_unpack *u, const ab_member *m)
+{
+    if (u->spent || ab_unpack_stopped(u))
+        return 1;
+    const char *name = m->name ? m->name : "";
+    if (++u->members > u->lim.max_members) {
+        char why[128];
+        snprintf(why, sizeof(why), "more than %llu members in one file (--max-members)",
+                 (unsigned long long)u->lim.max_members);
+        spend(u, L_MEMBERS, why);
+        return 1;
+    }
+    switch (ab_unpack_check(u, name, m->size, m->packed)) {
+    case AB_ROOM_OK:
+        break;
+    case AB_ROOM_SKIP_MEMBER:
+        return 0;
+    case AB_ROOM_STOP:
+        return 1;
+    }
+    u->unpacked += m->size;
+    if (u->collect) {
+        if (u->counts)
+            u->counts->members++;
+        return u->collect(u->collect_ctx, m);
+    }
+    size_t d = u->cur->depth + 1; /* < AB_MAX_LOCATION: ab_unpack_object checked */
+    u->loc[d] = name;
+    u->locsrc[d] = m->source ? m->source : u->src->name;
+    u->parent[d] = m->parent ? m->parent : u->src->parent;
+    obs_clear(&u->obs[d]);
+    ab_object c;
+    memset(&c, 0, sizeof(c));
+    c.kind = AB_OBJ_MEMBER;
+    c.parent = u->cur;
+    c.depth = (unsigned)d;
+    c.data = m->data;
+    c.size = m->size;
+    c.path = u->cur->path;
+    c.location = u->loc;
+    c.location_source = u->locsrc;
+    c.location_len = d + 1;
+    c.member_mtime = m->mtime;
+    c.member_mode = m->mode;
+    c.unpack_parent = u->parent[d];
+    c.unpack_source = unpack_source(u, d);
+    if (u->hooks.beat)
+        u->hooks.beat(u->hooks.ctx, &c);
+    /* The container's frame: the member's scan recurses into ab_unpack_object. */
+    ab_object *cur = u->cur;
+    const ab_emit *self = u->self;
+    const ab_source *src = u->src;
+    char err[512];
+    int allowed = 0;
+    ab_engine_scan(u->eng, &c, u->down, &allowed, err, sizeof(err));
+    u->cur = cur;
+    u->self = self;
+    u->src = src;
+    if (allowed) {
+        say_skip(u, name, AB_SKIP_ALLOWLIST, m->size);
+    } else {
+        u->scanned++;
+        u->scanned_bytes += m->size;
+        if (u->hooks.scanned)
+            u->hooks.scanned(u->hooks.ctx, &c);
+    }
+    return u->spent || ab_unpack_stopped(u);
+}
+
+void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down)
+{
+    if (!u || !obj->data || obj->kind == AB_OBJ_PROCESS)
+        return;
+    if (obj->depth == 0) {
+        u->members = u->unpacked = u->scanned = u->scanned_bytes = 0;
+        u->reported = 0;
+        u->spent = 0;
+        u->container_said = 0;
+        u->down = down;
+        u->loc[0] = obj->location[0];
+        u->locsrc[0] = obj->location_source ? obj->location_source[0] : "file";
+        u->parent[0] = "";
+        obs_clear(&u->obs[0]);
+    }
+    for (size_t i = 0; i < N_SOURCES && !u->spent && !ab_unpack_stopped(u); i++) {
+        const ab_source *s = sources[i];
+        if (!s->claims(obj->data, obj->size))
+            continue;
+        u->cur = obj;
+        u->self = self;
+        u->src = s;
+        if (obj->depth >= u->lim.max_depth || obj->depth + 1 >= AB_MAX_LOCATION) {
+            char why[128];
+            snprintf(why, sizeof(why),
+                     "%s container nested deeper than %u levels (--max-unpack-depth)", s->name,
+                     u->lim.max_depth);
+            limit_finding(u, obj, self, L_DEPTH, why);
+            say_skip(u, NULL, AB_SKIP_UNPACK_LIMIT, obj->size);
+            break;
+        }
+        if (!u->container_said && u->hooks.container) {
+            u->container_said = 1;
+            u->hooks.container(u->hooks.ctx);
+        }
+        ab_unpack_process_init();
+        s->run(u, obj->data, obj->size);
+    }
+    u->cur = obj->parent ? (ab_object *)obj->parent : NULL;
+}
+
+ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t size,
+                               const ab_unpack_limits *l, const char *const *passwords,
+                               size_t n_passwords, int (*cb)(void *ctx, const ab_member *m),
+                               void *ctx, ab_unpack_counts *counts)
+{
+    ab_unpack u;
+    memset(&u, 0, sizeof(u));
+    if (l)
+        u.lim = *l;
+    else
+        ab_unpack_limits_default(&u.lim);
+    u.passwords = passwords;
+    u.n_passwords = n_passwords;
+    u.collect = cb;
+    u.collect_ctx = ctx;
+    u.counts = counts;
+    if (counts)
+        memset(counts, 0, sizeof(*counts));
+    const char *loc[1] = {"buffer"};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.data = data;
+    obj.size = size;
+    obj.path = "buffer";
+    obj.location = loc;
+    obj.location_len = 1;
+    u.loc[0] = "buffer";
+    u.cur = &obj;
+    u.src = s;
+    ab_unpack_process_init();
+    ab_status st = s->run(&u, data, size);
+    obs_clear(&u.obs[0]);
+    return st;
+}

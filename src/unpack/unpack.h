@@ -1,0 +1,149 @@
+/* unpack.h: the source seam. A *source* claims an object by its bytes (magic, structure) and
+ * turns it into child objects (archive members, OLE2 streams, VBA modules, PDF streams, RTF
+ * objects). The engine scans every child with every matcher, exactly like a file, and offers it
+ * to every source again, recursively, inside the worker that owns the top-level file.
+ *
+ * The recursion context (ab_unpack) carries the per-top-level-file budget: depth, members,
+ * bytes produced, and the per-member size and ratio caps. Sources never allocate by what a header
+ * claims: they ask ab_unpack_max_member() how much a member may have and stop producing when
+ * ab_unpack_check() says so. Nothing is ever written to disk; member names are only names.
+ *
+ * Sources are plain tables (ab_source) listed in unpack.c; a source file holds only its parser
+ * and its table. Libraries that need a global init are initialised in ab_unpack_process_init(),
+ * which runs in each worker after fork (and once in a process calling ab_scan_buffer). */
+#ifndef AB_UNPACK_H
+#define AB_UNPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "antibody/antibody.h"
+#include "core/object.h"
+
+typedef struct ab_unpack ab_unpack;
+
+/* One member a source yields. Every pointer is borrowed for the duration of the call. */
+typedef struct ab_member {
+    const char *name;    /* the member's name in its container: any bytes but NUL; "" allowed */
+    const uint8_t *data; /* its bytes (NULL when size is 0) */
+    size_t size;
+    uint64_t packed; /* bytes it took in the container (compressed size), 0 when unknown */
+    double mtime;    /* seconds since the epoch, 0 when unknown */
+    uint32_t mode;   /* st_mode-like type and permission bits, 0 when unknown */
+    /* The location source token of this member when it differs from the running source's name
+     * (libarchive: "tar+gzip"; the OLE2 source yields VBA modules as "vba"). NULL: the source's
+     * own name. Must be a static string. */
+    const char *source;
+    /* THOR unpack_parent token for this member ("ZIP", "OLE", ...), static; NULL: the source's. */
+    const char *parent;
+} ab_member;
+
+typedef struct ab_source {
+    const char *name;   /* location source token: "zip", "ole", "pdf", "rtf", "chm", ... */
+    const char *parent; /* THOR unpack_parent of its members: "ZIP", "OLE", "PDF", ... */
+    /* 1 when data is this source's format. Runs on every object of a sweep: look at magic and
+     * structure only, never allocate, never call into a library. */
+    int (*claims)(const uint8_t *data, size_t size);
+    /* Yield every member through ab_unpack_member(), in container order; say what could not be
+     * read with ab_unpack_error()/ab_unpack_skip(). Returns AB_OK, or the status of a failure of
+     * the container as a whole (already said with ab_unpack_error(u, NULL, ...)). */
+    ab_status (*run)(ab_unpack *u, const uint8_t *data, size_t size);
+    /* Optional: once per process before the first run (after fork in workers): the place for a
+     * library's global init (gsf_init). */
+    void (*init)(void);
+} ab_source;
+
+/* The sources, in the order they are offered an object (unpack.c). */
+extern const ab_source ab_source_archive; /* libarchive: zip, 7z, rar, tar, cpio, ar, iso9660,
+                                           * cab, xar and compressed streams */
+
+/* ---- for sources ---- */
+
+/* Scan m as a child object (every matcher, then every source, recursively). Returns non-zero
+ * when the source must stop reading this container: the per-file budget is spent, a limit that
+ * ends the container was hit (already reported), or the sweep is stopping. */
+int ab_unpack_member(ab_unpack *u, const ab_member *m);
+
+/* What may still be produced for one member: min(max member size, what is left of the file's
+ * budget). A source that streams a member reads at most this plus one byte (to know it is over). */
+uint64_t ab_unpack_max_member(const ab_unpack *u);
+
+typedef enum ab_room {
+    AB_ROOM_OK = 0,
+    AB_ROOM_SKIP_MEMBER, /* this member broke a per-member limit: drop it, go on with the next */
+    AB_ROOM_STOP,        /* the file's budget is spent: stop reading this container */
+} ab_room;
+
+/* While producing member name: produced bytes so far out of packed input bytes (0: unknown).
+ * On a limit it reports it once (a `limit` finding and a skip with the member's location) and
+ * says what the source must do. Cheap: call it after every block. */
+ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint64_t packed);
+
+/* A member that is not scanned for a reason of the source (AB_SKIP_ENCRYPTED, ...). size: its
+ * size when known, else 0. */
+void ab_unpack_skip(ab_unpack *u, const char *name, ab_skip_reason reason, uint64_t size);
+
+/* A member (name) or, with name NULL, the container itself could not be (fully) read. One line,
+ * no trailing newline; the sweep goes on. */
+void ab_unpack_error(ab_unpack *u, const char *name, ab_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An observable of the container being unpacked (a PDF URI action: type "url"). Stored on the
+ * object and reported with it (docs/findings.md); at most AB_MAX_OBSERVABLES per object, each
+ * value at most AB_MAX_OBSERVABLE_LEN bytes (longer ones are cut and marked). */
+void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t len);
+
+/* The passwords to try on encrypted members (--password, --passwords), in order. */
+size_t ab_unpack_passwords(const ab_unpack *u, const char *const **out);
+
+/* The name of the object being unpacked (the last element of its location), for naming the one
+ * member of a compressed stream ("x.log.gz" -> "x.log"). */
+const char *ab_unpack_container_name(const ab_unpack *u);
+
+/* 1 when the sweep is stopping (cancel, the sink asked to stop): a source checks it between
+ * members. */
+int ab_unpack_stopped(const ab_unpack *u);
+
+/* ---- for the engine (core/scanner.c) and the worker (core/pool.c) ---- */
+
+typedef struct ab_engine ab_engine;
+
+/* What a worker does around members: all may be NULL. */
+typedef struct ab_unpack_hooks {
+    void (*container)(void *ctx);                    /* once per top-level object, before its
+                                                      * first container is opened */
+    void (*beat)(void *ctx, const ab_object *m);     /* before each member is scanned */
+    void (*scanned)(void *ctx, const ab_object *m);  /* after each member was scanned */
+    void *ctx;
+} ab_unpack_hooks;
+
+ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out);
+void ab_unpack_free(ab_unpack *u);
+void ab_unpack_set_hooks(ab_unpack *u, const ab_unpack_hooks *h);
+/* Once per process before unpacking (library inits); idempotent. */
+void ab_unpack_process_init(void);
+
+/* Offer obj (already scanned by the matchers, not allow-listed) to every source. self: the emit
+ * of obj's own verdict (limit findings on obj join it); down: where members' verdicts go. At
+ * depth 0 this starts a new per-file budget. */
+void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down);
+
+/* Counters of the last top-level object: members scanned and their bytes. */
+void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
+
+/* Sources alone, for unit tests and fuzz targets: run s over data with limits (NULL: defaults),
+ * members to cb (depth 1 only, no matchers, no recursion; cb returns non-zero to stop). Limit
+ * hits, skips and errors are counted into the optional counters. */
+typedef struct ab_unpack_counts {
+    uint64_t members, limits, skips, errors;
+    char last_limit[32];  /* the name of the last limit hit */
+    char last_error[512]; /* the last error message */
+    ab_skip_reason last_skip;
+} ab_unpack_counts;
+ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t size,
+                               const ab_unpack_limits *l, const char *const *passwords,
+                               size_t n_passwords,
+                               int (*cb)(void *ctx, const ab_member *m), void *ctx,
+                               ab_unpack_counts *counts);
+
+#endif
