@@ -859,7 +859,8 @@ static ab_status add_password_file(ab_scanner *sc, const char *path)
 {
     FILE *f = fopen(path, "re");
     struct stat sb;
-    if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > PASSWORDS_FILE_MAX) {
+    if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        sb.st_size > PASSWORDS_FILE_MAX) {
         fprintf(stderr, "antibody: error: --passwords %s: %s\n", path,
                 !f ? strerror(errno) : "not a regular file of at most 1 MiB");
         if (f)

@@ -97,15 +97,17 @@ static void deliver(pool *p, ab_event *ev)
 }
 
 /* An error of an object; loc (n > 0) is the member's location, else [path]. */
-static void pool_error_at(pool *p, const char *path, const char *const *loc,
-                          const char *const *src, size_t n, ab_status st, const char *msg)
+static void pool_error_at(pool *p, const char *path, const char *const *loc, const char *const *src,
+                          size_t n, ab_status st, const char *msg)
 {
-    const char *one[1] = {path};
+    const char *one[1] = {path}, *one_src[1] = {"file"};
+    if (path && !strncmp(path, "pid:", 4))
+        one_src[0] = "process";
     ab_event ev = {.kind = AB_EVENT_ERROR};
     if (n)
         ev.u.error = (ab_error){path, loc, n, st, msg, src};
     else
-        ev.u.error = (ab_error){path, path ? one : NULL, path ? 1 : 0, st, msg, NULL};
+        ev.u.error = (ab_error){path, path ? one : NULL, path ? 1 : 0, st, msg, one_src};
     p->sum.errors++;
     deliver(p, &ev);
 }
@@ -115,8 +117,8 @@ static void pool_error(pool *p, const char *path, ab_status st, const char *msg)
     pool_error_at(p, path, NULL, NULL, 0, st, msg);
 }
 
-static void pool_skip_at(pool *p, const char *path, const char *const *loc,
-                         const char *const *src, size_t n, ab_skip_reason r, uint64_t size)
+static void pool_skip_at(pool *p, const char *path, const char *const *loc, const char *const *src,
+                         size_t n, ab_skip_reason r, uint64_t size)
 {
     ab_event ev = {.kind = AB_EVENT_SKIP};
     ev.u.skip = (ab_skip){path, r, size, n ? loc : NULL, n ? src : NULL, n};
@@ -137,11 +139,11 @@ static unsigned worker_count(const ab_scanner *sc);
 typedef struct wctx {
     int fd;
     ab_buf out;
-    ab_throttle thr;   /* --max-cpu, --max-io */
-    int list_objects;  /* send an OBJECT per member too */
-    int returned;      /* the queued job was handed back for this top-level object */
-    int quit_after;    /* a QUIT arrived while a container was being unpacked */
-    ab_buf peek;       /* a frame read while looking for a queued job */
+    ab_throttle thr;  /* --max-cpu, --max-io */
+    int list_objects; /* send an OBJECT per member too */
+    int returned;     /* the queued job was handed back for this top-level object */
+    int quit_after;   /* a QUIT arrived while a container was being unpacked */
+    ab_buf peek;      /* a frame read while looking for a queued job */
 } wctx;
 
 static int send_all(int fd, const void *data, size_t len)
@@ -297,6 +299,8 @@ static void h_container(void *ctx)
     w_give_back(ctx);
 }
 
+static void test_fault(const char *path, int stage);
+
 static void h_beat(void *ctx, const ab_object *m)
 {
     wctx *w = ctx;
@@ -305,6 +309,7 @@ static void h_beat(void *ctx, const ab_object *m)
     ab_wire_put_location(&w->out, m->location, m->location_source, m->location_len);
     if (send_frame(w->fd, &w->out) != 0)
         _exit(3);
+    test_fault(m->location[m->location_len - 1], 1); /* crash:/hang: a member by base name */
 }
 
 static void h_scanned(void *ctx, const ab_object *m)

@@ -94,8 +94,8 @@ static int give_up(ab_verdict *v, ab_status st, const char *msg)
 {
     if (!v->full) {
         v->full = 1;
-        ab_error e = {v->obj->path, v->obj->location, v->obj->location_len, st, msg,
-                      v->obj->location_source};
+        ab_error e = {v->obj->path, v->obj->location,       v->obj->location_len, st,
+                      msg,          v->obj->location_source};
         v->down->error(v->down->ctx, &e);
     }
     return 1;

@@ -176,8 +176,8 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
     double mt = o->member_mtime;
     ab_buf_add(b, &mt, sizeof(double));
     ab_wire_u32(b, o->member_mode);
-    size_t no = o->observables_len > AB_MAX_OBSERVABLES_WIRE ? AB_MAX_OBSERVABLES_WIRE
-                                                              : o->observables_len;
+    size_t no =
+        o->observables_len > AB_MAX_OBSERVABLES_WIRE ? AB_MAX_OBSERVABLES_WIRE : o->observables_len;
     ab_wire_u32(b, (uint32_t)no);
     for (size_t i = 0; i < no; i++) {
         ab_wire_str(b, o->observable_type[i]);

@@ -72,12 +72,15 @@ static int claim_strength(const uint8_t *d, size_t n)
         return 2;
     if (at(d, n, 0, "070701", 6) || at(d, n, 0, "070702", 6) || at(d, n, 0, "070707", 6))
         return 2;
-    if (at(d, n, 0, "\x1f\x8b\x08", 3) || at(d, n, 0, "\xfd" "7zXZ\0", 6) ||
+    if (at(d, n, 0, "\x1f\x8b\x08", 3) ||
+        at(d, n, 0,
+           "\xfd"
+           "7zXZ\0",
+           6) ||
         at(d, n, 0, "\x28\xb5\x2f\xfd", 4) || at(d, n, 0, "\x04\x22\x4d\x18", 4) ||
         at(d, n, 0, "LZIP", 4) || at(d, n, 0, "\x1f\x9d", 2))
         return 2;
-    if (n >= 10 && at(d, n, 0, "BZh", 3) && d[3] >= '1' && d[3] <= '9' &&
-        at(d, n, 4, "1AY&SY", 6))
+    if (n >= 10 && at(d, n, 0, "BZh", 3) && d[3] >= '1' && d[3] <= '9' && at(d, n, 4, "1AY&SY", 6))
         return 2;
     if (n >= 13 && d[0] == 0x5d && d[1] == 0 && d[2] == 0) /* lzma "alone": no real magic */
         return 1;
@@ -91,7 +94,11 @@ static int claim_strength(const uint8_t *d, size_t n)
 /* A compressed stream at offset 0: if no archive is inside, its content is the one member. */
 static int compressed(const uint8_t *d, size_t n)
 {
-    return at(d, n, 0, "\x1f\x8b\x08", 3) || at(d, n, 0, "\xfd" "7zXZ\0", 6) ||
+    return at(d, n, 0, "\x1f\x8b\x08", 3) ||
+           at(d, n, 0,
+              "\xfd"
+              "7zXZ\0",
+              6) ||
            at(d, n, 0, "\x28\xb5\x2f\xfd", 4) || at(d, n, 0, "\x04\x22\x4d\x18", 4) ||
            at(d, n, 0, "LZIP", 4) || at(d, n, 0, "\x1f\x9d", 2) || at(d, n, 0, "BZh", 3) ||
            (n >= 13 && d[0] == 0x5d && d[1] == 0 && d[2] == 0);
@@ -184,18 +191,18 @@ typedef struct naming {
 static naming name_archive(struct archive *a)
 {
     static const char *const combos[][2] = {
-        {"tar", "gzip"}, {"tar", "bzip2"}, {"tar", "xz"},    {"tar", "lzma"}, {"tar", "zstd"},
-        {"tar", "lz4"},  {"tar", "compress"}, {"tar", "lzip"}, {"cpio", "gzip"}, {"cpio", "xz"},
-        {"cpio", "bzip2"}, {"cpio", "zstd"},
+        {"tar", "gzip"},  {"tar", "bzip2"}, {"tar", "xz"},       {"tar", "lzma"},
+        {"tar", "zstd"},  {"tar", "lz4"},   {"tar", "compress"}, {"tar", "lzip"},
+        {"cpio", "gzip"}, {"cpio", "xz"},   {"cpio", "bzip2"},   {"cpio", "zstd"},
     };
     static const char *const joined[] = {
-        "tar+gzip", "tar+bzip2", "tar+xz",  "tar+lzma",  "tar+zstd",  "tar+lz4",
-        "tar+compress", "tar+lzip", "cpio+gzip", "cpio+xz", "cpio+bzip2", "cpio+zstd",
+        "tar+gzip",     "tar+bzip2", "tar+xz",    "tar+lzma", "tar+zstd",   "tar+lz4",
+        "tar+compress", "tar+lzip",  "cpio+gzip", "cpio+xz",  "cpio+bzip2", "cpio+zstd",
     };
     naming nm = {NULL, NULL};
     const char *fmt = format_token(archive_format(a), 0);
-    const filter_kind *fk = archive_filter_count(a) > 1 ? filter_of(archive_filter_code(a, 0))
-                                                        : NULL;
+    const filter_kind *fk =
+        archive_filter_count(a) > 1 ? filter_of(archive_filter_code(a, 0)) : NULL;
     if (fmt) {
         nm.source = fmt;
         nm.parent = format_token(archive_format(a), 1);
@@ -217,7 +224,7 @@ static naming name_archive(struct archive *a)
 /* The one member of a compressed stream: the container's name without its compression suffix. */
 static void stream_member_name(const char *container, char *out, size_t len)
 {
-    static const char *const suffixes[] = {".gz", ".bz2", ".xz", ".lzma", ".zst", ".lz4",
+    static const char *const suffixes[] = {".gz", ".bz2", ".xz",  ".lzma", ".zst", ".lz4",
                                            ".z",  ".lz",  ".tgz", ".tbz2", ".txz"};
     size_t n = strlen(container);
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -247,6 +254,13 @@ static int encrypted_error(struct archive *a)
 {
     const char *e = archive_error_string(a);
     return e && (strstr(e, "assphrase") || strstr(e, "ncrypt") || strstr(e, "password"));
+}
+
+/* libarchive's words for a method it does not implement (deflate64 in 3.6, some rar filters). */
+static int unsupported(struct archive *a)
+{
+    const char *e = archive_error_string(a);
+    return e && (strstr(e, "nsupported") || strstr(e, "not supported"));
 }
 
 /* Read the current entry's data into r->buf, within the limits, and scan it. */
@@ -281,7 +295,8 @@ static member_end read_member(reading *r, struct archive_entry *e, const char *n
             if (archive_entry_is_data_encrypted(e) || encrypted_error(r->a))
                 ab_unpack_skip(u, name, AB_SKIP_ENCRYPTED, 0);
             else
-                ab_unpack_error(u, name, AB_ERR_PARSE, "cannot read this member: %s",
+                ab_unpack_error(u, name, unsupported(r->a) ? AB_ERR_UNSUPPORTED : AB_ERR_PARSE,
+                                "cannot read this member: %s",
                                 archive_error_string(r->a) ? archive_error_string(r->a)
                                                            : "corrupt data");
             return fatal ? M_FATAL : M_NEXT;
@@ -299,13 +314,30 @@ static member_end read_member(reading *r, struct archive_entry *e, const char *n
                    .data = got ? r->buf : NULL,
                    .size = (size_t)got,
                    .packed = used ? used : 1,
-                   .mtime = archive_entry_mtime_is_set(e) ? (double)archive_entry_mtime(e) +
-                                                                archive_entry_mtime_nsec(e) / 1e9
-                                                          : 0,
+                   .mtime = archive_entry_mtime_is_set(e)
+                                ? (double)archive_entry_mtime(e) + archive_entry_mtime_nsec(e) / 1e9
+                                : 0,
                    .mode = (uint32_t)archive_entry_mode(e),
                    .source = r->nm.source,
                    .parent = r->nm.parent};
     return ab_unpack_member(u, &m) ? M_STOP : M_NEXT;
+}
+
+/* Directories, links, devices and FIFOs have no bytes of their own. An unknown type is data: ar
+ * members carry permission bits only. */
+static int no_data(struct archive_entry *e)
+{
+    switch (archive_entry_filetype(e)) {
+    case AE_IFDIR:
+    case AE_IFLNK:
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO:
+    case AE_IFSOCK:
+        return 1;
+    default:
+        return archive_entry_hardlink(e) != NULL && archive_entry_size(e) == 0;
+    }
 }
 
 static const char *entry_name(struct archive_entry *e, reading *r, char *raw_name, size_t len)
@@ -343,12 +375,14 @@ static int walk(reading *r, const uint8_t *data, size_t size)
                             archive_error_string(r->a) ? archive_error_string(r->a) : "?");
             break;
         }
-        if (first)
+        if (first) {
             r->nm = name_archive(r->a);
+            ab_unpack_name_members(u, r->nm.source, r->nm.parent);
+        }
         first = 0;
         retries = 0;
-        if (archive_entry_filetype(e) != AE_IFREG)
-            continue; /* directories, links, devices: no bytes of their own */
+        if (no_data(e))
+            continue;
         const char *name = entry_name(e, r, raw_name, sizeof(raw_name));
         if (archive_entry_is_data_encrypted(e) && !r->npw) {
             ab_unpack_skip(u, name, AB_SKIP_ENCRYPTED,

@@ -49,6 +49,7 @@ struct ab_unpack {
     ab_object *cur;
     const ab_emit *self; /* its verdict */
     const ab_source *src;
+    const char *msource, *mparent; /* ab_unpack_name_members, NULL: src's */
     /* location stack */
     const char *loc[AB_MAX_LOCATION], *locsrc[AB_MAX_LOCATION], *parent[AB_MAX_LOCATION];
     char usource[AB_MAX_LOCATION][AB_MAX_LOCATION * 12]; /* unpack_source per depth */
@@ -144,7 +145,7 @@ static void member_location(const ab_unpack *u, const char *name, const char *so
     ml->len = d + 1;
     if (name && d + 1 < AB_MAX_LOCATION) {
         ml->loc[d + 1] = name;
-        ml->src[d + 1] = source ? source : u->src ? u->src->name : NULL;
+        ml->src[d + 1] = source ? source : u->msource ? u->msource : u->src ? u->src->name : NULL;
         ml->len = d + 2;
     }
 }
@@ -196,8 +197,7 @@ static void limit_finding(ab_unpack *u, const ab_object *obj, const ab_emit *em,
 {
     if (u->counts) {
         u->counts->limits++;
-        snprintf(u->counts->last_limit, sizeof(u->counts->last_limit), "%s",
-                 limit_names[which]);
+        snprintf(u->counts->last_limit, sizeof(u->counts->last_limit), "%s", limit_names[which]);
     }
     if (!em || (u->reported & (1u << which)))
         return;
@@ -216,8 +216,8 @@ static void limit_finding(ab_unpack *u, const ab_object *obj, const ab_emit *em,
 
 /* A limit hit by a member that is not scanned: the finding goes on that member (an object of
  * its own, with no bytes), the skip too. */
-static void member_limit(ab_unpack *u, const char *name, int which, ab_skip_reason r,
-                         uint64_t size, const char *reason)
+static void member_limit(ab_unpack *u, const char *name, int which, ab_skip_reason r, uint64_t size,
+                         const char *reason)
 {
     if (u->cur && !(u->reported & (1u << which)) && u->down && u->sc) {
         member_loc ml;
@@ -233,8 +233,7 @@ static void member_limit(ab_unpack *u, const char *name, int which, ab_skip_reas
         m.location_len = ml.len;
         m.size = size;
         ab_verdict v;
-        const ab_emit *hold =
-            ab_verdict_begin(&v, &m, u->down, u->sc->min_score, u->sc->levels);
+        const ab_emit *hold = ab_verdict_begin(&v, &m, u->down, u->sc->min_score, u->sc->levels);
         limit_finding(u, &m, hold, which, reason);
         ab_verdict_end(&v);
     } else {
@@ -257,6 +256,21 @@ uint64_t ab_unpack_max_member(const ab_unpack *u)
     return left < u->lim.max_member_size ? left : u->lim.max_member_size;
 }
 
+/* A dropped member's bytes were produced all the same: they count against max-unpacked, or a
+ * 42.zip (thousands of members, each dropped at the ratio limit) would decompress for hours. */
+static ab_room drop(ab_unpack *u, uint64_t produced)
+{
+    u->unpacked += produced;
+    if (u->unpacked >= u->lim.max_unpacked) {
+        char why[160];
+        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
+                 (unsigned long long)u->lim.max_unpacked);
+        spend(u, L_UNPACKED, why);
+        return AB_ROOM_STOP;
+    }
+    return AB_ROOM_SKIP_MEMBER;
+}
+
 ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint64_t packed)
 {
     char why[160];
@@ -266,7 +280,7 @@ ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint6
         snprintf(why, sizeof(why), "member larger than %llu bytes (--max-member-size)",
                  (unsigned long long)u->lim.max_member_size);
         member_limit(u, name, L_MEMBER_SIZE, AB_SKIP_TOO_LARGE, produced, why);
-        return AB_ROOM_SKIP_MEMBER;
+        return drop(u, produced);
     }
     if (u->unpacked + produced > u->lim.max_unpacked) {
         snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
@@ -281,9 +295,15 @@ ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint6
                  "compression ratio over %u: %llu bytes from %llu (--max-ratio; a bomb?)",
                  u->lim.max_ratio, (unsigned long long)produced, (unsigned long long)packed);
         member_limit(u, name, L_RATIO, AB_SKIP_UNPACK_LIMIT, produced, why);
-        return AB_ROOM_SKIP_MEMBER;
+        return drop(u, produced);
     }
     return AB_ROOM_OK;
+}
+
+void ab_unpack_name_members(ab_unpack *u, const char *source, const char *parent)
+{
+    u->msource = source;
+    u->mparent = parent;
 }
 
 int ab_unpack_stopped(const ab_unpack *u)
@@ -383,8 +403,8 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     }
     size_t d = u->cur->depth + 1; /* < AB_MAX_LOCATION: ab_unpack_object checked */
     u->loc[d] = name;
-    u->locsrc[d] = m->source ? m->source : u->src->name;
-    u->parent[d] = m->parent ? m->parent : u->src->parent;
+    u->locsrc[d] = m->source ? m->source : u->msource ? u->msource : u->src->name;
+    u->parent[d] = m->parent ? m->parent : u->mparent ? u->mparent : u->src->parent;
     obs_clear(&u->obs[d]);
     ab_object c;
     memset(&c, 0, sizeof(c));
@@ -407,12 +427,15 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     ab_object *cur = u->cur;
     const ab_emit *self = u->self;
     const ab_source *src = u->src;
+    const char *msource = u->msource, *mparent = u->mparent;
     char err[512];
     int allowed = 0;
     ab_engine_scan(u->eng, &c, u->down, &allowed, err, sizeof(err));
     u->cur = cur;
     u->self = self;
     u->src = src;
+    u->msource = msource;
+    u->mparent = mparent;
     if (allowed) {
         say_skip(u, name, AB_SKIP_ALLOWLIST, m->size);
     } else {
@@ -446,6 +469,7 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
         u->cur = obj;
         u->self = self;
         u->src = s;
+        u->msource = u->mparent = NULL;
         if (obj->depth >= u->lim.max_depth || obj->depth + 1 >= AB_MAX_LOCATION) {
             char why[128];
             snprintf(why, sizeof(why),

@@ -93,6 +93,11 @@ void ab_unpack_error(ab_unpack *u, const char *name, ab_status st, const char *f
  * value at most AB_MAX_OBSERVABLE_LEN bytes (longer ones are cut and marked). */
 void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t len);
 
+/* The location source and unpack_parent tokens of this container's members, once the source
+ * knows them (libarchive knows the format only after the first header: "tar+gzip"/"TAR").
+ * Static strings; they apply to members, skips and errors until the container ends. */
+void ab_unpack_name_members(ab_unpack *u, const char *source, const char *parent);
+
 /* The passwords to try on encrypted members (--password, --passwords), in order. */
 size_t ab_unpack_passwords(const ab_unpack *u, const char *const **out);
 
@@ -110,10 +115,10 @@ typedef struct ab_engine ab_engine;
 
 /* What a worker does around members: all may be NULL. */
 typedef struct ab_unpack_hooks {
-    void (*container)(void *ctx);                    /* once per top-level object, before its
-                                                      * first container is opened */
-    void (*beat)(void *ctx, const ab_object *m);     /* before each member is scanned */
-    void (*scanned)(void *ctx, const ab_object *m);  /* after each member was scanned */
+    void (*container)(void *ctx);                   /* once per top-level object, before its
+                                                     * first container is opened */
+    void (*beat)(void *ctx, const ab_object *m);    /* before each member is scanned */
+    void (*scanned)(void *ctx, const ab_object *m); /* after each member was scanned */
     void *ctx;
 } ab_unpack_hooks;
 
@@ -142,8 +147,7 @@ typedef struct ab_unpack_counts {
 } ab_unpack_counts;
 ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t size,
                                const ab_unpack_limits *l, const char *const *passwords,
-                               size_t n_passwords,
-                               int (*cb)(void *ctx, const ab_member *m), void *ctx,
-                               ab_unpack_counts *counts);
+                               size_t n_passwords, int (*cb)(void *ctx, const ab_member *m),
+                               void *ctx, ab_unpack_counts *counts);
 
 #endif

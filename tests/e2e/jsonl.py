@@ -39,6 +39,18 @@ def main():
                 p = raw_path(e)
                 rel = p[len(prefix):] if p.startswith(prefix) else p
                 print(rel.decode("utf-8", "backslashreplace") + "\t" + e["rule"])
+    elif cmd == "locs":  # "relative/path!member!member<TAB>rule" of YARA findings, sorted
+        prefix = args[0].rstrip("/") + "/"
+        out = set()
+        for e in evs:
+            if e["event"] != "finding" or e["matcher"] != "yara":
+                continue
+            names = [x["name"] for x in e["location"]]
+            if names[0].startswith(prefix):
+                names[0] = names[0][len(prefix):]
+            out.add("!".join(names) + "\t" + e["rule"])
+        for line in sorted(out):
+            print(line)
     elif cmd == "count":
         print(sum(1 for e in evs if e["event"] == args[0]))
     elif cmd == "summary":
@@ -62,8 +74,8 @@ def main():
                     sys.exit(f"{e['rule']}: meta {k} missing")
             if e["score"] != e["meta"]["score"] or not e.get("family"):
                 sys.exit(f"{e['rule']}: score/family not carried: {e}")
-            if e["location"] != [e["path"]]:
-                sys.exit(f"location of a plain file must be [path]: {e}")
+            if e["location"] != [{"name": e["path"], "source": "file"}]:
+                sys.exit(f"location of a plain file must be [{{name: path, source: file}}]: {e}")
     elif cmd == "expect-hashes":
         md5, sha1, sha256 = args
         seen = [e for e in evs if e["event"] in ("finding", "object") and
@@ -87,8 +99,8 @@ def main():
             sys.exit(f"paths do not round-trip:\n{on_disk}\n{got}")
         for e in evs:
             if e["event"] == "finding":
-                loc = e.get("location_b64")
-                loc = [base64.b64decode(x) for x in loc] if loc else [x.encode() for x in e["location"]]
+                loc = [base64.b64decode(x["name_b64"]) if "name_b64" in x else x["name"].encode()
+                       for x in e["location"]]
                 if loc != [raw_path(e)]:
                     sys.exit(f"location does not round-trip: {e}")
     elif cmd == "proc-finding":

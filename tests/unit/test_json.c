@@ -470,7 +470,13 @@ static void test_event_finding(void **state)
     assert_member_str(&v, "time", "2026-11-25T13:45:12.345Z");
     assert_member_str(&v, "path", "/srv/" FFFD ".zip");
     assert_b64_member(&v, "path_b64", "/srv/\xff.zip");
-    assert_non_null(jc_get(&v, "location_b64"));
+    /* location: one {"name","source"} per level; a non-UTF-8 name also as name_b64 */
+    const jc_val *locv = jc_get(&v, "location");
+    assert_non_null(locv);
+    assert_int_equal(locv->n, 2);
+    assert_non_null(jc_get(&locv->kids[0], "name_b64"));
+    assert_null(jc_get(&locv->kids[1], "name_b64"));
+    assert_null(jc_get(&v, "location_b64"));
     assert_member_num(&v, "size", "4096");
     assert_member_str(&v, "matcher", "yara");
     assert_member_str(&v, "rule", "APT29_Dropper");
