@@ -236,12 +236,66 @@ static void test_score_clamped(void **state)
     ab_buf_release(&b);
 }
 
+/* Member objects: location names with their sources, member metadata and observables travel;
+ * a source that is not a short token, or a location without names, is a bad frame. */
+static void test_member_object(void **state)
+{
+    (void)state;
+    const char *loc[3] = {"/srv/a.zip", "docs/x.docm", "word/vbaProject.bin"};
+    const char *src[3] = {"file", "zip", "zip"};
+    const char *ot[1] = {"url"}, *ov[1] = {"http://example.org/x"};
+    ab_object_info o = {.path = "/srv/a.zip",
+                        .location = loc,
+                        .location_source = src,
+                        .location_len = 3,
+                        .size = 9,
+                        .member_mtime = 1600000000.5,
+                        .member_mode = 0100644,
+                        .observable_type = ot,
+                        .observable_value = ov,
+                        .observables_len = 1};
+    ab_object_info g;
+    ab_wire_arrays arr;
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    ab_wire_put_object(&b, &o);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_object(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_int_equal(g.location_len, 3);
+    assert_string_equal(g.location[2], "word/vbaProject.bin");
+    assert_string_equal(g.location_source[1], "zip");
+    assert_true(g.member_mtime > 1600000000.4 && g.member_mtime < 1600000000.6);
+    assert_int_equal(g.member_mode, 0100644);
+    assert_int_equal(g.observables_len, 1);
+    assert_string_equal(g.observable_value[0], "http://example.org/x");
+    /* a source with a space (not a token) */
+    src[1] = "zip\x1b[31m";
+    ab_buf_reset(&b);
+    ab_wire_put_object(&b, &o);
+    ab_wire_reader r2 = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_object(&r2, &g, &arr);
+    assert_true(r2.bad);
+    /* a location element without a name */
+    src[1] = "zip";
+    loc[1] = NULL;
+    ab_buf_reset(&b);
+    ab_wire_put_location(&b, loc, src, 3);
+    ab_wire_reader r3 = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    const char *l2[AB_WIRE_MAX_ARRAY], *s2[AB_WIRE_MAX_ARRAY];
+    size_t n = 99;
+    ab_wire_get_location(&r3, l2, s2, &n);
+    assert_true(r3.bad);
+    assert_int_equal(n, 0);
+    ab_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_finding_roundtrip), cmocka_unit_test(test_strings_roundtrip),
-        cmocka_unit_test(test_truncated),         cmocka_unit_test(test_bad_counts_and_strings),
-        cmocka_unit_test(test_score_clamped),
+        cmocka_unit_test(test_member_object),          cmocka_unit_test(test_finding_roundtrip),
+        cmocka_unit_test(test_strings_roundtrip),      cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_bad_counts_and_strings), cmocka_unit_test(test_score_clamped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
