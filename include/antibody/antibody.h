@@ -5,7 +5,11 @@
  *  - results (findings, per-object errors, skips, the summary) are delivered to a caller-supplied
  *    sink, one ab_event at a time, always from the thread that called the scan function; the
  *    library never prints;
- *  - no global state beyond libyara's own initialisation (ab_init/ab_finish wrap it).
+ *  - global state, all of it: libyara's initialisation (ab_init/ab_finish wrap it); the
+ *    libraries the sources use, initialised once per process on first use (in a sweep, in each
+ *    worker after fork; ab_scan_buffer initialises them in the calling process): libarchive's
+ *    table of built-in filters (read-only after the first use), and each source's library init
+ *    (src/unpack: gsf_init for OLE2); ab_scanner_cancel's flag lives in the scanner.
  *
  * Life cycle:
  *   ab_init();
