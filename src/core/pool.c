@@ -366,9 +366,10 @@ static void on_sigbus(int sig)
 }
 
 #ifdef AB_TEST_HOOKS
-/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME or vanish:NAME (several separated
- * by ',') makes the worker crash, spin, or delete the file just before opening it (a file deleted
- * mid-scan), for a file whose base name is NAME; vanish:pid:N ends process N just before the
+/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME, vanish:NAME or shrink:NAME
+ * (several separated by ',') makes the worker crash, spin, delete the file just before opening it
+ * (a file deleted mid-scan), or truncate it after mapping it (SIGBUS), for a file (or archive
+ * member: crash and hang) whose base name is NAME; vanish:pid:N ends process N just before the
  * worker reads it (a process that exits mid-sweep). stage 0: before open, 1: while scanning. */
 static int fault_is(const char *f, const char *kind, const char *base)
 {
@@ -417,6 +418,9 @@ static void test_fault(const char *path, int stage)
     }
     if (stage == 1 && fault_is(f, "crash:", base))
         raise(SIGSEGV);
+    if (stage == 1 && fault_is(f, "shrink:", base) && strncmp(path, "pid:", 4))
+        if (truncate(path, 0) != 0) /* a mapped file cut short: reading it raises SIGBUS */
+            raise(SIGSEGV);
     if (stage == 1 && fault_is(f, "hang:", base))
         for (volatile unsigned long i = 0;; i++)
             ;

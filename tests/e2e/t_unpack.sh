@@ -213,3 +213,22 @@ test_unpack_parity() {
   done
   [ "$mismatches" = 0 ] || fail "$mismatches formats differ from yara on extracted members"
 }
+
+# A file cut short while mapped raises SIGBUS in its worker: the worker reports it, says it is
+# ending (its library state cannot be trusted after the jump) and exits; the sweep goes on in a
+# new worker and nothing else is blamed.
+test_unpack_sigbus_worker_exits() {
+  mkdir -p "$T/sb"
+  head -c 3000000 /dev/urandom >"$T/sb/shrink.bin"   # > 1 MiB: mapped, not read
+  for i in 1 2 3 4 5 6; do printf 'clean %s\n' "$i" >"$T/sb/c$i.txt"; done
+  run 2 env ANTIBODY_TEST_FAULT=shrink:shrink.bin "$ANTIBODY" scan --json --no-progress -j 1 \
+    --allow-empty "$T/sb"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1 and errs[0]["path"].endswith("shrink.bin"), errs
+assert "SIGBUS" in errs[0]["message"], errs
+assert evs[-1]["objects"] == 6, evs[-1]   # every other file scanned
+EOF2
+}
