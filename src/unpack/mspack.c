@@ -99,7 +99,9 @@ static void *ms_alloc(struct mspack_system *self, size_t bytes)
             s->alloc_over = 1;
         return NULL;
     }
-    alloc_hdr *h = malloc(sizeof(*h) + bytes); /* owned by libmspack until ms_free */
+    /* Zeroed: libmspack 0.11 frees a KWAJ header's name pointer it never set when the header is
+     * short (kwajd_open); zeroed memory makes that free(NULL). Owned by libmspack until ms_free. */
+    alloc_hdr *h = calloc(1, sizeof(*h) + bytes);
     if (!h)
         return NULL;
     h->h.s = s;
@@ -310,7 +312,7 @@ static void member_begin(memsys *s, const char *name)
 static const char *mspack_strerror(const memsys *s, int err)
 {
     if (s->read_over)
-        return "the container was read more often than it is large (a loop?)";
+        return "libmspack read the container over and over (overlapping files?)";
     if (s->alloc_over)
         return "libmspack needed more memory than allowed";
     switch (err) {
@@ -540,12 +542,12 @@ out:
 
 static int szdd_claims(const uint8_t *d, size_t n)
 {
-    return n >= 14 && memcmp(d, "SZDD\x88\xf0\x27\x33", 8) == 0;
+    return n >= 8 && memcmp(d, "SZDD\x88\xf0\x27\x33", 8) == 0;
 }
 
 static int kwaj_claims(const uint8_t *d, size_t n)
 {
-    return n >= 14 && memcmp(d, "KWAJ\x88\xf0\x27\xd1", 8) == 0;
+    return n >= 8 && memcmp(d, "KWAJ\x88\xf0\x27\xd1", 8) == 0;
 }
 
 /* The container's name, its last character replaced by missing when it ends in '_' (the
