@@ -17,6 +17,7 @@
 
 static const ab_source *const sources[] = {
     &ab_source_archive,
+    &ab_source_chm, &ab_source_szdd, &ab_source_kwaj,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 
