@@ -84,6 +84,7 @@ typedef struct pool {
     int stop;       /* the sink asked to stop */
     int bad_starts; /* consecutive workers that died before READY */
     int named_pids; /* a pid list (not --processes): a process that exits is an error */
+    char current[8192]; /* progress: the member being scanned */
     ab_status fatal;
 } pool;
 
@@ -1178,6 +1179,27 @@ static void drain(pool *p, worker *w)
         worker_lost(p, w, AB_OK, NULL, !p->stop);
 }
 
+/* "path" or "path!member!member" of w's object, into buf. */
+static const char *current_name(const worker *w, char *buf, size_t len)
+{
+    const char *loc[AB_WIRE_MAX_ARRAY], *src[AB_WIRE_MAX_ARRAY];
+    size_t nl = 0, n = 0;
+    if (w->beat.len) {
+        ab_wire_reader r = {(const uint8_t *)w->beat.data,
+                            (const uint8_t *)w->beat.data + w->beat.len, 0};
+        ab_wire_get_location(&r, loc, src, &nl);
+    }
+    if (nl < 2)
+        return w->q[0].path;
+    int k = snprintf(buf, len, "%s", w->q[0].path);
+    n = k > 0 ? (size_t)k : 0;
+    for (size_t i = 1; i < nl && n < len; i++) {
+        k = snprintf(buf + n, len - n, "!%s", loc[i]);
+        n += k > 0 ? (size_t)k : 0;
+    }
+    return buf;
+}
+
 static void maybe_progress(pool *p)
 {
     double now = ab_now();
@@ -1186,13 +1208,17 @@ static void maybe_progress(pool *p)
     p->last_progress = now;
     ab_summary s = p->sum;
     s.seconds = now - p->t0;
-    /* The object being scanned longest: the one a user would ask about. */
+    /* The object being scanned longest: the one a user would ask about; inside a container, the
+     * member (path!member!member) from the worker's last BEAT. */
     double oldest = 0;
+    const worker *cur = NULL;
     for (unsigned i = 0; i < p->n; i++)
-        if (p->w[i].pid && p->w[i].nq && (!s.current || p->w[i].deadline < oldest)) {
-            s.current = p->w[i].q[0].path;
+        if (p->w[i].pid && p->w[i].nq && (!cur || p->w[i].deadline < oldest)) {
+            cur = &p->w[i];
             oldest = p->w[i].deadline;
         }
+    if (cur)
+        s.current = current_name(cur, p->current, sizeof(p->current));
     p->sc->progress(p->sc->progress_ctx, &s);
 }
 

@@ -449,7 +449,7 @@ void ab_console_progress(void *ctx, const ab_summary *s)
         while (n > 40 && (*tail & 0xC0) == 0x80) /* not in the middle of a UTF-8 sequence */
             tail++;
         fputs(n > 40 ? ": ..." : ": ", c->err);
-        ab_console_write_name(c->err, tail);
+        ab_console_write_safe(c->err, tail); /* the levels are joined with "!" already */
     }
     fflush(c->err);
     c->progress_shown = 1;
