@@ -982,6 +982,9 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
                                 (const uint8_t *)w->beat.data + w->beat.len, 0};
             ab_wire_get_location(&r, arr->location, arr->location_source, &nl);
         }
+        char *obj = nl > 1 ? strstr(msg, "on this object") : NULL;
+        if (obj && strlen(obj) == strlen("on this object")) /* a member was being scanned */
+            snprintf(obj, sizeof(msg) - (size_t)(obj - msg), "on this member");
         pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
                       arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
