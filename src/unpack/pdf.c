@@ -22,7 +22,8 @@
  *   (zlib inflate, ASCIIHex, ASCII85, RunLength through 16 KiB windows, counting only) stays
  *   within the limits: ab_unpack_check() after every window turns a Flate bomb into a max-ratio
  *   (or max-member-size) limit before qpdf sees it. An LZW stream that could exceed the cap is
- *   yielded raw with an error line.
+ *   yielded raw with an error line. qpdf allocates predictor rows as /DecodeParms say
+ *   (/Columns x /Colors x /BitsPerComponent): rows over MAX_ROW are not decoded either.
  * - qpdf also decodes, on its own, the streams it needs to find objects: cross-reference streams
  *   and object streams. A pre-scan of the bytes finds them ("N G obj << ... /XRef|/ObjStm ...
  *   stream") and dry-runs them the same way; when one may not fit, qpdf is told to ignore
@@ -63,6 +64,7 @@
 #define DICT_WINDOW     4096 /* bytes from "obj" to "stream" looked at by the pre-scan */
 #define DRY_CHUNK       ((size_t)16 << 10)
 #define FEED_CHUNK      ((size_t)4 << 10)
+#define MAX_ROW         ((uint64_t)4 << 20) /* predictor row: qpdf allocates two of them */
 
 /* ---- filters ---- */
 
@@ -539,6 +541,35 @@ static int text_filters(const uint8_t *dict, size_t len, int *kinds, size_t *n)
     }
 }
 
+/* The number after key in a dictionary's text, or dflt. */
+static long long text_int(const uint8_t *dict, size_t len, const char *key, long long dflt)
+{
+    size_t k = strlen(key);
+    const uint8_t *f = memmem(dict, len, key, k);
+    if (!f)
+        return dflt;
+    size_t i = (size_t)(f - dict) + k;
+    while (i < len && pdf_space(dict[i]))
+        i++;
+    long long v = 0;
+    int digits = 0;
+    while (i < len && dict[i] >= '0' && dict[i] <= '9' && digits < 18)
+        v = v * 10 + (dict[i++] - '0'), digits++;
+    return digits ? v : dflt;
+}
+
+/* qpdf allocates two rows for a predictor (/Columns x /Colors x /BitsPerComponent), as the
+ * dictionary says: refuse rows no real image has. */
+static int row_ok(long long predictor, long long columns, long long colors, long long bpc)
+{
+    if (predictor <= 1)
+        return 1;
+    if (columns < 0 || colors < 0 || bpc < 0 || columns > (long long)MAX_ROW * 8 || colors > 256 ||
+        bpc > 64)
+        return 0;
+    return (uint64_t)((columns * colors * bpc + 7) / 8) <= MAX_ROW;
+}
+
 /* An xref or object stream at obj "id gen" whose dictionary text is dict: 0 when qpdf may expand
  * it itself (its output fits), else 1. */
 static int internal_stream_risky(pdfrun *r, long id, long gen, const uint8_t *dict, size_t dlen,
@@ -554,6 +585,11 @@ static int internal_stream_risky(pdfrun *r, long id, long gen, const uint8_t *di
     }
     if (!n)
         return 0;
+    if (!row_ok(text_int(dict, dlen, "/Predictor", 1), text_int(dict, dlen, "/Columns", 1),
+                text_int(dict, dlen, "/Colors", 1), text_int(dict, dlen, "/BitsPerComponent", 8))) {
+        snprintf(r->ignore_why, sizeof(r->ignore_why), "the predictor rows of %s", name);
+        return 1;
+    }
     uint64_t max = ab_unpack_max_member(r->u);
     if (dry_runnable(kinds, n) && !r->encrypted) {
         dry_end e = dry_run(r->u, name, r->data + start, r->size - start, kinds, n, &r->work);
@@ -854,6 +890,41 @@ static int stream_filters(pdfrun *r, qpdf_oh dict, int *kinds)
     return n;
 }
 
+static long long int_key(pdfrun *r, qpdf_oh dict, const char *key, long long dflt)
+{
+    qpdf_oh v = qpdf_oh_get_key(r->q, dict, key);
+    long long x = qpdf_oh_is_integer(r->q, v) ? qpdf_oh_get_int_value(r->q, v) : dflt;
+    qpdf_oh_release(r->q, v);
+    return x;
+}
+
+static int parms_ok(pdfrun *r, qpdf_oh p)
+{
+    if (!qpdf_oh_is_dictionary(r->q, p))
+        return 1;
+    return row_ok(int_key(r, p, "/Predictor", 1), int_key(r, p, "/Columns", 1),
+                  int_key(r, p, "/Colors", 1), int_key(r, p, "/BitsPerComponent", 8));
+}
+
+/* 1 when the stream's /DecodeParms ask for no absurd predictor rows. */
+static int predictors_ok(pdfrun *r, qpdf_oh dict)
+{
+    int ok = 1;
+    qpdf_oh p = qpdf_oh_get_key(r->q, dict, "/DecodeParms");
+    if (qpdf_oh_is_array(r->q, p)) {
+        int n = qpdf_oh_get_array_n_items(r->q, p);
+        for (int i = 0; i < n && i < MAX_CHAIN && ok; i++) {
+            qpdf_oh v = qpdf_oh_get_array_item(r->q, p, i);
+            ok = parms_ok(r, v);
+            qpdf_oh_release(r->q, v);
+        }
+    } else {
+        ok = parms_ok(r, p);
+    }
+    qpdf_oh_release(r->q, p);
+    return ok;
+}
+
 /* Decode within the limits, or leave raw (said); yield. raw is borrowed. */
 static void decode_and_yield(pdfrun *r, qpdf_oh oh, const char *name, const uint8_t *raw,
                              size_t rawlen, const int *kinds, int n)
@@ -905,6 +976,7 @@ static void do_stream(pdfrun *r, int id, int gen, qpdf_oh oh)
     int kinds[MAX_CHAIN];
     int n = stream_filters(r, dict, kinds);
     int xref = is_name(r, dict, "/Type", "/XRef");
+    int rows = n == 0 || predictors_ok(r, dict);
     qpdf_oh_release(r->q, dict);
     if (xref || take_error(r, name, "cannot read this stream's dictionary"))
         return;
@@ -921,7 +993,12 @@ static void do_stream(pdfrun *r, int id, int gen, qpdf_oh oh)
         if (n != 0)
             qpdf_oh_get_stream_data(r->q, oh, qpdf_dl_specialized, &can, NULL, NULL);
         take_error(r, name, "cannot check this stream's filters");
-        if (can)
+        if (can && !rows && ++r->errors <= MAX_ERROR_LINES)
+            ab_unpack_error(r->u, name, AB_ERR_LIMIT,
+                            "pdf: stream not decoded (predictor rows over %llu bytes): "
+                            "scanned raw",
+                            (unsigned long long)MAX_ROW);
+        if (can && rows)
             decode_and_yield(r, oh, name, raw, rawlen, kinds, n);
         else
             yield(r, name, raw, rawlen, rawlen);

@@ -320,6 +320,61 @@ static void test_raw_fallback(void **state)
     free(b.p);
 }
 
+/* LZW (no dry run here) that could expand past the member limit: scanned raw, said. */
+static void test_lzw_big(void **state)
+{
+    (void)state;
+    size_t n = 64 << 10;
+    char *raw = malloc(n);
+    memset(raw, 'A', n);
+    memcpy(raw + 100, "LZW_RAW_MARKER", 14);
+    pobj o[3] = {
+        {"<< /Type /Catalog /Pages 2 0 R >>", NULL, NULL, 0},
+        {"<< /Type /Pages /Kids [] /Count 0 >>", NULL, NULL, 0},
+        {NULL, "/Filter /LZWDecode", raw, n},
+    };
+    pbuf b = build(o, 3, 0);
+    ab_unpack_limits l;
+    ab_unpack_limits_default(&l);
+    l.max_member_size = (uint64_t)64 << 20; /* 64 KiB x 4096 > 64 MiB */
+    got g = {0};
+    ab_unpack_counts c;
+    assert_int_equal(ab_unpack_run_source(&ab_source_pdf, (const uint8_t *)b.p, b.n, &l, NULL, 0,
+                                          collect, &g, &c),
+                     AB_OK);
+    assert_int_equal(c.errors, 1);
+    assert_non_null(strstr(c.last_error, "could expand"));
+    assert_non_null(member(&g, "3 0"));
+    assert_non_null(strstr(member(&g, "3 0") + 100, "LZW_RAW_MARKER"));
+    got_free(&g);
+    free(b.p);
+    free(raw);
+}
+
+/* A predictor row of 2 GB (qpdf would allocate two): not decoded, scanned raw, said. */
+static void test_predictor_rows(void **state)
+{
+    (void)state;
+    uint8_t *z;
+    size_t nz = deflate_into("\002PREDICTOR_MARKER", 18, &z);
+    pobj o[3] = {
+        {"<< /Type /Catalog /Pages 2 0 R >>", NULL, NULL, 0},
+        {"<< /Type /Pages /Kids [] /Count 0 >>", NULL, NULL, 0},
+        {NULL, "/Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 2000000000 >>", z, nz},
+    };
+    pbuf b = build(o, 3, 0);
+    got g = {0};
+    ab_unpack_counts c;
+    assert_int_equal(run(&b, &g, &c), AB_OK);
+    assert_int_equal(c.errors, 1);
+    assert_non_null(strstr(c.last_error, "predictor rows"));
+    assert_non_null(member(&g, "3 0"));
+    assert_int_equal(g.size[0], nz); /* the raw bytes */
+    got_free(&g);
+    free(b.p);
+    free(z);
+}
+
 static void test_flate_bomb(void **state)
 {
     (void)state;
@@ -538,6 +593,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claims),         cmocka_unit_test(test_document),
         cmocka_unit_test(test_filters),        cmocka_unit_test(test_raw_fallback),
+        cmocka_unit_test(test_predictor_rows), cmocka_unit_test(test_lzw_big),
         cmocka_unit_test(test_flate_bomb),     cmocka_unit_test(test_member_limit),
         cmocka_unit_test(test_corrupt),        cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_hostile_counts), cmocka_unit_test(test_engine),
