@@ -28,15 +28,18 @@
  *   and object streams. A pre-scan of the bytes finds them ("N G obj << ... /XRef|/ObjStm ...
  *   stream") and dry-runs them the same way; when one may not fit, qpdf is told to ignore
  *   cross-reference streams, so it expands no object stream (objects stored in object streams are
- *   then not examined: an error line says so).
+ *   then not examined: an error line says so; a PDF with no classic trailer then cannot be read
+ *   at all, which is said too, next to the limit finding of the stream).
  * - Bounded work: object numbers 1..MAX_OBJECTS (the larger of the trailer's /Size and the
- *   highest "N G obj" in the bytes), MAX_NODES direct sub-objects visited in all, MAX_DEPTH deep,
+ *   highest "N G obj" in the bytes; without object streams only those with an "N G obj" in the
+ *   bytes), MAX_NODES direct sub-objects visited in all, MAX_DEPTH deep,
  *   MAX_ARRAY items and MAX_KEYS keys per container, MAX_WARNINGS qpdf warnings, and a budget of
  *   stream bytes read, dry-run and decoded (8 x the member cap + 4 x the file). Left to qpdf and
  *   bounded only by the file's size: parsing objects and rebuilding a broken xref table.
  * - Errors: every qpdf-c call used here traps C++ exceptions into the qpdf_data error (checked
  *   with qpdf_has_error, said as one ab_unpack_error line, at most MAX_ERROR_LINES per PDF)
- *   except qpdf_get_object_by_id, qpdf_oh_release, qpdf_more_warnings, qpdf_next_warning and
+ *   except qpdf_init, qpdf_get_object_by_id, qpdf_oh_release, qpdf_more_warnings,
+ *   qpdf_next_warning, the copies of keys in qpdf_oh_begin_dict_key_iter/qpdf_oh_dict_next_key and
  *   qpdf_cleanup, which only allocate: a std::bad_alloc there would unwind into these C frames,
  *   find no handler and end the worker (std::terminate, SIGABRT), which the pool reports as a
  *   crash of this file; no exception can be caught in C. qpdf prints nothing: errors silenced,
@@ -353,7 +356,7 @@ static dry_end dry_run(ab_unpack *u, const char *name, const uint8_t *data, size
 
 /* ---- one run ---- */
 
-enum { F_SEEN = 1, F_SKIP = 2, F_NAMED = 4 };
+enum { F_SEEN = 1, F_SKIP = 2, F_NAMED = 4, F_STREAM = 8 };
 
 typedef struct objinfo {
     uint16_t gen;
@@ -374,6 +377,7 @@ typedef struct pdfrun {
     int max_seen;  /* highest "N G obj" in the bytes (<= MAX_OBJECTS) */
     int over;      /* an object number above MAX_OBJECTS was seen */
     int encrypted, ignore_xref, stop;
+    int objstm; /* an object stream is in the bytes: objects without "N G obj" text may exist */
     char ignore_why[96];
     named *names; /* owned */
     size_t n_names, cap_names;
@@ -643,7 +647,9 @@ static void prescan(pdfrun *r)
         if (!st || (eo && eo < st))
             continue;
         size_t dlen = (size_t)(st - (d + off));
-        if (!memmem(d + off, dlen, "/XRef", 5) && !memmem(d + off, dlen, "/ObjStm", 7))
+        int objstm = memmem(d + off, dlen, "/ObjStm", 7) != NULL;
+        r->objstm |= objstm;
+        if (!objstm && !memmem(d + off, dlen, "/XRef", 5))
             continue;
         size_t start = (size_t)(st - d) + 6;
         if (start < size && d[start] == '\r')
@@ -1006,27 +1012,37 @@ static void do_stream(pdfrun *r, int id, int gen, qpdf_oh oh)
     free(raw);
 }
 
-/* The objects 1..max: pass 0 visits dictionaries (actions, file specifications), pass 1 the
- * streams. */
+/* The objects 1..max: pass 0 visits dictionaries (actions, file specifications) and notes the
+ * streams, pass 1 reads those streams. */
 static void walk(pdfrun *r, int max, int pass)
 {
+    char nbuf[32];
     for (int id = 1; id <= max && !r->stop && !ab_unpack_stopped(r->u); id++) {
-        if (pass == 1 && (r->info[id].flags & F_SKIP))
+        uint8_t fl = r->info[id].flags;
+        if (pass == 1 && (!(fl & F_STREAM) || (fl & F_SKIP)))
+            continue;
+        /* Without object streams every object qpdf can find has its "N G obj" in the bytes. */
+        if (pass == 0 && !r->objstm && !(fl & F_SEEN))
             continue;
         int gen = r->info[id].gen;
         qpdf_oh oh = qpdf_get_object_by_id(r->q, id, gen);
         enum qpdf_object_type_e t = qpdf_oh_get_type_code(r->q, oh);
-        char nbuf[32];
-        snprintf(nbuf, sizeof(nbuf), "%d %d", id, gen);
-        if (!take_error(r, nbuf, "cannot read this object")) {
-            if (pass == 0 && (t == ot_dictionary || t == ot_stream || t == ot_array))
-                visit(r, oh, 0);
-            else if (pass == 1 && t == ot_stream)
-                do_stream(r, id, gen, oh);
+        if (qpdf_has_error(r->q)) {
+            snprintf(nbuf, sizeof(nbuf), "%d %d", id, gen);
+            take_error(r, nbuf, "cannot read this object");
+        } else if (pass == 0 && (t == ot_dictionary || t == ot_stream || t == ot_array)) {
+            if (t == ot_stream)
+                r->info[id].flags |= F_STREAM;
+            visit(r, oh, 0);
+        } else if (pass == 1 && t == ot_stream) {
+            do_stream(r, id, gen, oh);
         }
         qpdf_oh_release(r->q, oh);
         drain_warnings(r);
-        take_error(r, nbuf, "in this object");
+        if (qpdf_has_error(r->q)) {
+            snprintf(nbuf, sizeof(nbuf), "%d %d", id, gen);
+            take_error(r, nbuf, "in this object");
+        }
         over_budget(r);
     }
 }
