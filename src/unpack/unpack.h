@@ -57,6 +57,8 @@ typedef struct ab_source {
 extern const ab_source ab_source_archive; /* libarchive: zip, 7z, rar, tar, cpio, ar, iso9660,
                                            * cab, xar and compressed streams */
 extern const ab_source ab_source_chm, ab_source_szdd, ab_source_kwaj; /* libmspack (mspack.c) */
+extern const ab_source ab_source_pdf;     /* qpdf: PDF streams (decoded), embedded files,
+                                           * JavaScript; URI actions as observables */
 
 /* ---- for sources ---- */
 
