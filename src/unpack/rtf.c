@@ -48,7 +48,7 @@ typedef struct rtf {
     ab_unpack *u;
     const uint8_t *p;
     size_t n, i;
-    int stop; /* the engine said stop, or out of memory */
+    int stop; /* the engine said stop: read no further */
     /* groups */
     uint64_t depth;              /* open groups */
     uint64_t deep;               /* groups opened past MAX_DEPTH (counted, not tracked) */
@@ -391,170 +391,31 @@ static void obj_end(rtf *r, int truncated)
 /* The RTF 1.9.1 destination control words (those whose text is not document text), sorted for
  * bsearch, without the math (\m...) ones; "rtf" itself is not one (it holds the document). Text
  * of a group inside an \objdata that opens one of these is not object data. */
+/* clang-format off */
 static const char *const destinations[] = {
-    "aftncn",
-    "aftnsep",
-    "aftnsepc",
-    "annotation",
-    "atnauthor",
-    "atndate",
-    "atnid",
-    "atnparent",
-    "atnref",
-    "atrfend",
-    "atrfstart",
-    "author",
-    "background",
-    "bkmkend",
-    "bkmkstart",
-    "blipuid",
-    "buptim",
-    "category",
-    "colorschememapping",
-    "colortbl",
-    "comment",
-    "company",
-    "creatim",
-    "datafield",
-    "datastore",
-    "defchp",
-    "defpap",
-    "do",
-    "doccomm",
-    "docvar",
-    "dptxbxtext",
-    "ebcend",
-    "ebcstart",
-    "factoidname",
-    "falt",
-    "fchars",
-    "ffdeftext",
-    "ffentrymcr",
-    "ffexitmcr",
-    "ffformat",
-    "ffhelptext",
-    "ffl",
-    "ffname",
-    "ffstattext",
-    "field",
-    "file",
-    "filetbl",
-    "fldinst",
-    "fldrslt",
-    "fldtype",
-    "fontemb",
-    "fonttbl",
-    "footer",
-    "footerf",
-    "footerl",
-    "footerr",
-    "footnote",
-    "formfield",
-    "ftncn",
-    "ftnsep",
-    "ftnsepc",
-    "g",
-    "generator",
-    "gridtbl",
-    "header",
-    "headerf",
-    "headerl",
-    "headerr",
-    "hl",
-    "hlfr",
-    "hlinkbase",
-    "hlloc",
-    "hlsrc",
-    "hsv",
-    "info",
-    "keywords",
-    "latentstyles",
-    "lchars",
-    "levelnumbers",
-    "leveltext",
-    "lfolevel",
-    "linkval",
-    "list",
-    "listlevel",
-    "listname",
-    "listoverride",
-    "listoverridetable",
-    "listpicture",
-    "liststylename",
-    "listtable",
-    "listtext",
-    "lsdlockedexcept",
-    "mailmerge",
-    "manager",
-    "nesttableprops",
-    "nonesttables",
-    "objalias",
-    "objclass",
-    "objdata",
-    "object",
-    "objname",
-    "objsect",
-    "oldcprops",
-    "oldpprops",
-    "oldsprops",
-    "oldtprops",
-    "oleclsid",
-    "operator",
-    "panose",
-    "password",
-    "passwordhash",
-    "pgp",
-    "pgptbl",
-    "picprop",
-    "pict",
-    "pn",
-    "pnseclvl",
-    "pntext",
-    "pntxta",
-    "pntxtb",
-    "printim",
-    "propname",
-    "protend",
-    "protstart",
-    "protusertbl",
-    "result",
-    "revtbl",
-    "revtim",
-    "rxe",
-    "shp",
-    "shpgrp",
-    "shpinst",
-    "shppict",
-    "shprslt",
-    "shptxt",
-    "sn",
-    "sp",
-    "staticval",
-    "stylesheet",
-    "subject",
-    "sv",
-    "svb",
-    "tc",
-    "template",
-    "themedata",
-    "title",
-    "txe",
-    "ud",
-    "upr",
-    "userprops",
-    "wgrffmtfilter",
-    "windowcaption",
-    "writereservation",
-    "writereservhash",
-    "xe",
-    "xform",
-    "xmlattrname",
-    "xmlattrvalue",
-    "xmlclose",
-    "xmlname",
-    "xmlnstbl",
-    "xmlopen",
+    "aftncn", "aftnsep", "aftnsepc", "annotation", "atnauthor", "atndate", "atnid", "atnparent",
+    "atnref", "atrfend", "atrfstart", "author", "background", "bkmkend", "bkmkstart", "blipuid",
+    "buptim", "category", "colorschememapping", "colortbl", "comment", "company", "creatim",
+    "datafield", "datastore", "defchp", "defpap", "do", "doccomm", "docvar", "dptxbxtext",
+    "ebcend", "ebcstart", "factoidname", "falt", "fchars", "ffdeftext", "ffentrymcr", "ffexitmcr",
+    "ffformat", "ffhelptext", "ffl", "ffname", "ffstattext", "field", "file", "filetbl", "fldinst",
+    "fldrslt", "fldtype", "fontemb", "fonttbl", "footer", "footerf", "footerl", "footerr",
+    "footnote", "formfield", "ftncn", "ftnsep", "ftnsepc", "g", "generator", "gridtbl", "header",
+    "headerf", "headerl", "headerr", "hl", "hlfr", "hlinkbase", "hlloc", "hlsrc", "hsv", "info",
+    "keywords", "latentstyles", "lchars", "levelnumbers", "leveltext", "lfolevel", "linkval",
+    "list", "listlevel", "listname", "listoverride", "listoverridetable", "listpicture",
+    "liststylename", "listtable", "listtext", "lsdlockedexcept", "mailmerge", "manager",
+    "nesttableprops", "nonesttables", "objalias", "objclass", "objdata", "object", "objname",
+    "objsect", "oldcprops", "oldpprops", "oldsprops", "oldtprops", "oleclsid", "operator",
+    "panose", "password", "passwordhash", "pgp", "pgptbl", "picprop", "pict", "pn", "pnseclvl",
+    "pntext", "pntxta", "pntxtb", "printim", "propname", "protend", "protstart", "protusertbl",
+    "result", "revtbl", "revtim", "rxe", "shp", "shpgrp", "shpinst", "shppict", "shprslt",
+    "shptxt", "sn", "sp", "staticval", "stylesheet", "subject", "sv", "svb", "tc", "template",
+    "themedata", "title", "txe", "ud", "upr", "userprops", "wgrffmtfilter", "windowcaption",
+    "writereservation", "writereservhash", "xe", "xform", "xmlattrname", "xmlattrvalue",
+    "xmlclose", "xmlname", "xmlnstbl", "xmlopen",
 };
+/* clang-format on */
 #define N_DESTINATIONS (sizeof(destinations) / sizeof(destinations[0]))
 
 typedef struct word {
@@ -641,13 +502,14 @@ static void destination(rtf *r, const word *w)
 static void bin_run(rtf *r, int has_param, int neg, uint64_t param)
 {
     uint64_t want = has_param && !neg ? param : 0;
-    size_t n = want < r->n - r->i ? (size_t)want : r->n - r->i;
+    size_t start = r->i, n = want < r->n - start ? (size_t)want : r->n - start;
     if (r->in_obj && cur_dest(r) == D_OBJDATA)
         for (size_t k = 0; k < n && !r->dropped; k++) {
-            obj_nibble(r, r->p[r->i + k] >> 4);
-            obj_nibble(r, r->p[r->i + k] & 15);
+            r->i = start + k; /* for the ratio obj_check() measures */
+            obj_nibble(r, r->p[start + k] >> 4);
+            obj_nibble(r, r->p[start + k] & 15);
         }
-    r->i += n;
+    r->i = start + n;
 }
 
 static void cls_add(rtf *r, uint8_t c)
@@ -725,8 +587,10 @@ static void text(rtf *r)
     if (d == D_OBJDATA && r->in_obj) {
         for (; i < n && p[i] != '{' && p[i] != '}' && p[i] != '\\'; i++) {
             int v = hex_value(p[i]);
-            if (v >= 0 && !r->dropped)
+            if (v >= 0 && !r->dropped) {
+                r->i = i; /* where we are, for the ratio obj_check() measures */
                 obj_nibble(r, v);
+            }
         }
     } else if (d == D_OBJCLASS) {
         for (; i < n && p[i] != '{' && p[i] != '}' && p[i] != '\\'; i++)

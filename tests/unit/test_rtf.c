@@ -444,14 +444,24 @@ static void test_limits(void **state)
     c = run_lim(s, strlen(s), &g, &l);
     assert_int_equal(g.n, 1);
     assert_string_equal(c.last_limit, "max-unpacked");
-    /* A big object is decoded in bounded steps past the first buffer. */
+    /* A big object is decoded in bounded steps past the first buffer; hex is no bomb (the
+     * ratio is measured against the hex read so far, past the 1 MiB floor). */
     ab_unpack_limits_default(&l);
-    size_t n = (size_t)300 << 10;
+    size_t n = (size_t)1200 << 10;
     char *big = malloc(2 * n + 64);
     assert_non_null(big);
     size_t k = (size_t)sprintf(big, "{\\rtf1{\\*\\objdata ");
     for (size_t i = 0; i < n; i++, k += 2)
         memcpy(big + k, "4a", 2);
+    k += (size_t)sprintf(big + k, "}}");
+    c = run_lim(big, k, &g, &l);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.size[0], n);
+    assert_int_equal(c.limits + c.errors, 0);
+    /* The same bytes as one \bin run: 1:1, no bomb either. */
+    k = (size_t)sprintf(big, "{\\rtf1{\\*\\objdata \\bin%zu ", n);
+    memset(big + k, 'J', n);
+    k += n;
     k += (size_t)sprintf(big + k, "}}");
     c = run_lim(big, k, &g, &l);
     assert_int_equal(g.n, 1);
