@@ -59,6 +59,7 @@ extern const ab_source ab_source_archive; /* libarchive: zip, 7z, rar, tar, cpio
 extern const ab_source ab_source_chm, ab_source_szdd, ab_source_kwaj; /* libmspack (mspack.c) */
 extern const ab_source ab_source_pdf;     /* qpdf: PDF streams (decoded), embedded files,
                                            * JavaScript; URI actions as observables */
+extern const ab_source ab_source_rtf;     /* RTF: \objdata objects, OLE1 and Packager */
 
 /* ---- for sources ---- */
 
