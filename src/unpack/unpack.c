@@ -17,6 +17,7 @@
 
 static const ab_source *const sources[] = {
     &ab_source_archive,
+    &ab_source_ole,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 

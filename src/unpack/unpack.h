@@ -56,6 +56,7 @@ typedef struct ab_source {
 /* The sources, in the order they are offered an object (unpack.c). */
 extern const ab_source ab_source_archive; /* libarchive: zip, 7z, rar, tar, cpio, ar, iso9660,
                                            * cab, xar and compressed streams */
+extern const ab_source ab_source_ole;     /* libgsf: OLE2 compound files, VBA module sources */
 
 /* ---- for sources ---- */
 
