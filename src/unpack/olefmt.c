@@ -371,7 +371,8 @@ ab_ovba_status ab_ovba_decompress(const uint8_t *in, size_t n, size_t max, ab_ov
             size_t k = n - cur < OVBA_CHUNK ? n - cur : OVBA_CHUNK;
             int nomem = 0;
             size_t fit = room(out, k, max, &nomem);
-            memcpy(out->data + out->len, in + cur, fit);
+            if (fit) /* out->data may still be NULL */
+                memcpy(out->data + out->len, in + cur, fit);
             out->len += fit;
             cur += fit;
             if (fit < k)
