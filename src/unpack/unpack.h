@@ -60,6 +60,7 @@ extern const ab_source ab_source_chm, ab_source_szdd, ab_source_kwaj; /* libmspa
 extern const ab_source ab_source_pdf;     /* qpdf: PDF streams (decoded), embedded files,
                                            * JavaScript; URI actions as observables */
 extern const ab_source ab_source_rtf;     /* RTF: \objdata objects, OLE1 and Packager */
+extern const ab_source ab_source_ole;     /* libgsf: OLE2 compound files, VBA module sources */
 
 /* ---- for sources ---- */
 
