@@ -165,6 +165,11 @@ int ab_verdict_end(ab_verdict *v)
         ab_finding *f = v->held[i];
         f->object_score = combined;
         f->level = level;
+        /* What the object's sources found (a PDF's URI actions) is known only now: its members
+         * were read after the matchers emitted. */
+        f->obj.observable_type = v->obj->observable_type;
+        f->obj.observable_value = v->obj->observable_value;
+        f->obj.observables_len = v->obj->observables_len;
         if (!below && !v->stop && v->down->finding(v->down->ctx, f))
             v->stop = 1;
         free(f);

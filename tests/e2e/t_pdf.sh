@@ -82,3 +82,17 @@ for line in open(out):
 assert [("doc.pdf", "file"), ("artefact.exe", "pdf")] in hits, hits
 EOF
 }
+
+# A finding on the PDF itself carries its URI actions too: they are known only after its streams
+# were read, which happens before the PDF's verdict is delivered.
+test_pdf_finding_observables() {
+  pdf_fixture
+  printf 'rule pdf_any { strings: $a = "%%PDF-" condition: $a at 0 }\n' >"$T/any.yar"
+  run 1 abj --no-default-pack --rules "$T/any.yar" "$T/p/doc.pdf"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+fs = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "finding"]
+assert len(fs) == 1 and fs[0]["rule"] == "pdf_any", fs
+assert {"type": "url", "value": "http://example.org/payload"} in fs[0].get("observables", []), fs
+EOF2
+}
