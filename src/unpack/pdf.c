@@ -1108,10 +1108,9 @@ static int open_any(pdfrun *r)
         qpdf_error e = qpdf_get_error(r->q);
         int password = e && qpdf_get_error_code(r->q, e) == qpdf_e_password;
         if (!password || i == npw) {
-            if (password)
-                ab_unpack_error(r->u, NULL, AB_ERR_UNSUPPORTED,
-                                "pdf: encrypted and no password opens it (--password)");
-            else {
+            if (password) { /* as an encrypted archive member: skipped, counted, listed */
+                ab_unpack_skip(r->u, NULL, AB_SKIP_ENCRYPTED, r->size);
+            } else {
                 char why[400];
                 error_text(r->q, e, why, sizeof(why));
                 ab_unpack_error(r->u, NULL, AB_ERR_PARSE, "pdf: cannot read: %s", why);

@@ -170,7 +170,7 @@ static void say_skip(ab_unpack *u, const char *name, ab_skip_reason r, uint64_t 
 
 void ab_unpack_skip(ab_unpack *u, const char *name, ab_skip_reason reason, uint64_t size)
 {
-    say_skip(u, name ? name : "", reason, size);
+    say_skip(u, name, reason, size); /* NULL: the container itself (an encrypted PDF) */
 }
 
 void ab_unpack_error(ab_unpack *u, const char *name, ab_status st, const char *fmt, ...)

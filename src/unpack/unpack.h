@@ -84,8 +84,9 @@ typedef enum ab_room {
  * says what the source must do. Cheap: call it after every block. */
 ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint64_t packed);
 
-/* A member that is not scanned for a reason of the source (AB_SKIP_ENCRYPTED, ...). size: its
- * size when known, else 0. */
+/* A member that is not scanned for a reason of the source (AB_SKIP_ENCRYPTED, ...), or with name
+ * NULL the container's content as a whole (a PDF no password opens). size: its size when known,
+ * else 0. */
 void ab_unpack_skip(ab_unpack *u, const char *name, ab_skip_reason reason, uint64_t size);
 
 /* A member (name) or, with name NULL, the container itself could not be (fully) read. One line,

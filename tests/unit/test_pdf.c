@@ -580,9 +580,9 @@ static void test_engine(void **state)
     assert_string_equal(s.src1, "pdf");
     assert_int_equal(s.embedded, 1);
     assert_int_equal(s.js, 1);
-    /* The URI action is an observable of the PDF itself; the PDF's own findings are emitted
-     * before its sources run, so they do not carry it (the object event does: e2e pdf_url). */
-    assert_int_equal(s.url_on_file, 0);
+    /* The URI action is an observable of the PDF itself, and the PDF's own finding carries it:
+     * its verdict is delivered after its sources ran. */
+    assert_int_equal(s.url_on_file, 1);
     free(b.p);
     doc_free(&d);
     ab_scanner_free(sc);
