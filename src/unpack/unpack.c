@@ -16,11 +16,8 @@
 #define MAX_PASSWORD 1024
 
 static const ab_source *const sources[] = {
-    &ab_source_archive,
-    &ab_source_chm, &ab_source_szdd, &ab_source_kwaj,
-    &ab_source_pdf,
-    &ab_source_rtf,
-    &ab_source_ole,
+    &ab_source_archive, &ab_source_chm, &ab_source_szdd, &ab_source_kwaj,
+    &ab_source_pdf,     &ab_source_rtf, &ab_source_ole,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 
@@ -54,6 +51,7 @@ struct ab_unpack {
     const ab_emit *self; /* its verdict */
     const ab_source *src;
     const char *msource, *mparent; /* ab_unpack_name_members, NULL: src's */
+    uint64_t cprod, ccons; /* the container's members so far: bytes produced, packed bytes */
     /* location stack */
     const char *loc[AB_MAX_LOCATION], *locsrc[AB_MAX_LOCATION], *parent[AB_MAX_LOCATION];
     char usource[AB_MAX_LOCATION][AB_MAX_LOCATION * 12]; /* unpack_source per depth */
@@ -262,9 +260,11 @@ uint64_t ab_unpack_max_member(const ab_unpack *u)
 
 /* A dropped member's bytes were produced all the same: they count against max-unpacked, or a
  * 42.zip (thousands of members, each dropped at the ratio limit) would decompress for hours. */
-static ab_room drop(ab_unpack *u, uint64_t produced)
+static ab_room drop(ab_unpack *u, uint64_t produced, uint64_t packed)
 {
     u->unpacked += produced;
+    u->cprod += produced;
+    u->ccons += packed;
     if (u->unpacked >= u->lim.max_unpacked) {
         char why[160];
         snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
@@ -284,7 +284,7 @@ ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint6
         snprintf(why, sizeof(why), "member larger than %llu bytes (--max-member-size)",
                  (unsigned long long)u->lim.max_member_size);
         member_limit(u, name, L_MEMBER_SIZE, AB_SKIP_TOO_LARGE, produced, why);
-        return drop(u, produced);
+        return drop(u, produced, packed);
     }
     if (u->unpacked + produced > u->lim.max_unpacked) {
         snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
@@ -293,13 +293,17 @@ ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint6
         member_limit(u, name, L_UNPACKED, AB_SKIP_UNPACK_LIMIT, produced, why);
         return AB_ROOM_STOP;
     }
+    /* The member's own ratio and the container's so far, both: in a solid stream (tar.xz, a
+     * solid 7z) a member that repeats an earlier one costs a few bytes and is no bomb. */
+    uint64_t cons = u->ccons + packed;
     if (u->lim.max_ratio && packed && produced > RATIO_FLOOR &&
-        produced / packed >= u->lim.max_ratio) {
+        produced / packed >= u->lim.max_ratio &&
+        (u->cprod + produced) / (cons ? cons : 1) >= u->lim.max_ratio) {
         snprintf(why, sizeof(why),
                  "compression ratio over %u: %llu bytes from %llu (--max-ratio; a bomb?)",
                  u->lim.max_ratio, (unsigned long long)produced, (unsigned long long)packed);
         member_limit(u, name, L_RATIO, AB_SKIP_UNPACK_LIMIT, produced, why);
-        return drop(u, produced);
+        return drop(u, produced, packed);
     }
     return AB_ROOM_OK;
 }
@@ -400,6 +404,8 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
         return 1;
     }
     u->unpacked += m->size;
+    u->cprod += m->size;
+    u->ccons += m->packed;
     if (u->collect) {
         if (u->counts)
             u->counts->members++;
@@ -432,6 +438,7 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     const ab_emit *self = u->self;
     const ab_source *src = u->src;
     const char *msource = u->msource, *mparent = u->mparent;
+    uint64_t cprod = u->cprod, ccons = u->ccons;
     char err[512];
     int allowed = 0;
     ab_engine_scan(u->eng, &c, u->down, &allowed, err, sizeof(err));
@@ -440,6 +447,8 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     u->src = src;
     u->msource = msource;
     u->mparent = mparent;
+    u->cprod = cprod;
+    u->ccons = ccons;
     if (allowed) {
         say_skip(u, name, AB_SKIP_ALLOWLIST, m->size);
     } else {
@@ -474,6 +483,7 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
         u->self = self;
         u->src = s;
         u->msource = u->mparent = NULL;
+        u->cprod = u->ccons = 0;
         if (obj->depth >= u->lim.max_depth || obj->depth + 1 >= AB_MAX_LOCATION) {
             char why[128];
             snprintf(why, sizeof(why),
