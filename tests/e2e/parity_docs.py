@@ -272,17 +272,16 @@ def x_ole(path, out, scratch):
     streams = {}
     for d, subdirs, names in os.walk(root):
         # olecfexport writes one folder per item, its data in StreamData.bin; a storage has
-        # sub-folders (and an empty StreamData.bin of its own)
+        # sub-folders (and an empty StreamData.bin of its own). An empty stream is a member, as
+        # antibody yields it (an empty storage would pass for one: none in the fixtures).
         if subdirs or "StreamData.bin" not in names:
             continue
         rel = os.path.relpath(d, root)
         # olecfexport writes control characters of names as \xNN: back to the name
         rel = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), rel)
-        p = os.path.join(d, "StreamData.bin")
-        if os.path.getsize(p):
-            dest = os.path.join(out, "s%d" % len(streams))  # the tree yara scans
-            shutil.move(p, dest)
-            streams[rel] = dest
+        dest = os.path.join(out, "s%d" % len(streams))  # the tree yara scans
+        shutil.move(os.path.join(d, "StreamData.bin"), dest)
+        streams[rel] = dest
     got = sorted(streams.items())
     # VBA projects: every storage that holds a "dir" stream and the modules it lists
     vba = {}
