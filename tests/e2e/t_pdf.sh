@@ -96,3 +96,20 @@ assert len(fs) == 1 and fs[0]["rule"] == "pdf_any", fs
 assert {"type": "url", "value": "http://example.org/payload"} in fs[0].get("observables", []), fs
 EOF2
 }
+
+# An encrypted PDF is skipped as encrypted (the PDF itself: its content could not be read) unless
+# a --password opens it; qpdf's CLI encrypts the fixture (AES-256, user password "infected").
+test_pdf_encrypted() {
+  pdf_fixture
+  qpdf --encrypt infected owner-pw 256 -- "$T/p/doc.pdf" "$T/enc.pdf"
+  run 0 abj --list-skipped "$T/enc.pdf"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+sk = [e for e in evs if e["event"] == "skip"]
+assert [s["reason"] for s in sk] == ["encrypted"] and len(sk[0]["location"]) == 1, sk
+assert not [e for e in evs if e["event"] == "error"], evs
+EOF2
+  run 1 abj --password wrong --password infected "$T/enc.pdf"
+  assert_eq "$(summary_field members)" 4 "the password opens the PDF: its members are scanned"
+}
