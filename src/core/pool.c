@@ -81,9 +81,9 @@ typedef struct pool {
     double t0, last_progress;
     job retry[MAX_WORKERS * QUEUE_DEPTH]; /* queued jobs of workers that were lost */
     size_t nretry;
-    int stop;       /* the sink asked to stop */
-    int bad_starts; /* consecutive workers that died before READY */
-    int named_pids; /* a pid list (not --processes): a process that exits is an error */
+    int stop;           /* the sink asked to stop */
+    int bad_starts;     /* consecutive workers that died before READY */
+    int named_pids;     /* a pid list (not --processes): a process that exits is an error */
     char current[8192]; /* progress: the member being scanned */
     ab_status fatal;
 } pool;
@@ -367,11 +367,12 @@ static void on_sigbus(int sig)
 }
 
 #ifdef AB_TEST_HOOKS
-/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME, vanish:NAME or shrink:NAME
- * (several separated by ',') makes the worker crash, spin, delete the file just before opening it
- * (a file deleted mid-scan), or truncate it after mapping it (SIGBUS), for a file (or archive
- * member: crash and hang) whose base name is NAME; vanish:pid:N ends process N just before the
- * worker reads it (a process that exits mid-sweep). stage 0: before open, 1: while scanning. */
+/* Test builds only: ANTIBODY_TEST_FAULT=crash:NAME, hang:NAME, slow:NAME, vanish:NAME or
+ * shrink:NAME (several separated by ',') makes the worker crash, spin, sleep 4 s, delete the file
+ * just before opening it (a file deleted mid-scan), or truncate it after mapping it (SIGBUS), for
+ * a file (or archive member: crash, hang and slow) whose base name is NAME; vanish:pid:N ends
+ * process N just before the worker reads it (a process that exits mid-sweep). stage 0: before open,
+ * 1: while scanning. */
 static int fault_is(const char *f, const char *kind, const char *base)
 {
     size_t k = strlen(kind), b = strlen(base);
@@ -419,6 +420,8 @@ static void test_fault(const char *path, int stage)
     }
     if (stage == 1 && fault_is(f, "crash:", base))
         raise(SIGSEGV);
+    if (stage == 1 && fault_is(f, "slow:", base))
+        sleep(4);
     if (stage == 1 && fault_is(f, "shrink:", base) && strncmp(path, "pid:", 4))
         if (truncate(path, 0) != 0) /* a mapped file cut short: reading it raises SIGBUS */
             raise(SIGSEGV);

@@ -910,9 +910,10 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
     memset(&sum, 0, sizeof(sum));
     direct_ctx d = {sink, &sum, 0};
     ab_emit em = {direct_finding, direct_error, &d, direct_suppressed, direct_skip};
-    const char *loc[1] = {name};
+    const char *loc[1] = {name}, *locsrc[1] = {"buffer"};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));
+    obj.location_source = locsrc;
     obj.data = data;
     obj.size = len;
     obj.path = name;

@@ -254,3 +254,15 @@ EOF2
   assert_eq "$(count skip)" 0 "no member of a solid archive dropped"
   assert_eq "$(summary_field members)" 6 "every member scanned"
 }
+
+# The deadline is per member: three members of 4 s each (12 s) pass under --timeout 1 (a worker
+# is killed 1 + 10 s after its last sign of life), and a hang in one member is blamed on it.
+test_unpack_member_deadline() {
+  mkdir -p "$T/md/in"
+  for n in slow1 slow2 slow3; do printf '%s\n' "$n" >"$T/md/in/$n"; done
+  (cd "$T/md/in" && zip -q ../three.zip slow1 slow2 slow3)
+  run 0 env ANTIBODY_TEST_FAULT=slow:slow1,slow:slow2,slow:slow3 "$ANTIBODY" scan --json \
+    --no-progress --timeout 1 "$T/md/three.zip"
+  assert_eq "$(count error)" 0 "no member overran its own deadline"
+  assert_eq "$(summary_field members)" 3 "every member scanned"
+}
