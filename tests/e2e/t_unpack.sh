@@ -266,3 +266,20 @@ test_unpack_member_deadline() {
   assert_eq "$(count error)" 0 "no member overran its own deadline"
   assert_eq "$(summary_field members)" 3 "every member scanned"
 }
+
+# A small archive is not a cheap file: the job the parent queued behind it (small files are
+# pipelined two per worker) is handed back when the worker starts unpacking, and another worker
+# scans it at once instead of after the archive.
+test_unpack_gives_back_queued_job() {
+  mkdir -p "$T/gb/in"
+  printf 'slow\n' >"$T/gb/in/slow1"
+  (cd "$T/gb/in" && zip -q ../a.zip slow1)
+  printf 'quick\n' >"$T/gb/b.txt"
+  run 0 env ANTIBODY_TEST_FAULT=slow:slow1 "$ANTIBODY" scan --json --no-progress --list -j 2 \
+    "$T/gb/a.zip" "$T/gb/b.txt"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+objs = [e["location"][-1]["name"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "object"]
+assert objs[0].endswith("b.txt"), objs   # not after the 4 s member
+EOF2
+}
