@@ -249,12 +249,12 @@ typedef struct ab_summary {
     uint64_t skipped_total;
     uint64_t errors; /* error events, plus 1 when interrupted (the sweep is incomplete) */
     uint64_t findings;
-    double seconds;      /* wall time of the scan call */
-    int interrupted;     /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
-    uint64_t suppressed; /* findings not reported: their object scored below the minimum score */
-    uint64_t members;       /* objects inside containers scanned (not counted in objects) */
-    uint64_t member_bytes;  /* their bytes (not counted in bytes) */
-    const char *current; /* progress callbacks only: an object being scanned, or NULL */
+    double seconds;        /* wall time of the scan call */
+    int interrupted;       /* 1: ab_scanner_cancel stopped the scan: not everything was scanned */
+    uint64_t suppressed;   /* findings not reported: their object scored below the minimum score */
+    uint64_t members;      /* objects inside containers scanned (not counted in objects) */
+    uint64_t member_bytes; /* their bytes (not counted in bytes) */
+    const char *current;   /* progress callbacks only: an object being scanned, or NULL */
 } ab_summary;
 
 /* One add call's content: an ab_scanner_add_rules/_iocs/_pack or _rules_string call. */

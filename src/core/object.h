@@ -13,7 +13,7 @@
 
 /* Elements of a location chain: the file plus at most 15 levels of containers. Enforced by the
  * unpack depth limit (ab_unpack_limits.max_depth <= AB_MAX_LOCATION - 1), never cut by the wire. */
-#define AB_MAX_LOCATION 16
+#define AB_MAX_LOCATION       16
 #define AB_MAX_OBSERVABLES    256  /* per object (ab_unpack_observe) */
 #define AB_MAX_OBSERVABLE_LEN 2048 /* bytes of one observable value */
 
@@ -44,7 +44,7 @@ typedef struct ab_object {
     const char *const *observable_type;
     const char *const *observable_value;
     size_t observables_len;
-    pid_t pid;             /* > 0: process memory object */
+    pid_t pid; /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */
     int exe_deleted;

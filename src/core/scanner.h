@@ -69,9 +69,9 @@ void ab_engine_set_unpack_hooks(ab_engine *e, const struct ab_unpack_hooks *h);
 void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes);
 
 /* Run every matcher over obj, then (unless it is allow-listed) offer it to the sources, which
- * scan its members the same way, recursively. *allowed is set when the object's hash is on an allow-list (then no
- * matcher ran). Errors that did not stop the other matchers are emitted through em and also
- * returned (the first one), with a one-line message in err. */
+ * scan its members the same way, recursively. *allowed is set when the object's hash is on an
+ * allow-list (then no matcher ran). Errors that did not stop the other matchers are emitted through
+ * em and also returned (the first one), with a one-line message in err. */
 ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
                          size_t errlen);
 

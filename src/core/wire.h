@@ -11,8 +11,8 @@
 #include "antibody/antibody.h"
 #include "core/buf.h"
 
-#define AB_WIRE_MAX_FRAME ((uint32_t)16 << 20)
-#define AB_WIRE_MAX_ARRAY 64
+#define AB_WIRE_MAX_FRAME       ((uint32_t)16 << 20)
+#define AB_WIRE_MAX_ARRAY       64
 #define AB_MAX_OBSERVABLES_WIRE 256 /* = AB_MAX_OBSERVABLES (core/object.h) */
 
 enum {

@@ -285,8 +285,10 @@ static member_end read_member(reading *r, struct archive_entry *e, const char *n
             }
         }
         size_t want = r->cap - got;
-        if (want == 0)
-            want = 1; /* unreachable: the cap check below stops first */
+        if (want == 0) { /* the cap check below stops first; never read past the buffer */
+            ab_unpack_error(u, name, AB_ERR_INTERNAL, "member buffer full before its limit");
+            return M_NEXT;
+        }
         la_ssize_t n = archive_read_data(r->a, r->buf + got, want);
         if (n == 0)
             break;
