@@ -119,9 +119,14 @@ typedef enum ab_matcher_kind {
     AB_MATCHER_LOOKALIKE,  /* a file or process name imitating a system binary (svch0st.exe) */
     AB_MATCHER_LIMIT,      /* an unpack limit was hit (a zip bomb is itself suspicious): rule is the
                             * limit's name ("max-ratio", ...) */
+    AB_MATCHER_OBSERVABLE, /* a value a source found (a URL in a mail body, a sender address, a
+                            * link in HTML) is an url/domain/email/ip/cidr IOC: rule is the IOC,
+                            * value/value_type/where say what matched and where it was found */
+    AB_MATCHER_MAIL_SIGNAL, /* a phishing signal of a message or HTML part (docs/mail-signals.md):
+                             * rule is the signal's stable name */
 } ab_matcher_kind;
 
-/* "yara", "hash", "name", "connection", "lookalike", "limit". */
+/* "yara", "hash", "name", "connection", "lookalike", "limit", "observable", "mail-signal". */
 AB_API const char *ab_matcher_name(ab_matcher_kind m);
 
 typedef struct ab_meta {
@@ -131,6 +136,20 @@ typedef struct ab_meta {
     int is_bool;     /* 1: boolean meta, ival is 0/1 */
     int64_t ival;
 } ab_meta;
+
+/* The message an object is, or belongs to (a part, an attachment, a member of an attachment).
+ * Header values are decoded (RFC 2047) to UTF-8 where they can be; NULL when absent. */
+typedef struct ab_mail_info {
+    const char *message_id; /* without the angle brackets */
+    const char *date;       /* the Date header as written */
+    double date_epoch;      /* the Date header parsed, seconds since the epoch; 0 when unparsable */
+    const char *from;       /* the From header (display name and address) */
+    const char *to;         /* To, then Cc, comma-separated */
+    const char *subject;
+    /* The MIME part path of the object in its message ("1", "2.1": RFC 3501 numbering); NULL
+     * for the message itself. A member of an attachment has its attachment's part. */
+    const char *part;
+} ab_mail_info;
 
 /* What was scanned. Strings are NUL-terminated bytes, not necessarily UTF-8 (file names). */
 typedef struct ab_object_info {
@@ -165,6 +184,11 @@ typedef struct ab_object_info {
     const char *const *observable_type;
     const char *const *observable_value;
     size_t observables_len;
+    /* Parallel to observable_type: where each was found ("pdf.uri", "mail.header", "mail.body",
+     * "html.href", ...); the array or an element may be NULL. */
+    const char *const *observable_where;
+    /* Objects from mail: the message; NULL otherwise. */
+    const ab_mail_info *mail;
 } ab_object_info;
 
 /* One matched string of a YARA finding (ab_scanner_set_strings): at most AB_MAX_STRING_MATCHES
@@ -220,6 +244,11 @@ typedef struct ab_finding {
     uint64_t strings_omitted;
     /* AB_MATCHER_CONNECTION findings: the socket; NULL for the other matchers */
     const ab_connection *conn;
+    /* AB_MATCHER_OBSERVABLE and AB_MATCHER_MAIL_SIGNAL: the value that matched or that the signal
+     * is about (a URL, an address, a domain, an attachment name), its type ("url", "domain",
+     * "email", "ip", "name") and where it was found ("mail.header", "html.href", ...); NULL when
+     * not applicable. */
+    const char *value, *value_type, *where;
 } ab_finding;
 
 typedef struct ab_error {
@@ -429,6 +458,10 @@ AB_API ab_status ab_scanner_set_unpack_limits(ab_scanner *sc, const ab_unpack_li
 /* A password to try on encrypted members (zip, 7z, rar), in the order added; at most 256, each at
  * most 1024 bytes. Encrypted members no password opens are AB_SKIP_ENCRYPTED. */
 AB_API ab_status ab_scanner_add_password(ab_scanner *sc, const char *password);
+/* A domain whose lookalikes are reported when they send mail or are linked to (the
+ * "lookalike-domain" mail signal, docs/mail-signals.md): a registered domain such as
+ * "our-university.ac.uk", IDNA or UTF-8; at most 1024. AB_ERR_ARG when it is not a domain name. */
+AB_API ab_status ab_scanner_add_protected_domain(ab_scanner *sc, const char *domain);
 
 /* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its
  * name), or a folder of them, with its subfolders (ab_scanner_set_rules_recurse; at most 32 levels

@@ -11,7 +11,9 @@ void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
     info->member_mode = obj->member_mode;
     info->observable_type = obj->observable_type;
     info->observable_value = obj->observable_value;
+    info->observable_where = obj->observable_where;
     info->observables_len = obj->observables_len;
+    info->mail = obj->mail;
     info->size = obj->size;
     info->md5 = obj->hashed ? obj->md5 : NULL;
     info->sha1 = obj->hashed ? obj->sha1 : NULL;

@@ -43,7 +43,11 @@ typedef struct ab_object {
     /* Observables sources found in it (ab_unpack_observe); owned by the unpack context. */
     const char *const *observable_type;
     const char *const *observable_value;
+    const char *const *observable_where; /* parallel; "pdf.uri", "mail.body", "html.href" */
     size_t observables_len;
+    /* The message this object is or belongs to (sources of mail), NULL otherwise; owned by the
+     * unpack context, inherited by members (a zip attachment's members keep its part). */
+    const ab_mail_info *mail;
     pid_t pid; /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */

@@ -101,6 +101,9 @@ void ab_scanner_free(ab_scanner *sc)
     for (size_t i = 0; i < sc->n_passwords; i++)
         free(sc->passwords[i]);
     free(sc->passwords);
+    for (size_t i = 0; i < sc->n_protected_domains; i++)
+        free(sc->protected_domains[i]);
+    free(sc->protected_domains);
     free(sc);
 }
 
@@ -378,6 +381,40 @@ ab_status ab_scanner_add_password(ab_scanner *sc, const char *password)
     if (!(v[sc->n_passwords] = strdup(password)))
         return AB_ERR_NOMEM;
     sc->n_passwords++;
+    return AB_OK;
+}
+
+#define MAX_PROTECTED_DOMAINS 1024
+
+ab_status ab_scanner_add_protected_domain(ab_scanner *sc, const char *domain)
+{
+    SETTER_GUARD(sc);
+    size_t n = domain ? strlen(domain) : 0;
+    while (n && domain[n - 1] == '.') /* a trailing root dot is the same name */
+        n--;
+    if (!n || n > 253 || domain[0] == '.')
+        return AB_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)domain[i];
+        if (c <= ' ' || c == '/' || c == '@' || c == ':' || c == 0x7f ||
+            (c == '.' && domain[i + 1] == '.'))
+            return AB_ERR_ARG;
+    }
+    if (sc->n_protected_domains >= MAX_PROTECTED_DOMAINS) {
+        ab_scanner_set_error(sc, "more than %d protected domains", MAX_PROTECTED_DOMAINS);
+        return AB_ERR_LIMIT;
+    }
+    char **v = realloc(sc->protected_domains, (sc->n_protected_domains + 1) * sizeof(*v));
+    if (!v)
+        return AB_ERR_NOMEM;
+    sc->protected_domains = v;
+    char *d = strndup(domain, n);
+    if (!d)
+        return AB_ERR_NOMEM;
+    for (char *p = d; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    v[sc->n_protected_domains++] = d;
     return AB_OK;
 }
 

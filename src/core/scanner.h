@@ -45,6 +45,9 @@ struct ab_scanner {
     ab_unpack_limits unpack_limits;
     char **passwords; /* owned, each owned */
     size_t n_passwords;
+    char **protected_domains; /* owned, each owned: lower-case, as added
+                                 (ab_scanner_add_protected_domain) */
+    size_t n_protected_domains;
     /* content, owned; read-only after compile and shared with forked workers */
     ab_rules *rules;
     ab_iocs *iocs;

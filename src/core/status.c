@@ -71,6 +71,10 @@ const char *ab_matcher_name(ab_matcher_kind m)
         return "lookalike";
     case AB_MATCHER_LIMIT:
         return "limit";
+    case AB_MATCHER_OBSERVABLE:
+        return "observable";
+    case AB_MATCHER_MAIL_SIGNAL:
+        return "mail-signal";
     }
     return "unknown";
 }

@@ -39,6 +39,7 @@ static size_t copy_size(const ab_finding *f)
     size_t n = sizeof(ab_finding) + f->tags_len * sizeof(char *) + f->meta_len * sizeof(ab_meta) +
                f->strings_len * sizeof(ab_string_match);
     n += (f->reason ? strlen(f->reason) : 0) + 1;
+    n += (f->value ? strlen(f->value) : 0) + 1;
     for (size_t i = 0; i < f->strings_len; i++)
         n += f->strings[i].data_len + (f->strings[i].region ? strlen(f->strings[i].region) + 1 : 0);
     return n;
@@ -46,8 +47,9 @@ static size_t copy_size(const ab_finding *f)
 
 /* One allocation holding f and everything of it that lives on the matcher's stack: the tag and
  * meta arrays, the reason, matched-string records and their data. The strings they point to
- * (rule names, tags, meta, IOC values, string identifiers) live in the compiled rules and IOC
- * store for the whole process, and are not copied. Arrays come first: they need alignment. */
+ * (rule names, tags, meta, IOC values, string identifiers, signal names, value types and
+ * "where" tokens) live in the compiled rules and IOC store or are static, and are not copied.
+ * Arrays come first: they need alignment. */
 static ab_finding *finding_copy(const ab_finding *f)
 {
     char *p = malloc(copy_size(f));
@@ -85,6 +87,11 @@ static ab_finding *finding_copy(const ab_finding *f)
     if (f->reason) {
         strcpy(p, f->reason);
         c->reason = p;
+        p += strlen(p) + 1;
+    }
+    if (f->value) { /* a source's value lives on its stack (value_type and where are static) */
+        strcpy(p, f->value);
+        c->value = p;
     }
     return c;
 }
@@ -169,7 +176,9 @@ int ab_verdict_end(ab_verdict *v)
          * were read after the matchers emitted. */
         f->obj.observable_type = v->obj->observable_type;
         f->obj.observable_value = v->obj->observable_value;
+        f->obj.observable_where = v->obj->observable_where;
         f->obj.observables_len = v->obj->observables_len;
+        f->obj.mail = v->obj->mail; /* a message is known one once its source read it */
         if (!below && !v->stop && v->down->finding(v->down->ctx, f))
             v->stop = 1;
         free(f);

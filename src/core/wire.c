@@ -155,6 +155,50 @@ void ab_wire_get_location(ab_wire_reader *r, const char **loc, const char **src,
     *n = r->bad ? 0 : nl;
 }
 
+/* [u8 present] then message_id, date, date_epoch, from, to, subject, part. */
+static void put_mail(ab_buf *b, const ab_mail_info *m)
+{
+    ab_wire_u8(b, m ? 1 : 0);
+    if (!m)
+        return;
+    ab_wire_str(b, m->message_id);
+    ab_wire_str(b, m->date);
+    ab_buf_add(b, &m->date_epoch, sizeof(double));
+    ab_wire_str(b, m->from);
+    ab_wire_str(b, m->to);
+    ab_wire_str(b, m->subject);
+    ab_wire_str(b, m->part);
+}
+
+/* A "where" token from a worker: short, printable ASCII. */
+static int is_where(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (s[i] <= ' ' || s[i] > '~')
+            return 0;
+    return i > 0 && i <= 32;
+}
+
+static double get_time(ab_wire_reader *r);
+
+static const ab_mail_info *get_mail(ab_wire_reader *r, ab_mail_info *m)
+{
+    uint8_t present = ab_wire_get_u8(r);
+    if (present > 1)
+        r->bad = 1;
+    if (present != 1)
+        return NULL;
+    m->message_id = ab_wire_get_str(r);
+    m->date = ab_wire_get_str(r);
+    m->date_epoch = get_time(r);
+    m->from = ab_wire_get_str(r);
+    m->to = ab_wire_get_str(r);
+    m->subject = ab_wire_get_str(r);
+    m->part = ab_wire_get_str(r);
+    return m;
+}
+
 void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
 {
     ab_wire_str(b, o->path);
@@ -182,7 +226,9 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
     for (size_t i = 0; i < no; i++) {
         ab_wire_str(b, o->observable_type[i]);
         ab_wire_str(b, o->observable_value[i]);
+        ab_wire_str(b, o->observable_where ? o->observable_where[i] : NULL);
     }
+    put_mail(b, o->mail);
     ab_wire_u8(b, o->has_file ? 1 : 0);
     if (!o->has_file)
         return;
@@ -252,12 +298,16 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     for (uint32_t i = 0; i < no; i++) {
         a->obs_type[i] = ab_wire_get_str(r);
         a->obs_value[i] = ab_wire_get_str(r);
-        if (!a->obs_type[i] || !a->obs_value[i] || !is_token(a->obs_type[i]))
+        a->obs_where[i] = ab_wire_get_str(r);
+        if (!a->obs_type[i] || !a->obs_value[i] || !is_token(a->obs_type[i]) ||
+            (a->obs_where[i] && !is_where(a->obs_where[i])))
             r->bad = 1;
     }
     o->observable_type = a->obs_type;
     o->observable_value = a->obs_value;
+    o->observable_where = a->obs_where;
     o->observables_len = no;
+    o->mail = get_mail(r, &a->mail);
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
         o->mode = ab_wire_get_u32(r);
@@ -349,6 +399,9 @@ void ab_wire_put_finding(ab_buf *b, const ab_finding *f)
         ab_wire_u8(b, (uint8_t)((f->meta[i].is_int ? 1 : 0) | (f->meta[i].is_bool ? 2 : 0)));
         ab_wire_u64(b, (uint64_t)f->meta[i].ival);
     }
+    ab_wire_str(b, f->value);
+    ab_wire_str(b, f->value_type);
+    ab_wire_str(b, f->where);
     put_verdict_and_strings(b, f);
 }
 
@@ -384,6 +437,11 @@ void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
     }
     f->meta = a->meta;
     f->meta_len = nm;
+    f->value = ab_wire_get_str(r);
+    f->value_type = ab_wire_get_str(r);
+    f->where = ab_wire_get_str(r);
+    if ((f->value_type && !is_token(f->value_type)) || (f->where && !is_where(f->where)))
+        r->bad = 1;
     get_verdict_and_strings(r, f, a);
     f->severity = ab_severity_for_score(f->score);
     if (!f->rule)

@@ -621,6 +621,32 @@ static void put_location(ab_json *j, const char *const *loc, const char *const *
     ab_json_arr_end(j);
 }
 
+/* key: s, or nothing at all when s is NULL. */
+static void put_optional_bytes(ab_json *j, const char *key, const char *s)
+{
+    if (s)
+        ab_json_kv_bytes(j, key, s);
+}
+
+/* "mail":{"message_id","date","date_epoch"?,"from","to","subject","part"}: the message an
+ * object is or belongs to (docs/findings.md); absent fields are left out. */
+static void put_mail(ab_json *j, const ab_mail_info *m)
+{
+    if (!m)
+        return;
+    ab_json_key(j, "mail");
+    ab_json_obj_begin(j);
+    put_optional_bytes(j, "message_id", m->message_id);
+    put_optional_bytes(j, "date", m->date);
+    if (m->date_epoch > 0)
+        put_time_key(j, "date_time", m->date_epoch);
+    put_optional_bytes(j, "from", m->from);
+    put_optional_bytes(j, "to", m->to);
+    put_optional_bytes(j, "subject", m->subject);
+    put_optional_bytes(j, "part", m->part);
+    ab_json_obj_end(j);
+}
+
 /* What the container said of a member, and what sources found in an object. */
 static void put_member(ab_json *j, const ab_object_info *o)
 {
@@ -644,10 +670,13 @@ static void put_member(ab_json *j, const ab_object_info *o)
             ab_json_obj_begin(j);
             ab_json_kv_bytes(j, "type", o->observable_type[i]);
             ab_json_kv_bytes(j, "value", o->observable_value[i]);
+            if (o->observable_where)
+                put_optional_bytes(j, "where", o->observable_where[i]);
             ab_json_obj_end(j);
         }
         ab_json_arr_end(j);
     }
+    put_mail(j, o->mail);
 }
 
 static void put_object_fields(ab_json *j, const ab_object_info *o)
@@ -701,13 +730,6 @@ static void put_tags(ab_json *j, const char *const *tags, size_t n)
     for (size_t i = 0; tags && i < n; i++)
         ab_json_cstr(j, tags[i]);
     ab_json_arr_end(j);
-}
-
-/* key: s, or nothing at all when s is NULL. */
-static void put_optional_bytes(ab_json *j, const char *key, const char *s)
-{
-    if (s)
-        ab_json_kv_bytes(j, key, s);
 }
 
 /* key: text of the bytes (lossy), and key_b64 with the exact bytes when they are not UTF-8. */
@@ -768,6 +790,9 @@ static void put_finding(ab_json *j, const ab_finding *f)
     put_optional_bytes(j, "family", f->family);
     put_optional_bytes(j, "description", f->description);
     ab_json_kv_bytes(j, "reason", f->reason);
+    put_optional_bytes(j, "value", f->value);
+    put_optional_bytes(j, "value_type", f->value_type);
+    put_optional_bytes(j, "where", f->where);
     ab_json_key(j, "object_score");
     ab_json_int(j, f->object_score);
     ab_json_key(j, "level");

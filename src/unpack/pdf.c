@@ -728,7 +728,7 @@ static void uri_action(pdfrun *r, qpdf_oh dict)
             seen = r->url_hash[i] == h;
         if (s && len && !seen) {
             r->url_hash[r->n_urls++] = h;
-            ab_unpack_observe(r->u, "url", s, len);
+            ab_unpack_observe(r->u, "url", "pdf.uri", s, len);
         }
     }
     qpdf_oh_release(r->q, v);

@@ -11,6 +11,7 @@
 
 #include "core/scanner.h"
 #include "core/verdict.h"
+#include "match/observables.h"
 
 #define RATIO_FLOOR  ((uint64_t)1 << 20) /* the ratio limit applies past this many bytes */
 #define MAX_PASSWORD 1024
@@ -28,10 +29,32 @@ static const char *const limit_names[L_COUNT] = {"max-unpack-depth", "max-member
 /* A bomb is suspicious in itself (ratio, nesting); a big member or a big archive much less. */
 static const int limit_scores[L_COUNT] = {50, 25, 40, 60, 40};
 
+#define MAX_HITS        256 /* observable findings per object (indicator, value) */
+#define MAX_SIGNALS     64  /* distinct signal rules per object */
+#define MAX_FILE_PW     16  /* passwords found in one top-level file */
+#define MAX_FILE_PW_LEN 128
+#define MAX_PW_VIEW     (256 + MAX_FILE_PW)
+
+/* What was found in the object at one depth: observables, which of them hit, which signals. */
 typedef struct obs_slot {
     char *type[AB_MAX_OBSERVABLES], *value[AB_MAX_OBSERVABLES]; /* owned */
+    const char *where[AB_MAX_OBSERVABLES];                      /* static tokens */
     size_t n;
+    struct {
+        const ab_ioc *ioc;
+        uint64_t value_hash;
+    } hit[MAX_HITS];
+    size_t n_hits;
+    const char *signal[MAX_SIGNALS]; /* static rule names */
+    size_t n_signals;
 } obs_slot;
+
+/* The mail info of the message at one depth (ab_unpack_set_mail), strings owned; and the view
+ * a member with a mail_part gets (the message's strings, its own part). */
+typedef struct mail_slot {
+    ab_mail_info own;  /* strings owned */
+    ab_mail_info part; /* borrowed strings */
+} mail_slot;
 
 struct ab_unpack {
     const ab_scanner *sc; /* NULL in ab_unpack_run_source */
@@ -56,6 +79,11 @@ struct ab_unpack {
     const char *loc[AB_MAX_LOCATION], *locsrc[AB_MAX_LOCATION], *parent[AB_MAX_LOCATION];
     char usource[AB_MAX_LOCATION][AB_MAX_LOCATION * 12]; /* unpack_source per depth */
     obs_slot obs[AB_MAX_LOCATION];
+    mail_slot mail[AB_MAX_LOCATION];
+    /* passwords: the scanner's, then the top-level file's (owned) */
+    char *file_pw[MAX_FILE_PW];
+    size_t n_file_pw;
+    const char *pw_view[MAX_PW_VIEW];
     /* ab_unpack_run_source */
     int (*collect)(void *ctx, const ab_member *m);
     void *collect_ctx;
@@ -89,6 +117,32 @@ static void obs_clear(obs_slot *o)
         free(o->value[i]);
     }
     o->n = 0;
+    o->n_hits = 0;
+    o->n_signals = 0;
+}
+
+static void mail_clear(mail_slot *m)
+{
+    free((char *)m->own.message_id);
+    free((char *)m->own.date);
+    free((char *)m->own.from);
+    free((char *)m->own.to);
+    free((char *)m->own.subject);
+    memset(m, 0, sizeof(*m));
+}
+
+static void file_pw_clear(ab_unpack *u)
+{
+    for (size_t i = 0; i < u->n_file_pw; i++)
+        free(u->file_pw[i]);
+    u->n_file_pw = 0;
+}
+
+/* A new object at depth d: what was found in the last one there is gone. */
+static void slot_clear(ab_unpack *u, size_t d)
+{
+    obs_clear(&u->obs[d]);
+    mail_clear(&u->mail[d]);
 }
 
 ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out)
@@ -110,7 +164,8 @@ void ab_unpack_free(ab_unpack *u)
     if (!u)
         return;
     for (size_t i = 0; i < AB_MAX_LOCATION; i++)
-        obs_clear(&u->obs[i]);
+        slot_clear(u, i);
+    file_pw_clear(u);
     free(u);
 }
 
@@ -321,8 +376,160 @@ int ab_unpack_stopped(const ab_unpack *u)
 
 size_t ab_unpack_passwords(const ab_unpack *u, const char *const **out)
 {
-    *out = u->passwords;
-    return u->n_passwords;
+    if (!u->n_file_pw) {
+        *out = u->passwords;
+        return u->n_passwords;
+    }
+    ab_unpack *w = (ab_unpack *)u; /* the view is a cache of the two lists */
+    size_t n = 0;
+    for (size_t i = 0; i < u->n_passwords && n < MAX_PW_VIEW; i++)
+        w->pw_view[n++] = u->passwords[i];
+    for (size_t i = 0; i < u->n_file_pw && n < MAX_PW_VIEW; i++)
+        w->pw_view[n++] = u->file_pw[i];
+    *out = w->pw_view;
+    return n;
+}
+
+void ab_unpack_add_password(ab_unpack *u, const char *password, size_t len)
+{
+    if (!password || !len || len > MAX_FILE_PW_LEN || u->n_file_pw >= MAX_FILE_PW ||
+        memchr(password, '\0', len))
+        return;
+    for (size_t i = 0; i < u->n_file_pw; i++)
+        if (strlen(u->file_pw[i]) == len && !memcmp(u->file_pw[i], password, len))
+            return;
+    for (size_t i = 0; i < u->n_passwords; i++)
+        if (strlen(u->passwords[i]) == len && !memcmp(u->passwords[i], password, len))
+            return;
+    char *p = strndup(password, len);
+    if (p)
+        u->file_pw[u->n_file_pw++] = p;
+}
+
+size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out)
+{
+    if (!u->sc) {
+        *out = NULL;
+        return 0;
+    }
+    *out = (const char *const *)u->sc->protected_domains;
+    return u->sc->n_protected_domains;
+}
+
+/* ---- mail ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void ab_unpack_set_mail(ab_unpack *u, const ab_mail_info *info)
+{
+    if (!u->cur || !info)
+        return;
+    mail_slot *m = &u->mail[u->cur->depth];
+    mail_clear(m);
+    m->own.message_id = dup_or_null(info->message_id);
+    m->own.date = dup_or_null(info->date);
+    m->own.date_epoch = info->date_epoch;
+    m->own.from = dup_or_null(info->from);
+    m->own.to = dup_or_null(info->to);
+    m->own.subject = dup_or_null(info->subject);
+    m->own.part = NULL;
+    u->cur->mail = &m->own;
+}
+
+const ab_mail_info *ab_unpack_mail(const ab_unpack *u)
+{
+    return u->cur ? u->cur->mail : NULL;
+}
+
+/* ---- findings of sources: signals and observable hits ---- */
+
+static void source_finding(ab_unpack *u, ab_matcher_kind kind, const char *rule, const char *ns,
+                           int score, const char *description, const char *reason,
+                           const char *value, const char *value_type, const char *where,
+                           const ab_meta *meta, size_t n_meta)
+{
+    if (!u->self || !u->cur)
+        return;
+    ab_finding f;
+    memset(&f, 0, sizeof(f));
+    ab_object_info_fill(&f.obj, u->cur);
+    f.matcher = kind;
+    f.rule = rule;
+    f.rule_namespace = ns;
+    f.description = description;
+    f.score = score < 0 ? 0 : score > 100 ? 100 : score;
+    f.severity = ab_severity_for_score(f.score);
+    f.reason = reason;
+    f.value = value;
+    f.value_type = value_type;
+    f.where = where;
+    f.meta = meta;
+    f.meta_len = n_meta;
+    u->self->finding(u->self->ctx, &f);
+}
+
+void ab_unpack_signal(ab_unpack *u, const char *rule, int score, const char *reason,
+                      const char *value, const char *value_type, const char *where)
+{
+    if (!u->cur || !rule)
+        return;
+    obs_slot *o = &u->obs[u->cur->depth];
+    for (size_t i = 0; i < o->n_signals; i++)
+        if (!strcmp(o->signal[i], rule))
+            return;
+    if (o->n_signals >= MAX_SIGNALS)
+        return;
+    o->signal[o->n_signals++] = rule;
+    if (u->counts) {
+        u->counts->signals++;
+        snprintf(u->counts->last_signal, sizeof(u->counts->last_signal), "%s", rule);
+    }
+    source_finding(u, AB_MATCHER_MAIL_SIGNAL, rule, "mail-signals", score, NULL, reason, value,
+                   value_type, where, NULL, 0);
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+typedef struct hit_ctx {
+    ab_unpack *u;
+    const char *where;
+} hit_ctx;
+
+static int on_observable_hit(void *ctx, const ab_ioc *ioc, const char *matched,
+                             const char *matched_type)
+{
+    hit_ctx *h = ctx;
+    obs_slot *o = &h->u->obs[h->u->cur->depth];
+    uint64_t vh = fnv1a(matched, strlen(matched));
+    for (size_t i = 0; i < o->n_hits; i++)
+        if (o->hit[i].ioc == ioc && o->hit[i].value_hash == vh)
+            return 0;
+    if (o->n_hits >= MAX_HITS)
+        return 0;
+    o->hit[o->n_hits].ioc = ioc;
+    o->hit[o->n_hits].value_hash = vh;
+    o->n_hits++;
+    char reason[160];
+    snprintf(reason, sizeof(reason), "%s IOC (%s)", ab_ioc_type_name(ioc->type),
+             h->where ? h->where : "found in the object");
+    ab_meta meta[2];
+    size_t nm = 0;
+    if (ioc->reference)
+        meta[nm++] = (ab_meta){.key = "reference", .str = ioc->reference};
+    if (ioc->description)
+        meta[nm++] = (ab_meta){.key = "description", .str = ioc->description};
+    source_finding(h->u, AB_MATCHER_OBSERVABLE, ioc->value, ioc->source, ioc->score,
+                   ioc->description, reason, matched, matched_type, h->where, meta, nm);
+    return 0;
 }
 
 const char *ab_unpack_container_name(const ab_unpack *u)
@@ -337,11 +544,22 @@ const char *ab_unpack_container_name(const ab_unpack *u)
     return n;
 }
 
-void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t len)
+void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const char *value,
+                       size_t len)
 {
     if (!u->cur || !type || !value)
         return;
+    if (u->counts)
+        u->counts->observables++;
+    if (u->sc && u->sc->iocs && ab_observable_any(u->sc->iocs)) {
+        hit_ctx h = {u, where};
+        ab_observable_match(u->sc->iocs, type, value, len, on_observable_hit, &h);
+    }
     obs_slot *o = &u->obs[u->cur->depth];
+    for (size_t i = 0; i < o->n; i++) /* the same link ten times is one observable */
+        if (!strcmp(o->type[i], type) && o->where[i] == where && strlen(o->value[i]) == len &&
+            !memcmp(o->value[i], value, len))
+            return;
     if (o->n >= AB_MAX_OBSERVABLES)
         return;
     int cut = len > AB_MAX_OBSERVABLE_LEN;
@@ -362,9 +580,11 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t
     v[n] = '\0';
     o->type[o->n] = t;
     o->value[o->n] = v;
+    o->where[o->n] = where;
     o->n++;
     u->cur->observable_type = (const char *const *)o->type;
     u->cur->observable_value = (const char *const *)o->value;
+    u->cur->observable_where = o->where;
     u->cur->observables_len = o->n;
 }
 
@@ -415,7 +635,7 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     u->loc[d] = name;
     u->locsrc[d] = m->source ? m->source : u->msource ? u->msource : u->src->name;
     u->parent[d] = m->parent ? m->parent : u->mparent ? u->mparent : u->src->parent;
-    obs_clear(&u->obs[d]);
+    slot_clear(u, d);
     ab_object c;
     memset(&c, 0, sizeof(c));
     c.kind = AB_OBJ_MEMBER;
@@ -431,6 +651,14 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     c.member_mode = m->mode;
     c.unpack_parent = u->parent[d];
     c.unpack_source = unpack_source(u, d);
+    c.mail = u->cur->mail;
+    if (m->mail_part) {
+        mail_slot *ms = &u->mail[d];
+        if (u->cur->mail)
+            ms->part = *u->cur->mail;
+        ms->part.part = m->mail_part;
+        c.mail = &ms->part;
+    }
     if (u->hooks.beat)
         u->hooks.beat(u->hooks.ctx, &c);
     /* The container's frame: the member's scan recurses into ab_unpack_object. */
@@ -473,7 +701,8 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
         u->loc[0] = obj->location[0];
         u->locsrc[0] = obj->location_source ? obj->location_source[0] : "file";
         u->parent[0] = "";
-        obs_clear(&u->obs[0]);
+        slot_clear(u, 0);
+        file_pw_clear(u);
     }
     for (size_t i = 0; i < N_SOURCES && !u->spent && !ab_unpack_stopped(u); i++) {
         const ab_source *s = sources[i];
@@ -534,6 +763,7 @@ ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t s
     u.src = s;
     ab_unpack_process_init();
     ab_status st = s->run(&u, data, size);
-    obs_clear(&u.obs[0]);
+    slot_clear(&u, 0);
+    file_pw_clear(&u);
     return st;
 }

@@ -36,6 +36,10 @@ typedef struct ab_member {
     const char *source;
     /* THOR unpack_parent token for this member ("ZIP", "OLE", ...), static; NULL: the source's. */
     const char *parent;
+    /* Sources of mail: the MIME part path of this member in the message being unpacked ("2.1");
+     * the member's mail info is then the message's with this part. NULL: the member inherits the
+     * container's mail info as it is (a member of a zip attachment keeps the attachment's). */
+    const char *mail_part;
 } ab_member;
 
 typedef struct ab_source {
@@ -94,17 +98,44 @@ void ab_unpack_skip(ab_unpack *u, const char *name, ab_skip_reason reason, uint6
 void ab_unpack_error(ab_unpack *u, const char *name, ab_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* An observable of the container being unpacked (a PDF URI action: type "url"). Stored on the
- * object and reported with it (docs/findings.md); at most AB_MAX_OBSERVABLES per object, each
- * value at most AB_MAX_OBSERVABLE_LEN bytes (longer ones are cut and marked). */
-void ab_unpack_observe(ab_unpack *u, const char *type, const char *value, size_t len);
+/* An observable of the container being unpacked: type "url", "domain", "email" or "ip"; where
+ * it was found, a static token ("pdf.uri", "mail.header", "mail.body", "html.href", "html.src",
+ * "html.form", "html.refresh"). Stored on the object and reported with it (docs/findings.md); at
+ * most AB_MAX_OBSERVABLES per object (the rest are still matched), each value at most
+ * AB_MAX_OBSERVABLE_LEN bytes (longer ones are cut and marked). The value is matched against the
+ * IOC store (match/observables.h) at once: a hit is an AB_MATCHER_OBSERVABLE finding on the
+ * container, once per indicator and value. */
+void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const char *value,
+                       size_t len);
+
+/* A phishing signal (AB_MATCHER_MAIL_SIGNAL) on the container being unpacked: rule is its stable
+ * name (docs/mail-signals.md), reason one line; value/value_type/where what it is about (may be
+ * NULL). Each rule at most once per object. */
+void ab_unpack_signal(ab_unpack *u, const char *rule, int score, const char *reason,
+                      const char *value, const char *value_type, const char *where);
+
+/* Sources of mail: the container being unpacked is a message; info is copied (part is ignored:
+ * the message itself has none). Its findings and its members carry it. */
+void ab_unpack_set_mail(ab_unpack *u, const ab_mail_info *info);
+/* The mail info of the container being unpacked (its own, or inherited from the message it is
+ * in), or NULL. Valid until the container ends. */
+const ab_mail_info *ab_unpack_mail(const ab_unpack *u);
+
+/* A password found in the top-level file (a mail body saying "the password is ..."): tried after
+ * the scanner's, on encrypted members of this top-level file only. At most 16, each at most
+ * 128 bytes; the rest are ignored. */
+void ab_unpack_add_password(ab_unpack *u, const char *password, size_t len);
+
+/* The protected domains (ab_scanner_add_protected_domain), lower-case. */
+size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
 
 /* The location source and unpack_parent tokens of this container's members, once the source
  * knows them (libarchive knows the format only after the first header: "tar+gzip"/"TAR").
  * Static strings; they apply to members, skips and errors until the container ends. */
 void ab_unpack_name_members(ab_unpack *u, const char *source, const char *parent);
 
-/* The passwords to try on encrypted members (--password, --passwords), in order. */
+/* The passwords to try on encrypted members (--password, --passwords, then those found in this
+ * file by ab_unpack_add_password), in order. Valid until the next ab_unpack_add_password. */
 size_t ab_unpack_passwords(const ab_unpack *u, const char *const **out);
 
 /* The name of the object being unpacked (the last element of its location), for naming the one
@@ -146,7 +177,8 @@ void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
  * members to cb (depth 1 only, no matchers, no recursion; cb returns non-zero to stop). Limit
  * hits, skips and errors are counted into the optional counters. */
 typedef struct ab_unpack_counts {
-    uint64_t members, limits, skips, errors;
+    uint64_t members, limits, skips, errors, observables, signals;
+    char last_signal[48]; /* the rule of the last ab_unpack_signal */
     char last_limit[32];  /* the name of the last limit hit */
     char last_error[512]; /* the last error message */
     ab_skip_reason last_skip;
