@@ -12,13 +12,14 @@
 #include "core/scanner.h"
 #include "core/verdict.h"
 #include "match/observables.h"
+#include "unpack/mailsig.h"
 
 #define RATIO_FLOOR  ((uint64_t)1 << 20) /* the ratio limit applies past this many bytes */
 #define MAX_PASSWORD 1024
 
 static const ab_source *const sources[] = {
-    &ab_source_archive, &ab_source_chm, &ab_source_szdd, &ab_source_kwaj,
-    &ab_source_pdf,     &ab_source_rtf, &ab_source_ole,
+    &ab_source_archive, &ab_source_chm, &ab_source_szdd, &ab_source_kwaj, &ab_source_pdf,
+    &ab_source_rtf,     &ab_source_ole, &ab_source_mbox, &ab_source_mime,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 
@@ -603,6 +604,20 @@ static const char *unpack_source(ab_unpack *u, size_t d)
     return s;
 }
 
+/* An archive from a mail (an attachment, or inside one) holding an executable member: the
+ * signal goes on the archive. Message parts themselves are the attachment signals' business. */
+static void archive_signal(ab_unpack *u, const char *name)
+{
+    if (!u->cur || !u->cur->mail || u->src == &ab_source_mime || u->src == &ab_source_mbox ||
+        !ab_mail_name_is_executable(name, strlen(name)))
+        return;
+    char why[160];
+    snprintf(why, sizeof(why), "a %s from a mail holds an executable or script member",
+             u->msource ? u->msource : u->src->name);
+    ab_unpack_signal(u, "archive-hides-executable", AB_SIG_ARCHIVE_EXECUTABLE, why, name, "name",
+                     "mail.attachment");
+}
+
 int ab_unpack_member(ab_unpack *u, const ab_member *m)
 {
     if (u->spent || ab_unpack_stopped(u))
@@ -626,6 +641,7 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     u->unpacked += m->size;
     u->cprod += m->size;
     u->ccons += m->packed;
+    archive_signal(u, name);
     if (u->collect) {
         if (u->counts)
             u->counts->members++;

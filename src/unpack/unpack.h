@@ -61,10 +61,12 @@ typedef struct ab_source {
 extern const ab_source ab_source_archive; /* libarchive: zip, 7z, rar, tar, cpio, ar, iso9660,
                                            * cab, xar and compressed streams */
 extern const ab_source ab_source_chm, ab_source_szdd, ab_source_kwaj; /* libmspack (mspack.c) */
-extern const ab_source ab_source_pdf; /* qpdf: PDF streams (decoded), embedded files,
-                                       * JavaScript; URI actions as observables */
-extern const ab_source ab_source_rtf; /* RTF: \objdata objects, OLE1 and Packager */
-extern const ab_source ab_source_ole; /* libgsf: OLE2 compound files, VBA module sources */
+extern const ab_source ab_source_pdf;  /* qpdf: PDF streams (decoded), embedded files,
+                                        * JavaScript; URI actions as observables */
+extern const ab_source ab_source_rtf;  /* RTF: \objdata objects, OLE1 and Packager */
+extern const ab_source ab_source_ole;  /* libgsf: OLE2 compound files, VBA module sources */
+extern const ab_source ab_source_mbox; /* mbox files: each message a member (mime.c) */
+extern const ab_source ab_source_mime; /* GMime: RFC 5322 messages, their parts (mime.c) */
 
 /* ---- for sources ---- */
 
