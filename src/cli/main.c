@@ -64,6 +64,10 @@ static const char usage_text[] =
     "                         suspicious); what it leaves out is skipped and counted\n"
     "      --password PW      try PW on encrypted members (repeatable)\n"
     "      --passwords FILE   one password per line\n"
+    "Mail (messages, mbox, Maildir, PST/OST, TNEF; HTML; docs/mail-signals.md):\n"
+    "      --protect-domain D report sender and link domains imitating D (homoglyphs, IDN,\n"
+    "                         edits, added words; repeatable), e.g. our-university.ac.uk\n"
+    "      --protect-domains FILE  --protect-domain for each line of FILE ('#' comments)\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -161,6 +165,8 @@ enum {
     OPT_MAX_MEMBERS,
     OPT_PASSWORD,
     OPT_PASSWORDS,
+    OPT_PROTECT_DOMAIN,
+    OPT_PROTECT_DOMAINS,
 };
 
 static const struct option long_opts[] = {
@@ -214,6 +220,8 @@ static const struct option long_opts[] = {
     {"max-members", required_argument, NULL, OPT_MAX_MEMBERS},
     {"password", required_argument, NULL, OPT_PASSWORD},
     {"passwords", required_argument, NULL, OPT_PASSWORDS},
+    {"protect-domain", required_argument, NULL, OPT_PROTECT_DOMAIN},
+    {"protect-domains", required_argument, NULL, OPT_PROTECT_DOMAINS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -720,6 +728,8 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_NO_UNPACK:
         case OPT_PASSWORD:
         case OPT_PASSWORDS:
+        case OPT_PROTECT_DOMAIN:
+        case OPT_PROTECT_DOMAINS:
             break;
         case OPT_MAX_UNPACK_DEPTH:
             if (parse_uint(optarg, 15, &v) || v == 0)
@@ -855,14 +865,16 @@ static int parse_scan_args(cli *c, int argc, char **argv)
 /* Second pass over the options for the scanner settings (the scanner exists only now). */
 #define PASSWORDS_FILE_MAX ((off_t)1 << 20)
 
-/* --passwords FILE: one per line (the line end is not part of it; empty lines are skipped). */
-static ab_status add_password_file(ab_scanner *sc, const char *path)
+/* FILE for --passwords or --protect-domains: one entry per line (the line end is not part of
+ * it; empty lines and, with comments, '#' lines are skipped), each given to add. */
+static ab_status add_lines_file(ab_scanner *sc, const char *opt, const char *path, int comments,
+                                ab_status (*add)(ab_scanner *, const char *))
 {
     FILE *f = fopen(path, "re");
     struct stat sb;
     if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
         sb.st_size > PASSWORDS_FILE_MAX) {
-        fprintf(stderr, "antibody: error: --passwords %s: %s\n", path,
+        fprintf(stderr, "antibody: error: %s %s: %s\n", opt, path,
                 !f ? strerror(errno) : "not a regular file of at most 1 MiB");
         if (f)
             fclose(f);
@@ -875,9 +887,15 @@ static ab_status add_password_file(ab_scanner *sc, const char *path)
     for (unsigned no = 1; st == AB_OK && (n = getline(&line, &cap, f)) > 0; no++) {
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
-        if (n && (st = ab_scanner_add_password(sc, line)) != AB_OK)
-            fprintf(stderr, "antibody: error: --passwords %s:%u: %s\n", path, no,
-                    st == AB_ERR_LIMIT ? "more than 256 passwords" : "longer than 1024 bytes");
+        if (!n || (comments && line[0] == '#'))
+            continue;
+        if ((st = add(sc, line)) != AB_OK) {
+            const char *why = ab_scanner_last_error(sc);
+            fprintf(stderr, "antibody: error: %s %s:%u: %s\n", opt, path, no,
+                    why[0]             ? why
+                    : st == AB_ERR_ARG ? "not a valid entry"
+                                       : ab_strerror(st));
+        }
     }
     free(line);
     fclose(f);
@@ -997,7 +1015,17 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             st = ab_scanner_add_password(sc, optarg);
             break;
         case OPT_PASSWORDS:
-            if (add_password_file(sc, optarg) != AB_OK)
+            if (add_lines_file(sc, "--passwords", optarg, 0, ab_scanner_add_password) != AB_OK)
+                return 2;
+            break;
+        case OPT_PROTECT_DOMAIN:
+            st = ab_scanner_add_protected_domain(sc, optarg);
+            if (st == AB_ERR_ARG)
+                return usage_error("--protect-domain: not a domain name: '%s'", optarg);
+            break;
+        case OPT_PROTECT_DOMAINS:
+            if (add_lines_file(sc, "--protect-domains", optarg, 1,
+                               ab_scanner_add_protected_domain) != AB_OK)
                 return 2;
             break;
         default:

@@ -242,6 +242,39 @@ static void print_file_context(ab_console *c, const ab_object_info *o)
     fputc('\n', c->out);
 }
 
+/* "    mail: "Subject" from X to Y, date, Message-ID <id>": once per message, under the first
+ * finding of the message or of anything in it. */
+static void print_mail_context(ab_console *c, const ab_object_info *o)
+{
+    const ab_mail_info *m = o->mail;
+    if (!m)
+        return;
+    char key[sizeof(c->last_mail)];
+    snprintf(key, sizeof(key), "%s\n%s\n%s", o->path ? o->path : "",
+             m->message_id ? m->message_id : "", m->subject ? m->subject : "");
+    if (!strcmp(key, c->last_mail))
+        return;
+    memcpy(c->last_mail, key, sizeof(key));
+    fputs("    mail: \"", c->out);
+    ab_console_write_safe(c->out, m->subject ? m->subject : "");
+    fputs("\" from ", c->out);
+    ab_console_write_safe(c->out, m->from ? m->from : "?");
+    if (m->to) {
+        fputs(" to ", c->out);
+        ab_console_write_safe(c->out, m->to);
+    }
+    if (m->date_epoch > 0) {
+        fputs(", ", c->out);
+        print_utc(c->out, m->date_epoch);
+    }
+    if (m->message_id) {
+        fputs(", Message-ID <", c->out);
+        ab_console_write_safe(c->out, m->message_id);
+        fputc('>', c->out);
+    }
+    fputc('\n', c->out);
+}
+
 /* " tcp 10.0.0.5:51234 -> 203.0.113.7:443 ESTABLISHED" ("[::1]:443" for IPv6). */
 static void print_endpoint(ab_console *c, const char *addr, unsigned port)
 {
@@ -301,6 +334,10 @@ static void print_finding(ab_console *c, const ab_finding *f)
     }
     if (f->conn)
         print_connection(c, f->conn);
+    if (f->value && f->matcher == AB_MATCHER_OBSERVABLE) {
+        fputs(": ", c->out);
+        ab_console_write_safe(c->out, f->value);
+    }
     if (f->description) {
         fputs(c->color ? C_DIM " - " : " - ", c->out);
         ab_console_write_safe(c->out, f->description);
@@ -310,6 +347,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     print_hashes(c, &f->obj);
     fputc('\n', c->out);
     print_file_context(c, &f->obj);
+    print_mail_context(c, &f->obj);
     print_strings(c, f);
 }
 

@@ -18,6 +18,7 @@ typedef struct ab_console {
     int progress_shown;
     char last_object[4096]; /* path of the last finding's object, for its context line */
     size_t last_object_len; /* strlen + 1, or 0 */
+    char last_mail[512];    /* path + Message-ID of the last message whose context was shown */
 } ab_console;
 
 /* Sink function: ctx is an ab_console. */

@@ -48,7 +48,7 @@ for n in ("3 0", "4 0", "5 0", "6 0"):      # ASCIIHex, ASCII85, RunLength, ASCI
 assert (("doc.pdf", "file"), ("artefact.exe", "pdf")) in objects, sorted(objects)
 # The URI action is an observable of the PDF, on its object event; members carry none.
 doc = objects[(("doc.pdf", "file"),)]
-assert doc.get("observables") == [{"type": "url", "value": "http://example.org/payload"}], doc
+assert doc.get("observables") == [{"type": "url", "value": "http://example.org/payload", "where": "pdf.uri"}], doc
 assert "observables" not in objects[(("doc.pdf", "file"), ("4 0", "pdf"))]
 # The Flate bomb is a max-ratio limit on its stream, never a member.
 f("bomb.pdf", "3 0", "max-ratio")
@@ -93,7 +93,7 @@ test_pdf_finding_observables() {
 import json, sys
 fs = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "finding"]
 assert len(fs) == 1 and fs[0]["rule"] == "pdf_any", fs
-assert {"type": "url", "value": "http://example.org/payload"} in fs[0].get("observables", []), fs
+assert {"type": "url", "value": "http://example.org/payload", "where": "pdf.uri"} in fs[0].get("observables", []), fs
 EOF2
 }
 
