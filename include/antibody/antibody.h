@@ -149,6 +149,9 @@ typedef struct ab_mail_info {
     /* The MIME part path of the object in its message ("1", "2.1": RFC 3501 numbering); NULL
      * for the message itself. A member of an attachment has its attachment's part. */
     const char *part;
+    /* Where the message is in the object's location chain: location[depth] is the message (0:
+     * the file on disk is the message). */
+    unsigned depth;
 } ab_mail_info;
 
 /* What was scanned. Strings are NUL-terminated bytes, not necessarily UTF-8 (file names). */

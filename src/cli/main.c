@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "report/console.h"
 #include "report/json.h"
+#include "report/mailindex.h"
 #include "report/output.h"
 
 #define MAX_LIST     4096 /* --rules, --ioc, --pid, --pack entries */
@@ -68,6 +69,9 @@ static const char usage_text[] =
     "      --protect-domain D report sender and link domains imitating D (homoglyphs, IDN,\n"
     "                         edits, added words; repeatable), e.g. our-university.ac.uk\n"
     "      --protect-domains FILE  --protect-domain for each line of FILE ('#' comments)\n"
+    "      --mail-index       one JSON line per message (event \"message\": ids, addresses,\n"
+    "                         subject, date, parts with names and SHA-256, URLs), findings\n"
+    "                         or not; implies --json (docs/findings.md)\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -167,6 +171,7 @@ enum {
     OPT_PASSWORDS,
     OPT_PROTECT_DOMAIN,
     OPT_PROTECT_DOMAINS,
+    OPT_MAIL_INDEX,
 };
 
 static const struct option long_opts[] = {
@@ -222,6 +227,7 @@ static const struct option long_opts[] = {
     {"passwords", required_argument, NULL, OPT_PASSWORDS},
     {"protect-domain", required_argument, NULL, OPT_PROTECT_DOMAIN},
     {"protect-domains", required_argument, NULL, OPT_PROTECT_DOMAINS},
+    {"mail-index", no_argument, NULL, OPT_MAIL_INDEX},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -256,6 +262,8 @@ typedef struct cli {
     unsigned long long load_errors;      /* rule/IOC errors while loading */
     unsigned long long load_warnings;    /* content left out that could not work as written */
     int interrupted;                     /* the summary said the scan was cancelled */
+    int mail_index;                      /* --mail-index: "message" records in the JSON report */
+    ab_mailindex *mindex;                /* owned, while the sweep runs */
 } cli;
 
 /* The scanner being run, for the signal handler: a first SIGINT/SIGTERM stops the sweep cleanly
@@ -412,6 +420,43 @@ static void report_json(cli *c, const ab_event *ev)
     ab_output_end_event(&c->jdest.o);
 }
 
+/* A --mail-index record: one JSON line, written and checked as any event. */
+static void on_mail_record(void *ctx, const ab_mail_record *r)
+{
+    cli *c = ctx;
+    if (!c->jdest.on)
+        return;
+    ab_console_clear_progress(&c->con);
+    ab_buf_reset(&c->line);
+    if (ab_jsonl_message(&c->line, now(), &c->jctx, r) != AB_OK) {
+        if (!c->unencodable++)
+            fprintf(stderr, "antibody: error: an event too large to encode was left out of the "
+                            "JSON report\n");
+        c->errors++;
+        return;
+    }
+    ab_output_write(&c->jdest.o, c->line.data, c->line.len);
+    ab_output_end_event(&c->jdest.o);
+}
+
+/* The records still open when the sweep ends (a worker died in a message) go out incomplete;
+ * records that could not be kept are an error, not a silent gap. */
+static void finish_mail_index(cli *c)
+{
+    if (!c->mindex)
+        return;
+    uint64_t dropped = ab_mailindex_dropped(c->mindex);
+    ab_mailindex_free(c->mindex);
+    c->mindex = NULL;
+    if (dropped) {
+        fprintf(stderr,
+                "antibody: error: --mail-index: %llu messages left out of the index "
+                "(too many open at once, or out of memory)\n",
+                (unsigned long long)dropped);
+        c->errors++;
+    }
+}
+
 static void report_console(cli *c, const ab_event *ev)
 {
     ab_console_event(&c->con, ev);
@@ -498,6 +543,13 @@ static void skip_counts(const ab_summary *s, char *out, size_t len)
 
 static void deliver(cli *c, const ab_event *ev)
 {
+    if (ev->kind == AB_EVENT_OBJECT && c->mindex) {
+        ab_mailindex_object(c->mindex, &ev->u.object);
+        if (!c->list) /* asked for by --mail-index only */
+            return;
+    }
+    if (ev->kind == AB_EVENT_SUMMARY)
+        finish_mail_index(c);
     if (ev->kind == AB_EVENT_ERROR)
         c->errors++;
     else if (ev->kind == AB_EVENT_FINDING)
@@ -778,6 +830,10 @@ static int parse_scan_args(cli *c, int argc, char **argv)
         case OPT_LIST:
             c->list = 1;
             break;
+        case OPT_MAIL_INDEX:
+            c->mail_index = 1;
+            c->json = 1;
+            break;
         case OPT_LIST_SKIPPED:
             c->list_skipped = 1;
             break;
@@ -959,6 +1015,11 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_LIST:
             st = ab_scanner_set_list_objects(sc, 1);
+            break;
+        case OPT_MAIL_INDEX: /* built from every object's event, with the parts' SHA-256 */
+            st = ab_scanner_set_list_objects(sc, 1);
+            if (st == AB_OK)
+                st = ab_scanner_set_hash(sc, 1);
             break;
         case OPT_STRICT:
             st = ab_scanner_set_strict(sc, 1);
@@ -1316,6 +1377,10 @@ static int cmd_scan(int argc, char **argv)
     c->con.color = want_color(c);
     c->con.progress = c->progress && isatty(STDERR_FILENO);
     c->con.list_objects = c->list;
+    if (c->mail_index && ab_mailindex_new(on_mail_record, c, &c->mindex) != AB_OK) {
+        fprintf(stderr, "antibody: error: out of memory\n");
+        goto out;
+    }
     c->con.list_skipped = c->list_skipped;
     c->con.quiet = c->quiet;
     if (c->con.progress)
@@ -1355,6 +1420,7 @@ static int cmd_scan(int argc, char **argv)
     }
     rc = 0;
 out:
+    finish_mail_index(c); /* a sweep that ended without a summary */
     close_outputs(c);
     if (rc == 0)
         rc = exit_status(c);

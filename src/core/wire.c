@@ -168,6 +168,7 @@ static void put_mail(ab_buf *b, const ab_mail_info *m)
     ab_wire_str(b, m->to);
     ab_wire_str(b, m->subject);
     ab_wire_str(b, m->part);
+    ab_wire_u32(b, m->depth);
 }
 
 /* A "where" token from a worker: short, printable ASCII. */
@@ -196,6 +197,9 @@ static const ab_mail_info *get_mail(ab_wire_reader *r, ab_mail_info *m)
     m->to = ab_wire_get_str(r);
     m->subject = ab_wire_get_str(r);
     m->part = ab_wire_get_str(r);
+    m->depth = ab_wire_get_u32(r);
+    if (m->depth >= AB_MAX_LOCATION)
+        r->bad = 1; /* checked against the location's length by the caller */
     return m;
 }
 
@@ -308,6 +312,8 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     o->observable_where = a->obs_where;
     o->observables_len = no;
     o->mail = get_mail(r, &a->mail);
+    if (o->mail && o->mail->depth >= nl)
+        r->bad = 1;
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
         o->mode = ab_wire_get_u32(r);

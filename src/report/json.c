@@ -1,5 +1,6 @@
 /* json.c: the streaming JSON writer and the JSON Lines encoding of events (docs/findings.md). */
 #include "report/json.h"
+#include "report/mailindex.h"
 
 #include "core/object.h"
 
@@ -946,6 +947,74 @@ static void put_context(ab_json *j, const ab_jsonl_ctx *ctx)
 ab_status ab_jsonl_event(ab_buf *buf, const ab_event *ev)
 {
     return ab_jsonl_event_ctx(buf, ev, NULL);
+}
+
+/* {"event":"message",...}: one --mail-index record (docs/findings.md). */
+ab_status ab_jsonl_message(ab_buf *buf, double time, const ab_jsonl_ctx *ctx,
+                           const ab_mail_record *r)
+{
+    size_t start = buf->len;
+    ab_json j;
+    ab_json_init(&j, buf);
+    ab_json_obj_begin(&j);
+    ab_json_key(&j, "event");
+    ab_json_cstr(&j, "message");
+    put_time(&j, time);
+    put_context(&j, ctx);
+    ab_json_kv_bytes(&j, "path", r->path ? r->path : r->key);
+    if (r->loc_len)
+        put_location(&j, (const char *const *)r->loc, (const char *const *)r->locsrc, r->loc_len);
+    ab_json_key(&j, "complete");
+    ab_json_bool(&j, r->complete);
+    if (r->complete) {
+        ab_json_key(&j, "size");
+        ab_json_uint(&j, r->size);
+        if (r->sha256[0]) {
+            ab_json_key(&j, "sha256");
+            ab_json_cstr(&j, r->sha256);
+        }
+    }
+    put_optional_bytes(&j, "message_id", r->mail.message_id);
+    put_optional_bytes(&j, "date", r->mail.date);
+    if (r->mail.date_epoch > 0)
+        put_time_key(&j, "date_time", r->mail.date_epoch);
+    put_optional_bytes(&j, "from", r->mail.from);
+    put_optional_bytes(&j, "to", r->mail.to);
+    put_optional_bytes(&j, "subject", r->mail.subject);
+    ab_json_key(&j, "parts");
+    ab_json_arr_begin(&j);
+    for (size_t i = 0; i < r->n_parts; i++) {
+        const ab_mail_part_rec *p = &r->parts[i];
+        ab_json_obj_begin(&j);
+        ab_json_kv_bytes(&j, "name", p->name);
+        put_optional_bytes(&j, "part", p->part);
+        ab_json_key(&j, "size");
+        ab_json_uint(&j, p->size);
+        if (p->sha256[0]) {
+            ab_json_key(&j, "sha256");
+            ab_json_cstr(&j, p->sha256);
+        }
+        ab_json_key(&j, "attachment");
+        ab_json_bool(&j, !p->body);
+        ab_json_obj_end(&j);
+    }
+    ab_json_arr_end(&j);
+    if (r->parts_omitted) {
+        ab_json_key(&j, "parts_omitted");
+        ab_json_uint(&j, r->parts_omitted);
+    }
+    ab_json_kv_bytes_array(&j, "urls", (const char *const *)r->urls, r->n_urls);
+    if (r->urls_omitted) {
+        ab_json_key(&j, "urls_omitted");
+        ab_json_uint(&j, r->urls_omitted);
+    }
+    ab_json_obj_end(&j);
+    json_addc(&j, '\n');
+    if (j.st != AB_OK && buf->data) {
+        buf->len = start;
+        buf->data[start] = '\0';
+    }
+    return j.st;
 }
 
 ab_status ab_jsonl_event_ctx(ab_buf *buf, const ab_event *ev, const ab_jsonl_ctx *ctx)

@@ -55,4 +55,9 @@ typedef struct ab_jsonl_ctx {
 } ab_jsonl_ctx;
 ab_status ab_jsonl_event_ctx(ab_buf *buf, const ab_event *ev, const ab_jsonl_ctx *ctx);
 
+/* One --mail-index record as {"event":"message",...} (report/mailindex.h). */
+struct ab_mail_record;
+ab_status ab_jsonl_message(ab_buf *buf, double time, const ab_jsonl_ctx *ctx,
+                           const struct ab_mail_record *r);
+
 #endif

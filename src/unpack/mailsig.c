@@ -452,8 +452,8 @@ size_t ab_mail_find_password(const char *text, size_t len, char *out, size_t cap
             if (quote)
                 v++;
             size_t e = v;
-            while (e < len && e - v < cap - 1 && (unsigned char)text[e] > ' ' &&
-                   (!quote || text[e] != quote))
+            while (e < len && e - v < cap - 1 && text[e] != '\n' &&
+                   (quote ? text[e] != quote : (unsigned char)text[e] > ' '))
                 e++;
             while (!quote && e > v && strchr(".,;)!?", text[e - 1]))
                 e--;

@@ -453,10 +453,12 @@ static ab_status yield_part(msg_ctx *m, part_ref *r, int *stop)
         GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
         if (body && text && ba && !g_mime_content_type_is_type(ct, "text", "html"))
             scan_text_body(m, (const char *)ba->data, ba->len);
-        if (!body && ba)
-            ab_mail_attachment_signals(m->u, name ? name : "",
-                                       ct ? g_mime_content_type_get_mime_type(ct) : NULL, ba->data,
-                                       ba->len, &m->has_encrypted_archive);
+        if (!body && ba) {
+            char *mt = ct ? g_mime_content_type_get_mime_type(ct) : NULL; /* owned: g_free */
+            ab_mail_attachment_signals(m->u, name ? name : "", mt, ba->data, ba->len,
+                                       &m->has_encrypted_archive);
+            g_free(mt);
+        }
     } else {
         return AB_OK; /* a multipart GMime could not descend into */
     }

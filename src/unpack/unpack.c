@@ -437,6 +437,7 @@ void ab_unpack_set_mail(ab_unpack *u, const ab_mail_info *info)
     m->own.to = dup_or_null(info->to);
     m->own.subject = dup_or_null(info->subject);
     m->own.part = NULL;
+    m->own.depth = u->cur->depth;
     u->cur->mail = &m->own;
 }
 
@@ -487,6 +488,8 @@ void ab_unpack_signal(ab_unpack *u, const char *rule, int score, const char *rea
     if (u->counts) {
         u->counts->signals++;
         snprintf(u->counts->last_signal, sizeof(u->counts->last_signal), "%s", rule);
+        size_t l = strlen(u->counts->signal_list);
+        snprintf(u->counts->signal_list + l, sizeof(u->counts->signal_list) - l, "%s,", rule);
     }
     source_finding(u, AB_MATCHER_MAIL_SIGNAL, rule, "mail-signals", score, NULL, reason, value,
                    value_type, where, NULL, 0);

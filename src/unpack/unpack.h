@@ -180,7 +180,8 @@ void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
  * hits, skips and errors are counted into the optional counters. */
 typedef struct ab_unpack_counts {
     uint64_t members, limits, skips, errors, observables, signals;
-    char last_signal[48]; /* the rule of the last ab_unpack_signal */
+    char last_signal[48];  /* the rule of the last ab_unpack_signal */
+    char signal_list[512]; /* every signal rule, each followed by ',' (as far as it fits) */
     char last_limit[32];  /* the name of the last limit hit */
     char last_error[512]; /* the last error message */
     ab_skip_reason last_skip;
