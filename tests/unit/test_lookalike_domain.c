@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -119,6 +120,11 @@ static const tcase cases[] = {
     {"m\xc3\xbcnchen.de", "www.m\xc3\xbcnchen.de", NULL, 0},
     {"m\xc3\xbcnchen.de", "munchen.de", "edit-distance", 70},
     {"m\xc3\xbcnchen.de", "m\xc3\xbcnchen.com", "tld-swap", 50},
+    /* an IDN suffix (пример.рф): libpsl on the decoded form */
+    {"xn--e1afmkfd.xn--p1ai", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84",
+     NULL, 0},
+    {"xn--e1afmkfd.xn--p1ai", "www.xn--e1afmkfd.xn--p1ai", NULL, 0},
+    {"xn--e1afmkfd.xn--p1ai", "xn--e1afmkfd.com", "tld-swap", 50},
     /* several protected domains: each is protected from the others */
     {OU ",our-university.com", "our-university.com", NULL, 0},
     {OU ",our-university.com", "mail.our-university.com", NULL, 0},
@@ -227,6 +233,43 @@ static void test_bounds(void **state)
     assert_int_equal(ab_domain_guard_new(v, 1024, &g), AB_OK);
     assert_true(ab_domain_guard_check(g, "our-universlty.ac.uk", 20, &hit));
     ab_domain_guard_free(g);
+    free(v);
+}
+
+/* The worst case: 1024 protected domains with long labels, hosts of 253 bytes that come close
+ * to them. Bounded: O(protected domains x host length) per host. */
+static void test_cost(void **state)
+{
+    (void)state;
+    enum { N = 1024 };
+    char(*names)[64] = calloc(N, sizeof(*names));
+    const char **v = calloc(N, sizeof(*v));
+    assert_true(names && v);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "protected-university-%04zu.ac.uk", i);
+        v[i] = names[i];
+    }
+    ab_domain_guard *g = NULL;
+    assert_int_equal(ab_domain_guard_new(v, N, &g), AB_OK);
+    char host[254];
+    size_t n = 0;
+    while (n + 31 < 253 - 40)
+        n += (size_t)snprintf(host + n, sizeof(host) - n, "protected-university-%04zu-x.", n);
+    n += (size_t)snprintf(host + n, sizeof(host) - n, "protected-universitx-0001.ac.uk");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ab_domain_hit hit;
+    int hits = 0;
+    for (int r = 0; r < 20; r++)
+        hits += ab_domain_guard_check(g, host, n, &hit);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms =
+        ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6) / 20;
+    fprintf(stderr, "worst case: %.3f ms per host (%zu bytes, %d protected domains)\n", ms, n, N);
+    assert_int_equal(hits, 20);
+    assert_true(ms < 250.0);
+    ab_domain_guard_free(g);
+    free(names);
     free(v);
 }
 
@@ -386,6 +429,20 @@ static void test_engine(void **state)
     assert_int_equal(s.signals, 1);
     s = scan_pdf("our-university.ac.uk", "https://example.org/our-university.ac.uk.html");
     assert_int_equal(s.signals, 0);
+    s = scan_pdf("our-university.ac.uk", "javascript:location='//our-universlty.ac.uk/'");
+    assert_int_equal(s.signals, 0);
+    /* no scheme, a scheme-relative link, backslashes as browsers read them */
+    s = scan_pdf("our-university.ac.uk", "our-university.ac.uk.secure-login.com/sso");
+    assert_int_equal(s.signals, 1);
+    assert_int_equal(s.score, 75);
+    s = scan_pdf("our-university.ac.uk", "//our-university-login.com");
+    assert_int_equal(s.signals, 1);
+    assert_int_equal(s.score, 60);
+    s = scan_pdf("our-university.ac.uk", "https:\\\\\\\\our-university.com\\\\x" /* PDF escapes */);
+    assert_int_equal(s.signals, 1);
+    assert_int_equal(s.score, 50);
+    s = scan_pdf("our-university.ac.uk", "https://[2001:db8::1]:443/our-universlty.ac.uk");
+    assert_int_equal(s.signals, 0);
 }
 
 static void test_scanner_protect(void **state)
@@ -405,9 +462,10 @@ static void test_scanner_protect(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),  cmocka_unit_test(test_reasons),
-        cmocka_unit_test(test_bounds), cmocka_unit_test(test_normalize),
-        cmocka_unit_test(test_engine), cmocka_unit_test(test_scanner_protect),
+        cmocka_unit_test(test_table),           cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_bounds),          cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_normalize),       cmocka_unit_test(test_engine),
+        cmocka_unit_test(test_scanner_protect),
     };
     assert_int_equal(ab_init(), AB_OK);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
