@@ -463,7 +463,9 @@ AB_API ab_status ab_scanner_set_unpack_limits(ab_scanner *sc, const ab_unpack_li
 AB_API ab_status ab_scanner_add_password(ab_scanner *sc, const char *password);
 /* A domain whose lookalikes are reported when they send mail or are linked to (the
  * "lookalike-domain" mail signal, docs/mail-signals.md): a registered domain such as
- * "our-university.ac.uk", IDNA or UTF-8; at most 1024. AB_ERR_ARG when it is not a domain name. */
+ * "our-university.ac.uk", IDNA or UTF-8, any case; kept as lower-case A-labels (a subdomain
+ * protects its registered domain); at most 1024. AB_ERR_ARG (and ab_scanner_last_error) when it
+ * is not a domain name, or is a public suffix ("ac.uk") or a single label. */
 AB_API ab_status ab_scanner_add_protected_domain(ab_scanner *sc, const char *domain);
 
 /* YARA rules: a .yar/.yara file, a compiled file from yarac (known by its content, whatever its

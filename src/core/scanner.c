@@ -18,6 +18,8 @@
 
 #include "core/diag.h"
 #include "intel/packs.h"
+#include "match/domain.h"
+#include "match/lookalike_domain.h"
 #include "unpack/unpack.h"
 
 #define DEFAULT_MAX_FILESIZE ((uint64_t)256 << 20)
@@ -384,21 +386,16 @@ ab_status ab_scanner_add_password(ab_scanner *sc, const char *password)
     return AB_OK;
 }
 
-#define MAX_PROTECTED_DOMAINS 1024
+#define MAX_PROTECTED_DOMAINS AB_DOMAIN_GUARD_MAX /* 1024 */
 
 ab_status ab_scanner_add_protected_domain(ab_scanner *sc, const char *domain)
 {
     SETTER_GUARD(sc);
-    size_t n = domain ? strlen(domain) : 0;
-    while (n && domain[n - 1] == '.') /* a trailing root dot is the same name */
-        n--;
-    if (!n || n > 253 || domain[0] == '.')
+    char norm[AB_MAX_DOMAIN + 1];
+    /* Lower-case A-labels, as the guard of lookalikes compares them (match/lookalike_domain.h). */
+    if (ab_domain_normalize(domain, norm, sizeof(norm)) != AB_OK) {
+        ab_scanner_set_error(sc, "not a registered domain name: %.300s", domain ? domain : "");
         return AB_ERR_ARG;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)domain[i];
-        if (c <= ' ' || c == '/' || c == '@' || c == ':' || c == 0x7f ||
-            (c == '.' && domain[i + 1] == '.'))
-            return AB_ERR_ARG;
     }
     if (sc->n_protected_domains >= MAX_PROTECTED_DOMAINS) {
         ab_scanner_set_error(sc, "more than %d protected domains", MAX_PROTECTED_DOMAINS);
@@ -408,12 +405,9 @@ ab_status ab_scanner_add_protected_domain(ab_scanner *sc, const char *domain)
     if (!v)
         return AB_ERR_NOMEM;
     sc->protected_domains = v;
-    char *d = strndup(domain, n);
+    char *d = strdup(norm);
     if (!d)
         return AB_ERR_NOMEM;
-    for (char *p = d; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
     v[sc->n_protected_domains++] = d;
     return AB_OK;
 }

@@ -45,8 +45,8 @@ struct ab_scanner {
     ab_unpack_limits unpack_limits;
     char **passwords; /* owned, each owned */
     size_t n_passwords;
-    char **protected_domains; /* owned, each owned: lower-case, as added
-                                 (ab_scanner_add_protected_domain) */
+    char **protected_domains; /* owned, each owned: lower-case A-labels, no trailing dot
+                                 (ab_scanner_add_protected_domain, ab_domain_normalize) */
     size_t n_protected_domains;
     /* content, owned; read-only after compile and shared with forked workers */
     ab_rules *rules;

@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/scanner.h"
 #include "core/verdict.h"
+#include "match/domain.h"
+#include "match/lookalike_domain.h"
 #include "match/observables.h"
 #include "unpack/mailsig.h"
 
@@ -89,6 +92,9 @@ struct ab_unpack {
     int (*collect)(void *ctx, const ab_member *m);
     void *collect_ctx;
     ab_unpack_counts *counts;
+    /* lookalikes of the protected domains: built on first use, so in the worker after fork */
+    ab_domain_guard *guard; /* owned */
+    int guard_failed;       /* not built (ICU): not tried again */
 };
 
 void ab_unpack_limits_default(ab_unpack_limits *l)
@@ -167,6 +173,7 @@ void ab_unpack_free(ab_unpack *u)
     for (size_t i = 0; i < AB_MAX_LOCATION; i++)
         slot_clear(u, i);
     file_pw_clear(u);
+    ab_domain_guard_free(u->guard);
     free(u);
 }
 
@@ -548,6 +555,122 @@ const char *ab_unpack_container_name(const ab_unpack *u)
     return n;
 }
 
+/* ---- lookalikes of the protected domains ---- */
+
+#define LOOKALIKE_RULE "lookalike-domain"
+
+static int signal_fired(const ab_unpack *u, const char *rule)
+{
+    const obs_slot *o = &u->obs[u->cur->depth];
+    for (size_t i = 0; i < o->n_signals; i++)
+        if (!strcmp(o->signal[i], rule))
+            return 1;
+    return 0;
+}
+
+static int scheme_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+/* The host of a URL: scheme://[userinfo@]host[:port][/?#...], //host..., a bare host[/...], or
+ * the domain of a mailto: address. A stand-in for ab_url_host (match/url.h, written at the same
+ * time by another helper): no percent-decoding, first mailto address only. NULL when none. */
+static const char *url_host(const char *url, size_t len, size_t *hlen)
+{
+    size_t i = 0;
+    while (i < len && (url[i] == ' ' || url[i] == '\t'))
+        i++;
+    size_t s = i;
+    while (i < len && scheme_char(url[i]))
+        i++;
+    int scheme = i > s && i < len && url[i] == ':';
+    if (scheme && i - s == 6 && !strncasecmp(url + s, "mailto", 6)) {
+        const char *a = url + i + 1;
+        size_t an = len - i - 1;
+        for (size_t k = 0; k < an; k++)
+            if (a[k] == '?' || a[k] == ',') {
+                an = k;
+                break;
+            }
+        return ab_email_domain(a, an, hlen);
+    }
+    i = scheme ? i + 1 : s;
+    if (i + 1 < len && (url[i] == '/' || url[i] == '\\') &&
+        (url[i + 1] == '/' || url[i + 1] == '\\'))
+        i += 2;
+    else if (scheme)
+        return NULL; /* javascript:, data:, a scheme without an authority */
+    size_t a = i;
+    while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#' && url[i] != '\\')
+        i++;
+    size_t e = i;
+    for (size_t k = a; k < e; k++) /* userinfo: up to the last '@' */
+        if (url[k] == '@')
+            a = k + 1;
+    if (a < e && url[a] == '[') { /* an IPv6 literal */
+        const char *rb = memchr(url + a, ']', e - a);
+        if (!rb)
+            return NULL;
+        e = (size_t)(rb - url) + 1;
+    } else {
+        for (size_t k = a; k < e; k++)
+            if (url[k] == ':') {
+                e = k;
+                break;
+            }
+    }
+    *hlen = e - a;
+    return e > a ? url + a : NULL;
+}
+
+/* A url, domain or email observable whose host imitates a protected domain: the
+ * "lookalike-domain" signal. ab_unpack_signal keeps one per object, so once it fired the other
+ * observables of the object are not checked (the first lookalike is the one reported). */
+static void check_lookalike(ab_unpack *u, const char *type, const char *where, const char *value,
+                            size_t len)
+{
+    if (!u->sc || !u->sc->n_protected_domains || u->guard_failed || signal_fired(u, LOOKALIKE_RULE))
+        return;
+    const char *host = NULL, *what;
+    size_t hn = 0;
+    if (!strcmp(type, "url")) {
+        host = url_host(value, len, &hn);
+        what = "link domain";
+    } else if (!strcmp(type, "email")) {
+        host = ab_email_domain(value, len, &hn);
+        what = "e-mail domain";
+    } else if (!strcmp(type, "domain")) {
+        host = value;
+        hn = len;
+        what = "domain";
+    } else {
+        return;
+    }
+    if (!host || !hn)
+        return;
+    if (!u->guard && ab_domain_guard_new((const char *const *)u->sc->protected_domains,
+                                         u->sc->n_protected_domains, &u->guard) != AB_OK) {
+        u->guard_failed = 1;
+        return;
+    }
+    ab_domain_hit hit;
+    if (!ab_domain_guard_check(u->guard, host, hn, &hit))
+        return;
+    char reason[sizeof(hit.reason) + 32];
+    snprintf(reason, sizeof(reason), "%s %s", what, hit.reason);
+    size_t n = len > AB_MAX_OBSERVABLE_LEN ? AB_MAX_OBSERVABLE_LEN : len;
+    char *v = malloc(n + 1); /* owned here: the finding copies it */
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = value[i] ? value[i] : ' ';
+    v[n] = '\0';
+    ab_unpack_signal(u, LOOKALIKE_RULE, hit.score, reason, v, type, where);
+    free(v);
+}
+
 void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const char *value,
                        size_t len)
 {
@@ -559,6 +682,7 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const 
         hit_ctx h = {u, where};
         ab_observable_match(u->sc->iocs, type, value, len, on_observable_hit, &h);
     }
+    check_lookalike(u, type, where, value, len);
     obs_slot *o = &u->obs[u->cur->depth];
     for (size_t i = 0; i < o->n; i++) /* the same link ten times is one observable */
         if (!strcmp(o->type[i], type) && o->where[i] == where && strlen(o->value[i]) == len &&

@@ -129,7 +129,7 @@ const ab_mail_info *ab_unpack_mail(const ab_unpack *u);
  * 128 bytes; the rest are ignored. */
 void ab_unpack_add_password(ab_unpack *u, const char *password, size_t len);
 
-/* The protected domains (ab_scanner_add_protected_domain), lower-case. */
+/* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
 
 /* The location source and unpack_parent tokens of this container's members, once the source
