@@ -1,0 +1,137 @@
+# shellcheck shell=bash
+# End-to-end tests of the mail sources (src/unpack/mime.c, mailsig.c): the apt29 artefact in a
+# zip attached to a message in an mbox and in a Maildir, found with the message's location and
+# mail info; --mail-index records; a password in the body opening an encrypted attachment;
+# --protect-domain; hostile messages. Sourced by e2e.sh.
+
+mail_fixture() {
+  $PY "$SRCDIR/tests/fixtures/gen_apt29.py" "$T/a" >/dev/null
+  mkdir -p "$T/m/Maildir/cur" "$T/m/Maildir/new" "$T/m/Maildir/tmp"
+  cp "$T/a/pos/APT29_SoreFang_Key_String__pe32.exe" "$T/results.exe"
+  (cd "$T" && zip -q -P Vaccine2020 enc.zip results.exe)
+  $PY - "$T" <<'EOF'
+import email.message, io, mailbox, sys, zipfile
+t = sys.argv[1]
+art = open(t + "/results.exe", "rb").read()
+def msg(i, subject, attach=None, body="Dear colleague,\nplease find the data attached.\n",
+        frm="Alice Research <alice@partner.example>"):
+    m = email.message.EmailMessage()
+    m["From"] = frm
+    m["To"] = "bob@our-university.ac.uk"
+    m["Subject"] = subject
+    m["Date"] = "Thu, 14 May 2020 10:%02d:00 +0000" % i
+    m["Message-ID"] = "<m%d@partner.example>" % i
+    m.set_content(body)
+    if attach:
+        name, data = attach
+        m.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return m
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w") as zf:
+    zf.writestr("results.exe", art)
+mb = mailbox.mbox(t + "/m/export.mbox")
+mb.add(msg(1, "Minutes"))
+mb.add(msg(2, "Re: vaccine trial data", ("results.zip", z.getvalue()),
+           body="See http://results.partner.example/view?id=7 for the summary.\n"))
+mb.add(msg(3, "Thanks"))
+mb.flush()
+md = mailbox.Maildir(t + "/m/Maildir", create=False)
+md.add(msg(4, "Plain note"))
+md.add(msg(5, "Encrypted results", ("data.zip", open(t + "/enc.zip", "rb").read()),
+           body="The archive password is: Vaccine2020\n"))
+open(t + "/m/lookalike.eml", "wb").write(bytes(msg(
+    6, "Password expiry", frm="IT Service <it@our-universlty.ac.uk>",
+    body="Log in at https://portal.example/reset\n")))
+EOF
+}
+
+test_mail_mbox_maildir() {
+  mail_fixture
+  run 1 abj "$T/m"
+  $PY - "$T/out" "$T/m/" <<'EOF'
+import json, sys
+out, root = sys.argv[1], sys.argv[2]
+finds = {}
+for line in open(out):
+    ev = json.loads(line)
+    if ev["event"] != "finding":
+        continue
+    loc = tuple(l["name"][len(root):] if i == 0 else l["name"] for i, l in enumerate(ev["location"]))
+    finds.setdefault(loc, []).append(ev)
+key = ("export.mbox", "#2 <m2@partner.example>", "results.zip", "results.exe")
+assert key in finds, sorted(finds)
+f = [e for e in finds[key] if e["matcher"] == "yara"][0]
+assert [l["source"] for l in f["location"]] == ["file", "mbox", "mime", "zip"], f["location"]
+m = f["mail"]
+assert m["message_id"] == "m2@partner.example" and m["subject"] == "Re: vaccine trial data", m
+assert m["part"] == "2" and m["from"] == "Alice Research <alice@partner.example>", m
+assert m["date_time"] == "2020-05-14T10:02:00.000Z", m
+# the zip attachment itself: archive-hides-executable
+z = finds[key[:3]]
+assert any(e["matcher"] == "mail-signal" and e["rule"] == "archive-hides-executable" and
+           e["value"] == "results.exe" for e in z), z
+# Maildir: the encrypted zip opened with the body's password, and the signal on the message
+md = [k for k in finds if k[0].startswith("Maildir/") and k[-1] == "results.exe"]
+assert len(md) == 1 and md[0][1:] == ("data.zip", "results.exe"), sorted(finds)
+msgs = [k for k in finds if k[0].startswith("Maildir/") and len(k) == 1]
+assert any(e["rule"] == "encrypted-attachment-password" for k in msgs for e in finds[k]), msgs
+# clean messages give nothing
+assert not any(k[:2] == ("export.mbox", "#1 <m1@partner.example>") for k in finds), sorted(finds)
+EOF
+}
+
+test_mail_index() {
+  mail_fixture
+  run 1 "$ANTIBODY" scan --mail-index --no-progress "$T/m/export.mbox"
+  $PY - "$T/out" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+recs = [json.loads(l) for l in lines if '"event":"message"' in l]
+assert [r["message_id"] for r in recs] == ["m1@partner.example", "m2@partner.example",
+                                            "m3@partner.example"], recs
+r = recs[1]
+assert r["complete"] and r["subject"] == "Re: vaccine trial data" and len(r["sha256"]) == 64, r
+att = [p for p in r["parts"] if p["attachment"]]
+assert [p["name"] for p in att] == ["results.zip"] and att[0]["part"] == "2", r["parts"]
+assert len(att[0]["sha256"]) == 64, att
+assert r["urls"] == ["http://results.partner.example/view?id=7"], r["urls"]
+# --mail-index prints no object lines of its own
+assert not any('"event":"object"' in l for l in lines)
+assert recs[0]["parts"][0]["name"] == "part-1.txt" and not recs[0]["parts"][0]["attachment"]
+EOF
+}
+
+test_mail_protect_domain() {
+  mail_fixture
+  run 0 abj "$T/m/lookalike.eml"
+  run 1 abj --protect-domain our-university.ac.uk "$T/m/lookalike.eml"
+  $PY - "$T/out" <<'EOF'
+import json, sys
+sig = [json.loads(l) for l in open(sys.argv[1]) if '"mail-signal"' in l]
+assert [s["rule"] for s in sig] == ["lookalike-domain"], sig
+assert sig[0]["value"] == "it@our-universlty.ac.uk" and sig[0]["where"] == "mail.header", sig
+assert sig[0]["mail"]["subject"] == "Password expiry", sig
+EOF
+  run 2 "$ANTIBODY" scan --protect-domain "not a domain" "$T/m/lookalike.eml"
+  grep -q "not a domain name" "$T/err" || fail "no message for a bad --protect-domain"
+}
+
+test_mail_hostile() {
+  mkdir -p "$T/h"
+  $PY - "$T/h" <<'EOF'
+import sys
+d = sys.argv[1]
+h = ("From: a@b.example\r\nTo: c@d.example\r\nSubject: many\r\nMessage-ID: <m@b.example>\r\n"
+     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n")
+open(d + "/many.eml", "w").write(h + "--B\r\nContent-Type: text/plain\r\n\r\nx\r\n" * 100000 + "--B--\r\n")
+s = h.replace('"B"', '"b0"')
+for i in range(1, 3000):
+    s += '--b%d\r\nContent-Type: multipart/mixed; boundary="b%d"\r\n\r\n' % (i - 1, i)
+open(d + "/deep.eml", "w").write(s)
+open(d + "/trunc.eml", "w").write(h + "--B\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!*")
+EOF
+  run 2 abj --max-members 200000 "$T/h"
+  grep -q '"message":"more than 10000 parts' "$T/out" || fail "the part limit was not said"
+  grep -q 'MIME nesting too deep' "$T/out" || fail "the nesting limit was not said"
+  [ "$(summary_field objects)" = 3 ] || fail "not every message was scanned"
+}
