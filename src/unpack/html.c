@@ -25,9 +25,10 @@
  *   of tag-name hashes, as the tree builder would pop it) and the attribute pairs, and refuses
  *   a document whose estimated work (sum of stack depths at start tags, stack searches, attribute
  *   pairs) is over MAX_COST or whose stack is over MAX_DEPTH; and gumbo allocates through an
- *   allocator that counts live bytes and, over MAX_HEAP, longjmps out of the parse and frees
- *   every block it handed out (gumbo keeps no global state of its own: everything it mutates is
- *   reached from its allocations). Each refusal is one ab_unpack_error line.
+ *   allocator that counts live bytes and, over min(MAX_HEAP, HEAP_BASE + HEAP_PER_BYTE x input),
+ * longjmps out of the parse and frees every block it handed out (gumbo keeps no global state of its
+ * own: everything it mutates is reached from its allocations). Each refusal is one ab_unpack_error
+ * line.
  * - The tree is walked without recursion (parent pointers and indices), at most MAX_ATTRS
  *   attributes looked at per element, link text collected up to MAX_LINK_TEXT bytes.
  * - Every decoded member is at most ab_unpack_max_member() (+1) bytes, checked with
@@ -45,10 +46,14 @@
 
 #include "match/domain.h"
 
-#define CLAIM_WINDOW      1024
-#define MAX_PARSE         ((size_t)32 << 20)
-#define MAX_HEAP          ((size_t)768 << 20) /* live bytes gumbo may hold */
-#define MAX_DEPTH         4096                /* estimated open elements */
+#define CLAIM_WINDOW 1024
+#define MAX_PARSE    ((size_t)32 << 20)
+/* Live bytes gumbo may hold: its tree takes 20 x the input on
+ * ordinary pages, up to 100 x on dense tags (<br> x 2M: 54 x). */
+#define MAX_HEAP          ((size_t)768 << 20)
+#define HEAP_PER_BYTE     128
+#define HEAP_BASE         ((size_t)64 << 20)
+#define MAX_DEPTH         4096 /* estimated open elements */
 #define SELF_CLOSE_SEARCH 64
 #define MAX_COST          ((uint64_t)300000000)
 #define MAX_ERRORS        16 /* parse errors gumbo keeps */
@@ -206,6 +211,18 @@ static int closes_like(const char *s, size_t k)
     return 0;
 }
 
+/* The formatting elements: their end tag runs the adoption agency algorithm, which keeps the
+ * formatting elements opened after them open (closed and reconstructed). */
+static int formatting(const char *s, size_t k)
+{
+    static const char *const names[] = {"a",    "b", "big",   "code",   "em",     "font", "i",
+                                        "nobr", "s", "small", "strike", "strong", "tt",   "u"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == k && starts_ci(s, k, names[i]))
+            return 1;
+    return 0;
+}
+
 static uint32_t name_hash(const char *s, size_t k)
 {
     uint32_t h = 2166136261u;
@@ -277,12 +294,19 @@ static const char *prescan(const char *s, size_t n)
         }
         i = j < n ? j : n;
         if (end) { /* pop down to the matching open element, if there is one */
+            int fmt = formatting(s + a, k);
             for (size_t d = depth; d > 0; d--) {
                 cost++;
-                if (stack[d - 1] == h) {
+                if (stack[d - 1] != h)
+                    continue;
+                if (fmt) { /* the adoption agency: what is above stays open (reconstructed) */
+                    memmove(stack + d - 1, stack + d, (depth - d) * sizeof(stack[0]));
+                    cost += depth - d;
+                    depth--;
+                } else {
                     depth = d - 1;
-                    break;
                 }
+                break;
             }
         } else {
             if (k == 6 && starts_ci(s + a, k, "script"))
@@ -324,7 +348,7 @@ typedef struct block {
 
 typedef struct heap {
     block *head;
-    size_t live;
+    size_t live, cap;
     jmp_buf over; /* where the allocator goes when MAX_HEAP would be passed */
 } heap;
 
@@ -332,7 +356,7 @@ static void *heap_alloc(void *ud, size_t size)
 {
     heap *h = ud;
     block *b = NULL;
-    if (size <= MAX_HEAP && h->live + size <= MAX_HEAP)
+    if (size <= h->cap && h->live + size <= h->cap)
         b = malloc(sizeof(block) + size);
     if (!b)
         longjmp(h->over, 1);
@@ -1252,6 +1276,8 @@ static ab_status html_run(ab_unpack *u, const uint8_t *data, size_t size)
     }
     st->u = u;
     st->cur_form_ix = -1;
+    hp->cap =
+        size < (MAX_HEAP - HEAP_BASE) / HEAP_PER_BYTE ? HEAP_BASE + size * HEAP_PER_BYTE : MAX_HEAP;
     GumboOptions opt = kGumboDefaultOptions;
     opt.allocator = heap_alloc;
     opt.deallocator = heap_free;
@@ -1262,7 +1288,7 @@ static ab_status html_run(ab_unpack *u, const uint8_t *data, size_t size)
     if (setjmp(hp->over)) {
         heap_release(hp);
         ab_unpack_error(u, NULL, AB_ERR_LIMIT, "html: not parsed: over %zu MiB of parse tree",
-                        MAX_HEAP >> 20);
+                        hp->cap >> 20);
         rc = AB_ERR_LIMIT;
         goto out;
     }

@@ -592,6 +592,9 @@ static void test_hostile(void **state)
     hostile("<html><body>", "<p>x<li>y<td>z<br>", 200000, 0);  /* auto-closing, void */
     hostile("<html><body>", "<b><i><u><s>x</p><p>", 50000, 0); /* unclosed formatting */
     hostile("<html><body>", "<div></div>", 300000, 0);
+    hostile("<html><body>", "<b><i>x</b></i>", 100000, 0); /* misnested, closed */
+    /* The adoption agency keeps b..strong open at each </a>: the stack grows. */
+    hostile("", "<a><b><i><u><s><font><em><strong>x</a>", 20000, 1);
     /* Quadratic reconstruction of formatting elements with distinct attributes: the heap cap. */
     size_t n = 0, cap = 4000 * 32;
     char *s = malloc(cap);
