@@ -68,6 +68,8 @@ extern const ab_source ab_source_ole;  /* libgsf: OLE2 compound files, VBA modul
 extern const ab_source ab_source_mbox; /* mbox files: each message a member (mime.c) */
 extern const ab_source ab_source_mime; /* GMime: RFC 5322 messages, their parts (mime.c) */
 extern const ab_source ab_source_tnef; /* TNEF (winmail.dat): attachments, bodies */
+extern const ab_source ab_source_html; /* gumbo: links as observables, data: URIs and script
+                                        * blobs as members (HTML smuggling) */
 
 /* ---- for sources ---- */
 
@@ -183,8 +185,8 @@ typedef struct ab_unpack_counts {
     uint64_t members, limits, skips, errors, observables, signals;
     char last_signal[48];  /* the rule of the last ab_unpack_signal */
     char signal_list[512]; /* every signal rule, each followed by ',' (as far as it fits) */
-    char last_limit[32];  /* the name of the last limit hit */
-    char last_error[512]; /* the last error message */
+    char last_limit[32];   /* the name of the last limit hit */
+    char last_error[512];  /* the last error message */
     ab_skip_reason last_skip;
 } ab_unpack_counts;
 ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t size,
