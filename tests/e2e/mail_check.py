@@ -46,7 +46,7 @@ GROUPS = ("msg/", "clean/", "signals/", "Maildir/")
 def loc_name(x):
     if "name_b64" in x:
         return base64.b64decode(x["name_b64"]).decode("utf-8", "surrogateescape")
-    return x.get("name", "")
+    return x.get("name") or ""
 
 
 def strip_id(s):
