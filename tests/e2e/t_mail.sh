@@ -12,7 +12,7 @@ mail_fixture() { [ -d "$T/m" ] || $PY "$GEN_MAIL" "$T/m" >/dev/null; }
 # mismatch is caught. Needs no mail source.
 test_mail_check_selftest() {
   mail_fixture
-  run 0 $PY "$MAIL_CHECK" --selftest "$T/m"
+  run 0 "$PY" "$MAIL_CHECK" --selftest "$T/m"
   assert_contains "$T/out" "cases as expected"
 }
 
