@@ -11,8 +11,9 @@
  * - mailto: addresses in any of these as "email" (where as above).
  * Members (HTML smuggling): data: URIs in those attributes and in inline <script>/<style> text,
  * decoded (base64 or percent-encoding), as "data#N[.ext]" (ext from the media type, or from the
- * payload's magic when the type is generic); quoted base64 literals of at least 1024 decoded
- * bytes and quoted hex literals of at least 1024 decoded bytes in inline <script> text as
+ * payload's magic when the type is generic); quoted base64 and hex literals of at least 1024
+ * decoded bytes (64 when they start with an executable's or archive's magic) in inline <script>
+ * text as
  * "script#K". Signals: link-text-mismatch, credential-form, html-smuggling (see the rules at
  * their functions).
  *
@@ -62,6 +63,7 @@
 #define MAX_MEMBERS       1024
 #define MAX_FORMS         64
 #define MIN_LITERAL       1024 /* decoded bytes of a script literal worth a member */
+#define MIN_TYPED_LITERAL 64   /* ... when its first bytes are an executable's or archive's */
 #define DECODE_CHUNK      ((size_t)64 << 10)
 #define MAX_NAME          64
 
@@ -812,6 +814,23 @@ static int is_b64_char(int c)
     return is_alnum(c) || c == '+' || c == '/' || c == '=';
 }
 
+/* 1 when a literal's text starts with the encoding of an executable's or archive's magic (MZ,
+ * ELF, zip, 7z, RAR, OLE2, cab): a small smuggled payload is still a payload. */
+static int typed_literal(const char *s, size_t n, int hex)
+{
+    static const char *const b64[] = {"TVq",     "TVo",    "f0VMR",    "UEsDB",
+                                      "N3q8ryc", "UmFyIR", "0M8R4KGx", "TVNDRg"};
+    static const char *const hx[] = {"4d5a",     "7f454c46", "504b0304", "377abcaf",
+                                     "52617221", "d0cf11e0", "4d534346"};
+    const char *const *v = hex ? hx : b64;
+    size_t k = hex ? sizeof(hx) / sizeof(hx[0]) : sizeof(b64) / sizeof(b64[0]);
+    for (size_t i = 0; i < k; i++)
+        if (hex ? starts_ci(s, n, v[i]) /* hx[] is lower case */
+                : n >= strlen(v[i]) && !strncmp(s, v[i], strlen(v[i])))
+            return 1;
+    return 0;
+}
+
 /* data: URIs anywhere in the text; quoted base64 or hex literals of at least MIN_LITERAL decoded
  * bytes (script only) as script#K. Also notes the smuggling primitives. */
 static void script_text(html *h, const char *s, size_t n, int is_script)
@@ -844,7 +863,8 @@ static void script_text(html *h, const char *s, size_t n, int is_script)
             continue; /* not a literal: go on after the quote ("'data:..." included) */
         int enc = hex && len % 2 == 0 ? ENC_HEX : ENC_B64;
         size_t decoded = enc == ENC_HEX ? len / 2 : len / 4 * 3;
-        if (decoded >= MIN_LITERAL) {
+        if (decoded >= MIN_LITERAL ||
+            (decoded >= MIN_TYPED_LITERAL && typed_literal(s + i + 1, len, enc == ENC_HEX))) {
             char name[MAX_NAME];
             snprintf(name, sizeof(name), "script#%u", ++h->n_script);
             ab_room room;

@@ -21,11 +21,13 @@
 #include "unpack/mailsig.h"
 #include "unpack/unpack.h"
 
-#define MAX_PARTS       10000      /* leaf parts of one message we yield (the rest: one error) */
-#define MAX_WALK_DEPTH  64         /* multipart levels we descend (GMime stops earlier) */
-#define MAX_HEADER_SCAN (64 << 10) /* bytes of header looked at by claims() */
-#define MAX_TEXT_SCAN   (1 << 20)  /* bytes of a text body searched for URLs and passwords */
-#define MAX_RECEIVED    64         /* Received headers looked at */
+#define MAX_PARTS                                                                                  \
+    20000                         /* parts of one message we read (the rest: one error); past      \
+                                   * --max-members (10000) the member limit stops first */
+#define MAX_WALK_DEPTH  1024      /* multipart levels we descend (GMime stops earlier) */
+#define MAX_HEADER_SCAN (1 << 20) /* bytes of header looked at by claims() */
+#define MAX_TEXT_SCAN   (1 << 20) /* bytes of a text body searched for URLs and passwords */
+#define MAX_RECEIVED    64        /* Received headers looked at */
 
 /* ---- claims: is this a message? ---- */
 
@@ -76,20 +78,17 @@ static int looks_like_message(const uint8_t *d, size_t size)
     size_t lim = size < MAX_HEADER_SCAN ? size : MAX_HEADER_SCAN, i = 0;
     int strong = 0, known = 0, fields = 0;
     while (i < lim) {
-        size_t eol = i;
-        while (eol < lim && d[eol] != '\n')
-            eol++;
-        size_t end = eol > i && d[eol - 1] == '\r' ? eol - 1 : eol;
-        if (end == i) /* the blank line: end of the header */
-            return fields > 0 && strong && known >= 3;
+        if (d[i] == '\n' || (d[i] == '\r' && i + 1 < lim && d[i + 1] == '\n'))
+            return fields > 0 && strong && known >= 3; /* the blank line: end of the header */
         if (d[i] == ' ' || d[i] == '\t') {
             if (!fields)
                 return 0;
         } else {
+            /* The field name first: a file that is not mail fails here, on its first bytes. */
             size_t k = i;
-            while (k < end && is_field_char(d[k]))
+            while (k < lim && k - i <= 76 && is_field_char(d[k]))
                 k++;
-            if (k == i || k >= end || d[k] != ':' || k - i > 76)
+            if (k == i || k >= lim || d[k] != ':' || k - i > 76)
                 return 0;
             int w = mail_header_weight((const char *)d + i, k - i);
             if (w == 2)
@@ -98,9 +97,14 @@ static int looks_like_message(const uint8_t *d, size_t size)
                 known++;
             fields++;
         }
-        i = eol + 1;
+        const uint8_t *nl = memchr(d + i, '\n', lim - i);
+        if (!nl)
+            break;
+        i = (size_t)(nl - d) + 1;
     }
-    return size <= MAX_HEADER_SCAN && fields > 0 && strong && known >= 3; /* header only */
+    /* The end of the data, or MAX_HEADER_SCAN of nothing but header fields: a header can be made
+     * huge to push the attachments out of a scanner's view. */
+    return fields > 0 && strong && known >= 3;
 }
 
 static int mime_claims(const uint8_t *data, size_t size)
@@ -120,8 +124,9 @@ typedef struct msg_ctx {
     GMimeMessage *msg;
     part_ref *parts; /* owned */
     size_t n_parts, cap_parts;
-    int too_many;
-    int crit; /* GMime warned of a critical problem */
+    int too_many; /* parts past MAX_PARTS, or nesting past MAX_WALK_DEPTH, left out */
+    int cut;      /* GMime read only a prefix (parse_limit) */
+    int crit;     /* GMime warned of a critical problem */
     char crit_msg[160];
     char from_domain[AB_MAX_DOMAIN + 1]; /* registered domain of the From address, "" if none */
     int has_encrypted_archive;
@@ -178,7 +183,7 @@ static void collect(msg_ctx *m, GMimeObject *obj, const char *path, unsigned dep
         return;
     if (GMIME_IS_MULTIPART(obj)) {
         if (depth >= MAX_WALK_DEPTH) {
-            m->too_many = 1;
+            m->too_many = 1; /* this subtree is left out, its siblings are not */
             return;
         }
         int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
@@ -508,7 +513,7 @@ static ab_status mime_run(ab_unpack *u, const uint8_t *data, size_t size)
     g_mime_parser_options_set_warning_callback(opts, on_parser_warning, &m);
     size_t cut = parse_limit(data, size);
     if (cut < size)
-        m.too_many = 1;
+        m.cut = 1;
     GMimeStream *in = g_mime_stream_mem_new_with_buffer((const char *)data, cut);
     GMimeParser *p = g_mime_parser_new_with_stream(in);
     g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
@@ -524,7 +529,7 @@ static ab_status mime_run(ab_unpack *u, const uint8_t *data, size_t size)
     if (m.crit)
         ab_unpack_error(u, NULL, AB_ERR_PARSE, "malformed MIME (%s): parts may be missing",
                         m.crit_msg);
-    if (m.too_many)
+    if (m.too_many || m.cut)
         ab_unpack_error(u, NULL, AB_ERR_LIMIT,
                         "more than %d parts or %d levels of multipart: the rest are not scanned",
                         MAX_PARTS, MAX_WALK_DEPTH);

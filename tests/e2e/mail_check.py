@@ -18,7 +18,7 @@ Checks (each prints its mismatches; the exit status is 1 if any fails, 2 on bad 
      parts of the message's own MIME tree that get_filename() names, sha256 of
      get_payload(decode=True); message/rfc822 parts by name only).
      The rule for body parts: antibody names an unnamed part "part-<path>.<ext>"; such members
-     (name matching ^part-[0-9.]+\\.(txt|html|eml|bin)$) are left out unless Python names a part
+     (name matching ^part-[0-9.]+\\.(txt|html|eml|bin|rtf|ics)$) are left out unless Python names a part
      so too. Every other depth-1 member must be in Python's list, and Python's in antibody's:
      compared as multisets of (name, sha256); parity "names" compares names only, "none" is not
      compared (reported). An alt_sha256 (yEnc decoded) is accepted in place of sha256.
@@ -39,7 +39,7 @@ import os
 import re
 import sys
 
-PART_RE = re.compile(r"^part-[0-9]+(\.[0-9]+)*\.(txt|html|eml|bin)$")
+PART_RE = re.compile(r"^part-[0-9]+(\.[0-9]+)*\.(txt|html|eml|bin|rtf|ics)$")
 GROUPS = ("msg/", "clean/", "signals/", "Maildir/")
 
 
@@ -264,6 +264,8 @@ def check_mail_info(rep, idx, files):
             continue
         members = [(n, e) for n, s, e in idx.objects.get(rel, []) if len(n) == 2 and s[1] == "mime"]
         for names, e in members:
+            if "part" not in (e.get("mail") or {"part": 1}):
+                continue  # an embedded message: it is a message of its own, with its own id
             mid = strip_id((e.get("mail") or {}).get("message_id"))
             if mid != strip_id(x["message_id"]):
                 rep.fail("d", f"{rel}!{names[1]!r}: mail.message_id {mid!r} != "

@@ -134,7 +134,7 @@ open(d + "/deep.eml", "w").write(s)
 open(d + "/trunc.eml", "w").write(h + "--B\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!*")
 EOF
   run 2 abj --max-members 200000 "$T/h"
-  grep -q '"message":"more than 10000 parts' "$T/out" || fail "the part limit was not said"
+  grep -q '"message":"more than 20000 parts' "$T/out" || fail "the part limit was not said"
   grep -q 'MIME nesting too deep' "$T/out" || fail "the nesting limit was not said"
   [ "$(summary_field objects)" = 3 ] || fail "not every message was scanned"
 }
