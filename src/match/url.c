@@ -276,7 +276,7 @@ static size_t ipv6_canon(const char *h, size_t n, int brackets, char *out, size_
 /* Bytes a host keeps escaped: what would change the URL's structure if decoded. */
 static int host_forbidden(unsigned char c)
 {
-    return c <= 0x20 || c == 0x7f || strchr("/?#@[]\\:%<>^|", c) != NULL;
+    return c <= 0x20 || c == 0x7f || strchr("/?#@[]\\:%<>^|\"", c) != NULL;
 }
 
 static size_t copy_out(const char *s, size_t n, char *out, size_t cap)
@@ -299,9 +299,7 @@ size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap)
     if (in[0] == '[') {
         if (len < 3 || in[len - 1] != ']')
             return 0;
-        size_t k = ipv6_canon(in + 1, len - 2, 1, out, cap);
-        if (k)
-            return k;
+        return ipv6_canon(in + 1, len - 2, 1, out, cap); /* a literal, or no host at all */
     } else if (memchr(in, ':', len)) {
         size_t k = ipv6_canon(in, len, 0, out, cap);
         if (k)
@@ -320,12 +318,17 @@ size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap)
             }
         } else {
             v = (unsigned char)in[i];
+            if (host_forbidden((unsigned char)v)) {
+                put_escape(&w, (unsigned char)v); /* as its escape would be: one spelling */
+                kept_escape = 1;
+                continue;
+            }
         }
         high |= v >= 0x80;
         put(&w, lower((char)v));
     }
     size_t n = w.n;
-    if (n && buf[n - 1] == '.')
+    while (n && buf[n - 1] == '.') /* the root dot (and more: one spelling of one name) */
         n--;
     if (!n)
         return 0;
@@ -361,6 +364,8 @@ static void pct_normalize(wbuf *w, const char *s, size_t n, int special)
                 put(w, (char)v);
             else
                 put_escape(w, (unsigned char)v);
+        } else if (c == '%') { /* not an escape: escaped, so that normalising is idempotent */
+            put_escape(w, c);
         } else if (c == '\\' && special) {
             put(w, '/');
         } else if (needs_escape(c)) {
@@ -406,24 +411,29 @@ static size_t remove_dot_segments(char *p, size_t n)
     return o;
 }
 
-/* Port text without leading zeros; 0 when it is the scheme's default or empty. */
-static size_t port_norm(const url_parts *u, char *pb, size_t cap)
+/* Port text without leading zeros into pb; 0 when it is the scheme's default or empty, -1 when
+ * it is not a port (not decimal, over 65535: browsers refuse such URLs too). */
+static int port_norm(const url_parts *u, char *pb, size_t cap)
 {
     const char *p = u->port;
     size_t n = u->port_len;
-    for (size_t i = 0; i < n; i++)
+    unsigned long v = 0;
+    for (size_t i = 0; i < n; i++) {
         if (!is_digit((unsigned char)p[i]))
-            return copy_out(p, n, pb, cap) ? n : 0; /* not a number: kept as it is */
-    while (n > 1 && p[0] == '0')
-        p++, n--;
+            return -1;
+        v = v * 10 + (unsigned long)(p[i] - '0');
+        if (v > 65535)
+            return -1;
+    }
     if (n == 0)
         return 0;
-    int dflt = (ieq(u->scheme, u->scheme_len, "http") && n == 2 && !memcmp(p, "80", 2)) ||
-               (ieq(u->scheme, u->scheme_len, "https") && n == 3 && !memcmp(p, "443", 3)) ||
-               (ieq(u->scheme, u->scheme_len, "ftp") && n == 2 && !memcmp(p, "21", 2));
-    if (dflt)
-        return 0;
-    return copy_out(p, n, pb, cap);
+    int k = snprintf(pb, cap, "%lu", v);
+    if (k <= 0 || (size_t)k >= cap)
+        return -1;
+    int dflt = (ieq(u->scheme, u->scheme_len, "http") && v == 80) ||
+               (ieq(u->scheme, u->scheme_len, "https") && v == 443) ||
+               (ieq(u->scheme, u->scheme_len, "ftp") && v == 21);
+    return dflt ? 0 : k;
 }
 
 size_t ab_url_normalize(const char *in, size_t len, char *out, size_t cap)
@@ -451,7 +461,10 @@ size_t ab_url_normalize(const char *in, size_t len, char *out, size_t cap)
     size_t hn = ab_host_normalize(u.host, u.host_len, host, sizeof(host));
     if (!hn)
         return 0;
-    size_t pn = u.has_port ? port_norm(&u, port, sizeof(port)) : 0;
+    int pk = u.has_port ? port_norm(&u, port, sizeof(port)) : 0;
+    if (pk < 0)
+        return 0;
+    size_t pn = (size_t)pk;
 
     wbuf w = {out, cap - 1, 0, 0};
     for (size_t i = 0; i < u.scheme_len; i++)

@@ -31,10 +31,11 @@ size_t ab_url_normalize(const char *in, size_t len, char *out, size_t cap);
 int ab_url_host(const char *url, size_t len, const char **host, size_t *hlen);
 
 /* Normalise a host name into out (cap bytes, NUL-terminated): percent-escapes decoded (except
- * of characters a host cannot hold), ASCII lower-cased, one trailing dot removed, a UTF-8 name
+ * of characters a host cannot hold), ASCII lower-cased, trailing dots removed, a UTF-8 name
  * turned into IDNA A-labels (libidn2, UTS #46 non-transitional; kept as lower-cased bytes when
  * that fails), an IPv4 address in any WHATWG form (decimal 2130706433, hex 0x7f.1, octal 0177)
- * as a dotted quad, an IPv6 literal in its RFC 5952 form (with the brackets it came with).
+ * as a dotted quad, an IPv6 literal in its RFC 5952 form (with the brackets it came with; a
+ * bracketed host that is not an IPv6 address gives 0).
  * Hosts over 1024 bytes are refused. Returns the length, or 0. */
 size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap);
 

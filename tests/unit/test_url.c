@@ -48,7 +48,9 @@ static void test_normalize(void **state)
         {"ht\ntp://evil.exa\tmple/", "http://evil.example/"},
         {"http://evil.example/a b", "http://evil.example/a%20b"},
         {"http://evil.example/{x}|^", "http://evil.example/%7Bx%7D%7C%5E"},
-        {"http://evil.example/%zz%", "http://evil.example/%zz%"},
+        {"http://evil.example/%zz%", "http://evil.example/%25zz%25"},
+        {"http://evil.example/%4%31", "http://evil.example/%2541"},
+        {"http://ev\x01il.example/", "http://ev%01il.example/"},
         {"http://EVIL.example./", "http://evil.example/"},
         {"http://b\xc3\xbc"
          "cher.example/",
@@ -67,6 +69,9 @@ static void test_normalize(void **state)
         {"http://evil%2eexample/", "http://evil.example/"},
         {"http://evil%2fexample/", "http://evil%2Fexample/"},
         {"HXXP://x/", "hxxp://x/"}, /* a scheme is a scheme; refanging is the extractor's */
+        {"http://evil.example:8o/", NULL},
+        {"http://evil.example:65536/", NULL},
+        {"http://evil.example:0/", "http://evil.example:0/"},
         {"mailto:a@b.example", NULL},
         {"evil.example/x", NULL},
         {"http://", NULL},
