@@ -335,8 +335,12 @@ size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap)
     buf[n] = '\0';
     if (high && !kept_escape && !memchr(buf, '\0', n)) {
         size_t k = ab_domain_to_ascii(buf, n, out, cap);
+        for (size_t i = 0; i < k; i++) /* UTS #46 maps U+00A0 to a space, for one */
+            if (host_forbidden((unsigned char)out[i]))
+                k = 0;
         if (k)
             return k;
+        out[0] = '\0';
     }
     char q[16];
     size_t qn = ipv4_canon(buf, n, q);
