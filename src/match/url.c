@@ -327,6 +327,8 @@ size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap)
         high |= v >= 0x80;
         put(&w, lower((char)v));
     }
+    if (w.over || w.n > HOST_MAX) /* normalised, a host is at most HOST_MAX too */
+        return 0;
     size_t n = w.n;
     while (n && buf[n - 1] == '.') /* the root dot (and more: one spelling of one name) */
         n--;

@@ -36,7 +36,7 @@ int ab_url_host(const char *url, size_t len, const char **host, size_t *hlen);
  * that fails), an IPv4 address in any WHATWG form (decimal 2130706433, hex 0x7f.1, octal 0177)
  * as a dotted quad, an IPv6 literal in its RFC 5952 form (with the brackets it came with; a
  * bracketed host that is not an IPv6 address gives 0).
- * Hosts over 1024 bytes are refused. Returns the length, or 0. */
+ * Hosts over 1024 bytes (before or after normalising) are refused. Returns the length, or 0. */
 size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap);
 
 /* One value found in text: type "url" (value refanged, "www." hosts given "http://"),
