@@ -336,13 +336,18 @@ size_t ab_host_normalize(const char *in, size_t len, char *out, size_t cap)
         return 0;
     buf[n] = '\0';
     if (high && !kept_escape && !memchr(buf, '\0', n)) {
-        size_t k = ab_domain_to_ascii(buf, n, out, cap);
+        char a[HOST_MAX + 1];
+        size_t k = ab_domain_to_ascii(buf, n, a, sizeof(a));
         for (size_t i = 0; i < k; i++) /* UTS #46 maps U+00A0 to a space, for one */
-            if (host_forbidden((unsigned char)out[i]))
+            if (host_forbidden((unsigned char)a[i]))
                 k = 0;
-        if (k)
-            return k;
-        out[0] = '\0';
+        while (k && a[k - 1] == '.') /* U+3002 maps to a dot */
+            k--;
+        if (k) { /* the A-labels go on as the name: they may spell an IPv4 address */
+            memcpy(buf, a, k);
+            n = k;
+            buf[n] = '\0';
+        }
     }
     char q[16];
     size_t qn = ipv4_canon(buf, n, q);
