@@ -518,7 +518,9 @@ typedef enum ab_scan_scope {
 } ab_scan_scope;
 /* Of those, the indicators that a scan of the given scope (ab_scan_scope bits, or'ed) loads but
  * cannot match: the network and mail types (ip, cidr, domain, url, email, ja3, ja3s, cert-sha1,
- * cert-sha256), except ip and cidr when the scope includes AB_SCOPE_CONNECTIONS. */
+ * cert-sha256), except ip and cidr when the scope includes AB_SCOPE_CONNECTIONS, and ip, cidr,
+ * domain, url and email when it includes AB_SCOPE_FILES (observables of unpacked files: a PDF's
+ * URI, a mail's links, addresses and hops). ja3, ja3s and the cert types are never matched. */
 AB_API size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope);
 /* What the scanner sweeps with (after compile): counts per add call, the content digest and the
  * versions; iocs_unmatched for a scan of scope (ab_scan_scope bits). For the "load" record a report

@@ -1386,8 +1386,10 @@ static int cmd_scan(int argc, char **argv)
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
     unsigned scope = scan_scope(c, n_paths);
-    if (scope == AB_SCOPE_CONNECTIONS && ab_scanner_ioc_count_unmatched(sc, AB_SCOPE_FILES) ==
-                                             ab_scanner_ioc_count_unmatched(sc, scope)) {
+    /* ip/cidr IOCs are the ones connections match and processes do not */
+    if (scope == AB_SCOPE_CONNECTIONS &&
+        ab_scanner_ioc_count_unmatched(sc, AB_SCOPE_PROCESSES) ==
+            ab_scanner_ioc_count_unmatched(sc, AB_SCOPE_PROCESSES | AB_SCOPE_CONNECTIONS)) {
         fprintf(stderr, "antibody: error: no ip or cidr IOCs loaded: --connections has nothing "
                         "to look for (give --ioc)\n");
         goto out;

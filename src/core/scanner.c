@@ -575,8 +575,12 @@ size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope)
 {
     size_t n = 0; /* ab_ioc_type lists the file types first, then from AB_IOC_IP the others */
     for (int t = AB_IOC_IP; sc && t < AB_IOC_TYPE_COUNT; t++) {
-        int by_connections = t == AB_IOC_IP || t == AB_IOC_CIDR;
-        if (!(by_connections && (scope & AB_SCOPE_CONNECTIONS)))
+        /* ip and cidr: live sockets, and observables (URL hosts, mail hops) of unpacked files;
+         * domain, url, email: observables only (match/observables.h). */
+        int net = t == AB_IOC_IP || t == AB_IOC_CIDR;
+        int obs = net || t == AB_IOC_DOMAIN || t == AB_IOC_URL || t == AB_IOC_EMAIL;
+        int matched = (net && (scope & AB_SCOPE_CONNECTIONS)) || (obs && (scope & AB_SCOPE_FILES));
+        if (!matched)
             n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
     }
     return n;

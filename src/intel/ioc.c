@@ -16,6 +16,8 @@
 #include "core/buf.h"
 #include "core/diag.h"
 #include "intel/lookalike.h"
+#include "match/domain.h"
+#include "match/url.h"
 
 /* ---- Type names ------------------------------------------------------------------------------ */
 
@@ -153,6 +155,7 @@ void ab_iocs_free(ab_iocs *s)
         return;
     ioc_names_free(s);
     ab_ipset_free(s->net);
+    ioc_obs_free(s);
     for (int t = 0; t < AB_IOC_TYPE_COUNT; t++)
         free(s->by_type[t].items);
     for (int i = 0; i < 3; i++)
@@ -433,6 +436,17 @@ static int norm_domain(const char *in, size_t n, int wildcard, char *out, size_t
         in += 2;
         n -= 2;
     }
+    char idn[AB_MAX_DOMAIN + 8];
+    int high = 0;
+    for (size_t i = 0; i < n; i++)
+        high |= (unsigned char)in[i] >= 0x80;
+    if (high) { /* a UTF-8 name: compared as A-labels, as hosts are (match/url.h) */
+        size_t k = ab_domain_to_ascii(in, n, idn, sizeof(idn));
+        if (!k)
+            return bad(msg, msgsz, "not a valid internationalised domain name");
+        in = idn;
+        n = k;
+    }
     if (n && in[n - 1] == '.') /* the root dot of a fully qualified name */
         n--;
     if (n == 0)
@@ -474,24 +488,23 @@ static int has_space_or_ctl(const char *p, size_t n)
     return 0;
 }
 
-static int norm_url(const char *in, size_t n, char *out, size_t *outlen, char *msg, size_t msgsz)
+/* URLs are compared normalised (match/url.h), so the IOC is stored that way. */
+static int norm_url(const char *in, size_t n, char *out, size_t outcap, size_t *outlen, char *msg,
+                    size_t msgsz)
 {
     if (has_space_or_ctl(in, n))
         return bad(msg, msgsz, "URL contains spaces or control characters");
+    if (n > AB_URL_MAX)
+        return bad(msg, msgsz, "URL longer than 8192 bytes");
     size_t i = 0;
     while (i < n && i <= 32 && (isalnum((unsigned char)in[i]) || strchr("+.-", in[i])))
         i++;
     if (i == 0 || !isalpha((unsigned char)in[0]) || n - i < 3 || memcmp(in + i, "://", 3) != 0)
         return bad(msg, msgsz, "URL needs a scheme (http://, https://, ...)");
-    size_t auth = i + 3, end = auth;
-    while (end < n && !strchr("/?#", in[end]))
-        end++;
-    if (end == auth)
+    size_t k = ab_url_normalize(in, n, out, outcap);
+    if (!k)
         return bad(msg, msgsz, "URL has no host");
-    /* Scheme and authority are case-insensitive: lower-case them, keep the path as written. */
-    for (size_t k = 0; k < n; k++)
-        out[k] = k < end ? (char)tolower((unsigned char)in[k]) : in[k];
-    *outlen = n;
+    *outlen = k;
     return 0;
 }
 
@@ -538,6 +551,21 @@ static int norm_protected(const char *in, size_t n, char *out, size_t *outlen, c
     return 0;
 }
 
+/* A domain IOC matches its sub-domains too (match/observables.h), so one that is a public
+ * suffix or a single label would match every host under it: refused. */
+static int norm_domain_ioc(const char *in, size_t n, char *out, size_t *outlen, char *msg,
+                           size_t msgsz)
+{
+    if (norm_domain(in, n, 1, out, outlen, msg, msgsz) != 0)
+        return -1;
+    out[*outlen] = '\0';
+    const char *name = out[0] == '*' ? out + 2 : out;
+    if (ab_domain_is_public_suffix(name))
+        return bad(msg, msgsz,
+                   "a public suffix or a single label: it would match every host under it");
+    return 0;
+}
+
 int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t outcap, size_t *outlen,
                   char *msg, size_t msgsz)
 {
@@ -568,9 +596,9 @@ int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t out
     case AB_IOC_CIDR:
         return norm_cidr(in, n, out, outcap, outlen, msg, msgsz);
     case AB_IOC_DOMAIN:
-        return norm_domain(in, n, 1, out, outlen, msg, msgsz);
+        return norm_domain_ioc(in, n, out, outlen, msg, msgsz);
     case AB_IOC_URL:
-        return norm_url(in, n, out, outlen, msg, msgsz);
+        return norm_url(in, n, out, outcap, outlen, msg, msgsz);
     case AB_IOC_EMAIL:
         return norm_email(in, n, out, outlen, msg, msgsz);
     default:
@@ -1141,6 +1169,8 @@ ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx)
         st = ioc_names_compile(s, diag, ctx);
     if (st == AB_OK)
         st = index_network(s);
+    if (st == AB_OK)
+        st = ioc_obs_index(s);
     if (st != AB_OK)
         return st;
     size_t total = 0;

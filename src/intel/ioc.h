@@ -39,7 +39,8 @@ int ab_ioc_type_from_name(const char *name, size_t len);
 /* One indicator. All strings are owned by the store; NULL when absent. */
 typedef struct ab_ioc {
     ab_ioc_type type;
-    char *value;       /* normalised: hex lower-cased, domains lower-cased, regex as compiled */
+    char *value; /* normalised: hex lower-cased, domains lower-case A-labels, URLs by
+                    ab_url_normalize, regex as compiled */
     char *description; /* may be NULL */
     char *reference;   /* may be NULL */
     char *family;      /* malware family, may be NULL */
@@ -82,7 +83,8 @@ ab_status ab_iocs_load_path(ab_iocs *s, const char *path, int strict, ab_diag_fn
 
 /* Freeze: sort/dedupe hashes, compile filename regexes into one vectorscan database (and one for
  * the false-positive regexes), index ip and cidr values (ipset.h; of equal prefixes the first
- * loaded is matched, an ip before a cidr /32). A regex vectorscan cannot compile is reported
+ * loaded is matched, an ip before a cidr /32), index domain, url and email values (hash sets;
+ * of equal values the first loaded is matched). A regex vectorscan cannot compile is reported
  * through diag and dropped. After this the store is read-only and safe to share across forked
  * workers. */
 ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx);
@@ -100,6 +102,14 @@ int ab_iocs_allowed(const ab_iocs *s, const char *md5, const char *sha1, const c
 /* Network look-up (after compile): the ip IOC equal to a, else the most specific cidr IOC
  * covering it (see ipset.h: IPv4 and IPv4-mapped IPv6 are one address). NULL when none. */
 const ab_ioc *ab_iocs_match_ip(const ab_iocs *s, const ab_ipaddr *a);
+
+/* Observable look-ups (after compile; match/observables.h walks parent domains with them): the
+ * domain IOC equal to key (lower-case A-labels, no trailing dot, not a wildcard), the url IOC
+ * equal to a URL normalised by ab_url_normalize (match/url.h), the email IOC equal to a
+ * lower-cased address; t is AB_IOC_DOMAIN, AB_IOC_URL or AB_IOC_EMAIL. O(len). NULL when none. */
+const ab_ioc *ab_iocs_find_value(const ab_iocs *s, ab_ioc_type t, const char *key, size_t len);
+/* The wildcard domain IOC "*.name" (it matches hosts strictly below name). NULL when none. */
+const ab_ioc *ab_iocs_find_wildcard(const ab_iocs *s, const char *name, size_t len);
 
 /* Filename-regex matching against a full path. Scratch space is per process/thread (vectorscan
  * scratch): create it after fork. */

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hs/hs.h>
 
@@ -34,6 +35,15 @@ typedef struct ioc_vec {
 
 typedef struct ioc_arena_block ioc_arena_block;
 
+/* A string index over one ioc_vec (iocobs.c): slots (hash << 32) | (item index + 1), 0 empty,
+ * power-of-two capacity (mask + 1), at most half full. The key of an item is its value after
+ * skip bytes. slot is owned (NULL when the index is empty). */
+typedef struct ioc_strtab {
+    uint64_t *slot;
+    size_t mask;
+    size_t skip;
+} ioc_strtab;
+
 /* Work handed to the vectorscan compiler by ab_iocs_compile, for tests that bound it without a
  * clock: each expression of each hs_compile / hs_compile_multi call adds its estimated cost
  * (namedb.c: its size with counted repeats unrolled, a character of a repeated group counting
@@ -56,6 +66,10 @@ struct ab_iocs {
     hs_database_t *fp_db;   /* false-positive regexes; id = index of the owning indicator */
     ab_ipset *net;          /* ip and cidr: value i < len(ip) is ip[i], else cidr[i - len(ip)] */
     ioc_re_work re_work;    /* what building name_db and fp_db cost */
+    ioc_strtab dom;         /* domain values without "*." (iocobs.c) */
+    ioc_strtab dom_wild;    /* "*.x" domain values, keyed by x */
+    ioc_strtab url;         /* url values (normalised by ab_url_normalize) */
+    ioc_strtab email;       /* email values */
 };
 
 /* State of one ab_iocs_load_buffer call, handed to the per-format line parsers. */
@@ -106,6 +120,10 @@ int ioc_parse_score(const char *p, size_t n, int *score);
 int ioc_all_digits(const char *p, size_t n);
 /* Trim bytes of set from both ends of [*p, *p + *n). */
 void ioc_trim(const char **p, size_t *n, const char *set);
+
+/* iocobs.c: build (at compile) and free the observable indexes. */
+ab_status ioc_obs_index(ab_iocs *s);
+void ioc_obs_free(ab_iocs *s);
 
 /* namedb.c */
 ab_status ioc_names_compile(ab_iocs *s, ab_diag_fn diag, void *ctx);

@@ -4,8 +4,11 @@
 #include "match/domain.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
 #include <libpsl.h>
 #include <string.h>
+
+#define IDN_MAX 1024 /* bytes of a name handed to libidn2 */
 
 size_t ab_domain_lower(const char *host, size_t len, char *out)
 {
@@ -71,4 +74,49 @@ const char *ab_email_domain(const char *addr, size_t len, size_t *dlen)
         end--;
     *dlen = (size_t)(end - d);
     return d;
+}
+
+size_t ab_domain_to_ascii(const char *name, size_t len, char *out, size_t cap)
+{
+    char in[IDN_MAX + 1];
+    if (!cap)
+        return 0;
+    out[0] = '\0';
+    if (!name || !len || len > IDN_MAX || memchr(name, '\0', len))
+        return 0;
+    int ascii = 1;
+    for (size_t i = 0; i < len; i++)
+        ascii &= (unsigned char)name[i] < 0x80;
+    if (ascii) {
+        if (len + 1 > cap)
+            return 0;
+        return ab_domain_lower(name, len, out);
+    }
+    memcpy(in, name, len);
+    in[len] = '\0';
+    char *res = NULL; /* owned by libidn2's allocator: idn2_free */
+    int rc = idn2_to_ascii_8z(in, &res, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK) {
+        idn2_free(res);
+        res = NULL;
+        rc = idn2_to_ascii_8z(in, &res, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+    }
+    size_t n = 0;
+    if (rc == IDN2_OK && res) {
+        size_t rn = strlen(res);
+        if (rn && rn + 1 <= cap)
+            n = ab_domain_lower(res, rn, out);
+    }
+    idn2_free(res);
+    return n;
+}
+
+int ab_domain_is_public_suffix(const char *name)
+{
+    const psl_ctx_t *psl = psl_builtin();
+    if (!name || !name[0])
+        return 1;
+    if (!strchr(name, '.'))
+        return 1;
+    return psl && psl_is_public_suffix2(psl, name, PSL_TYPE_ICANN);
 }

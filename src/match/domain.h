@@ -18,6 +18,18 @@ size_t ab_domain_lower(const char *host, size_t len, char *out);
  * name at all gives 0 and out "". */
 size_t ab_registered_domain(const char *host, size_t len, char *out, size_t cap);
 
+/* A UTF-8 host name (len bytes, NUL-free, at most 1024) as lower-case IDNA A-labels into out
+ * (cap bytes, NUL-terminated): libidn2, UTS #46 non-transitional mapping ("faß.de" ->
+ * "xn--fa-hia.de"), transitional when only that accepts the name. ASCII names are lower-cased
+ * only. Returns the length, or 0 when the name is not valid UTF-8 or IDNA refuses it. */
+size_t ab_domain_to_ascii(const char *name, size_t len, char *out, size_t cap);
+
+/* 1 when name (lower-case, NUL-terminated) is an ICANN public suffix ("com", "co.uk") or a
+ * single label, which the public suffix list's default rule makes one ("localhost", "corp").
+ * Private-section suffixes ("duckdns.org", "github.io") are not: their sub-domains belong to
+ * many owners, but listing the whole suffix is a deliberate choice of a hunter. */
+int ab_domain_is_public_suffix(const char *name);
+
 /* 1 when host (len bytes) is an IPv4 dotted quad or an IPv6 literal (with or without []). */
 int ab_host_is_ip(const char *host, size_t len);
 
