@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "match/domain.h"
+#include "match/url.h"
 
 #define MAX_DKIM_SIGS 16
 
@@ -383,36 +384,23 @@ void ab_mail_attachment_signals(ab_unpack *u, const char *name, const char *mime
 
 /* ---- text bodies ---- */
 
-static int url_char(unsigned char c)
+typedef struct text_ctx {
+    ab_unpack *u;
+    const char *where;
+} text_ctx;
+
+static int on_text_value(void *ctx, const char *type, const char *value, size_t len, int defanged)
 {
-    return c > ' ' && c < 0x7f && !strchr("<>\"'`{}|\\^", c);
+    text_ctx *t = ctx;
+    (void)defanged;
+    ab_unpack_observe(t->u, type, t->where, value, len);
+    return ab_unpack_stopped(t->u);
 }
 
 void ab_mail_text_urls(ab_unpack *u, const char *text, size_t len, const char *where)
 {
-    /* http(s) and ftp URLs up to whitespace or a delimiter; trailing punctuation dropped. */
-    static const char *const schemes[] = {"http://", "https://", "ftp://"};
-    unsigned found = 0;
-    for (size_t i = 0; i < len && found < 1000; i++) {
-        if (text[i] != 'h' && text[i] != 'H' && text[i] != 'f' && text[i] != 'F')
-            continue;
-        for (size_t s = 0; s < 3; s++) {
-            size_t sl = strlen(schemes[s]);
-            if (len - i < sl + 1 || strncasecmp(text + i, schemes[s], sl))
-                continue;
-            size_t e = i + sl;
-            while (e < len && e - i < 2048 && url_char((unsigned char)text[e]))
-                e++;
-            while (e > i + sl && strchr(".,;:!?)]", text[e - 1]))
-                e--;
-            if (e > i + sl) {
-                ab_unpack_observe(u, "url", where, text + i, e - i);
-                found++;
-            }
-            i = e;
-            break;
-        }
-    }
+    text_ctx t = {u, where};
+    ab_url_extract_text(text, len, on_text_value, &t); /* refanged: hxxp, [.] and their kin */
 }
 
 size_t ab_mail_find_password(const char *text, size_t len, char *out, size_t cap, size_t *used)

@@ -42,7 +42,8 @@ void ab_mail_attachment_signals(ab_unpack *u, const char *name, const char *mime
  * iso, ...): what attachment-executable and archive-hides-executable look for. */
 int ab_mail_name_is_executable(const char *name, size_t len);
 
-/* URLs in a text body, observed as "url" (and defanged domains as "domain") in where. */
+/* URLs in a text body, observed as "url" (defanged bare domains as "domain", defanged bare IPv4
+ * addresses as "ip") in where; defanged spellings refanged (match/url.h). */
 void ab_mail_text_urls(ab_unpack *u, const char *text, size_t len, const char *where);
 
 /* The first password a text gives for an attachment ("password: X", "the password is X",

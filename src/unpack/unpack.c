@@ -576,8 +576,9 @@ static int scheme_char(char c)
 }
 
 /* The host of a URL: scheme://[userinfo@]host[:port][/?#...], //host..., a bare host[/...], or
- * the domain of a mailto: address. A stand-in for ab_url_host (match/url.h, written at the same
- * time by another helper): no percent-decoding, first mailto address only. NULL when none. */
+ * the domain of a mailto: address (the first). Unlike ab_url_host (match/url.h), which wants
+ * "scheme://", it takes what sources observe as links: mailto:, scheme-relative and bare hosts.
+ * No percent-decoding: the guard compares names. NULL when none. */
 static const char *url_host(const char *url, size_t len, size_t *hlen)
 {
     size_t i = 0;

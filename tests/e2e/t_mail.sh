@@ -179,3 +179,39 @@ assert [x["name"] for x in yara[0]["location"]][1:] == ["Invoice_0718.zip", "Inv
 PY
 }
 
+
+# Network and mail IOCs on what the mail sources observe: a defanged URL in the text body
+# (mail.body), a link in the HTML body (html.href), the sender address and a Received hop's IP
+# (mail.header); each a finding of matcher "observable" on the object it was found in.
+test_mail_iocs() {
+  mkdir -p "$T/i"
+  $PY - "$T/i/m.eml" <<'EOF'
+import email.message, sys
+m = email.message.EmailMessage()
+m["From"] = "Bad Actor <harvest@collector.example>"
+m["To"] = "bob@our-university.ac.uk"
+m["Subject"] = "results"
+m["Message-ID"] = "<ioc1@collector.example>"
+m["Received"] = "from relay (relay [198.51.100.23]) by mx.our-university.ac.uk"
+m.set_content("Portal: hxxps://portal.wellmess-c2[.]example/login?u=1 (copy it)\n")
+m.add_alternative('<html><body><a href="https://cdn.sorefang.example/x.zip">the data</a></body></html>',
+                  subtype="html")
+open(sys.argv[1], "wb").write(bytes(m))
+EOF
+  printf 'domain\twellmess-c2.example\tC2\t\t80\nurl\thttps://cdn.sorefang.example/x.zip\tdownload\t\t70\n' >"$T/i/c2.ioc"
+  printf 'email\tHarvest@Collector.example\tsender\t\t60\nip\t198.51.100.23\trelay\t\t50\n' >>"$T/i/c2.ioc"
+  run 1 abj --no-default-pack -i "$T/i/c2.ioc" "$T/i/m.eml"
+  $PY - "$T/out" <<'EOF'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1]) if '"matcher":"observable"' in l]
+got = sorted((f["rule"], f["value"], f["where"], [l["name"] for l in f["location"]][1:]) for f in fs)
+assert got == [
+    ("198.51.100.23", "198.51.100.23", "mail.header", []),
+    ("harvest@collector.example", "harvest@collector.example", "mail.header", []),
+    ("https://cdn.sorefang.example/x.zip", "https://cdn.sorefang.example/x.zip", "html.href",
+     ["part-2.html"]),
+    ("wellmess-c2.example", "portal.wellmess-c2.example", "mail.body", []),
+], got
+assert all(f["mail"]["message_id"] == "ioc1@collector.example" for f in fs), fs
+EOF
+}
