@@ -40,6 +40,7 @@ typedef struct ab_object {
     double member_mtime;
     uint32_t member_mode;
     const char *unpack_parent, *unpack_source;
+    const char *media_type; /* members: the type the container declares (ab_member), or NULL */
     /* Observables sources found in it (ab_unpack_observe); owned by the unpack context. */
     const char *const *observable_type;
     const char *const *observable_value;

@@ -1342,4 +1342,5 @@ const ab_source ab_source_html = {
     .parent = "HTML",
     .claims = html_claims,
     .run = html_run,
+    .media_type = "text/html", /* a mail's HTML body may start with text, not a tag */
 };

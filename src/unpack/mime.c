@@ -472,8 +472,16 @@ static ab_status yield_part(msg_ctx *m, part_ref *r, int *stop)
         name = name_buf;
     }
     GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
+    char type[64] = "";
+    if (ct && g_mime_content_type_get_media_type(ct) && g_mime_content_type_get_media_subtype(ct))
+        snprintf(type, sizeof(type), "%s/%s", g_mime_content_type_get_media_type(ct),
+                 g_mime_content_type_get_media_subtype(ct));
+    for (char *p = type; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
     ab_member mem;
     memset(&mem, 0, sizeof(mem));
+    mem.media_type = type[0] ? type : NULL;
     mem.name = name;
     mem.data = ba && ba->len ? ba->data : NULL;
     mem.size = ba ? ba->len : 0;
@@ -567,7 +575,8 @@ static void mime_init(void)
     g_mime_init();
 }
 
-const ab_source ab_source_mime = {"mime", "MAIL", mime_claims, mime_run, mime_init};
+const ab_source ab_source_mime = {
+    .name = "mime", .parent = "MAIL", .claims = mime_claims, .run = mime_run, .init = mime_init};
 
 /* ---- mbox ---- */
 
@@ -664,4 +673,5 @@ static ab_status mbox_run(ab_unpack *u, const uint8_t *data, size_t size)
     return AB_OK;
 }
 
-const ab_source ab_source_mbox = {"mbox", "MBOX", mbox_claims, mbox_run, NULL};
+const ab_source ab_source_mbox = {
+    .name = "mbox", .parent = "MBOX", .claims = mbox_claims, .run = mbox_run};

@@ -796,6 +796,7 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     c.member_mode = m->mode;
     c.unpack_parent = u->parent[d];
     c.unpack_source = unpack_source(u, d);
+    c.media_type = m->media_type;
     c.mail = u->cur->mail;
     if (m->mail_part) {
         mail_slot *ms = &u->mail[d];
@@ -851,7 +852,8 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
     }
     for (size_t i = 0; i < N_SOURCES && !u->spent && !ab_unpack_stopped(u); i++) {
         const ab_source *s = sources[i];
-        if (!s->claims(obj->data, obj->size))
+        if (!s->claims(obj->data, obj->size) &&
+            !(s->media_type && obj->media_type && !strcmp(s->media_type, obj->media_type)))
             continue;
         u->cur = obj;
         u->self = self;

@@ -40,6 +40,10 @@ typedef struct ab_member {
      * the member's mail info is then the message's with this part. NULL: the member inherits the
      * container's mail info as it is (a member of a zip attachment keeps the attachment's). */
     const char *mail_part;
+    /* The media type its container declares for it ("text/html" of a MIME part), lower case, or
+     * NULL. A source whose media_type it is claims the member even when claims() does not: an
+     * HTML body that starts with text has no tag to be known by. */
+    const char *media_type;
 } ab_member;
 
 typedef struct ab_source {
@@ -55,6 +59,9 @@ typedef struct ab_source {
     /* Optional: once per process before the first run (after fork in workers): the place for a
      * library's global init (gsf_init). */
     void (*init)(void);
+    /* Optional: a media type ("text/html") whose members this source reads whatever their first
+     * bytes (ab_member.media_type). */
+    const char *media_type;
 } ab_source;
 
 /* The sources, in the order they are offered an object (unpack.c). */

@@ -215,3 +215,28 @@ assert got == [
 assert all(f["mail"]["message_id"] == "ioc1@collector.example" for f in fs), fs
 EOF
 }
+
+# An HTML body that starts with text, not a tag: the HTML source reads it because its MIME type
+# says text/html (ab_member.media_type), and its link's text names another domain.
+test_mail_html_text_body() {
+  mkdir -p "$T/h"
+  $PY - "$T/h/m.eml" <<'EOF'
+import email.message, sys
+m = email.message.EmailMessage()
+m["From"] = "IT <it@partner.example>"
+m["To"] = "bob@our-university.ac.uk"
+m["Subject"] = "Mailbox quota"
+m["Message-ID"] = "<h1@partner.example>"
+m.set_content("Your mailbox is full.")
+m.add_alternative('Hello,<br>log in at <a href="https://quota-check.example/l">'
+                  'https://www.our-university.ac.uk/login</a>', subtype="html")
+open(sys.argv[1], "wb").write(bytes(m))
+EOF
+  run 1 abj "$T/h/m.eml"
+  $PY - "$T/out" <<'EOF'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1]) if '"finding"' in l]
+got = [(f["rule"], [l["name"] for l in f["location"]][1:], f["value"]) for f in fs]
+assert got == [("link-text-mismatch", ["part-2.html"], "https://quota-check.example/l")], got
+EOF
+}

@@ -20,6 +20,7 @@ typedef struct got {
     size_t n;
     char name[MAX_GOT][300];
     char part[MAX_GOT][48];
+    char type[MAX_GOT][64];
     uint8_t data[MAX_GOT][2048];
     size_t size[MAX_GOT];
 } got;
@@ -30,6 +31,7 @@ static int collect(void *ctx, const ab_member *m)
     if (g->n < MAX_GOT) {
         snprintf(g->name[g->n], sizeof(g->name[0]), "%s", m->name);
         snprintf(g->part[g->n], sizeof(g->part[0]), "%s", m->mail_part ? m->mail_part : "");
+        snprintf(g->type[g->n], sizeof(g->type[0]), "%s", m->media_type ? m->media_type : "");
         size_t k = m->size < sizeof(g->data[0]) - 1 ? m->size : sizeof(g->data[0]) - 1;
         if (k)
             memcpy(g->data[g->n], m->data, k);
@@ -112,6 +114,9 @@ static void test_parts(void **state)
     assert_string_equal(g.part[0], "1.1");
     assert_string_equal((char *)g.data[0], "caf\xc3\xa9 au lait"); /* converted to UTF-8 */
     assert_string_equal(g.name[1], "part-1.2.html");
+    assert_string_equal(g.type[1],
+                        "text/html"); /* the HTML source reads it whatever it starts with */
+    assert_string_equal(g.type[0], "text/plain");
     assert_string_equal(g.name[2], "a.bin");
     assert_string_equal(g.part[2], "2");
     assert_int_equal(g.size[2], 8);
