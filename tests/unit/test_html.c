@@ -635,8 +635,8 @@ static void test_hostile(void **state)
                               "<html><script>var a='",
                               "<html><!--",
                               "<html><form><input type=password",
-                              "<div><table><tr"
-                              "><td><a href=data:application/zip;base64,UEsDBA"};
+                              ("<div><table><tr"
+                               "><td><a href=data:application/zip;base64,UEsDBA")};
     for (size_t i = 0; i < sizeof(unclosed) / sizeof(unclosed[0]); i++)
         run(unclosed[i], strlen(unclosed[i]), &g, &c), got_free(&g);
     /* Every truncation of a small document with every feature. */
