@@ -65,6 +65,7 @@ extern const ab_source ab_source_pdf; /* qpdf: PDF streams (decoded), embedded f
                                        * JavaScript; URI actions as observables */
 extern const ab_source ab_source_rtf; /* RTF: \objdata objects, OLE1 and Packager */
 extern const ab_source ab_source_ole; /* libgsf: OLE2 compound files, VBA module sources */
+extern const ab_source ab_source_pst; /* libpff: Outlook PST/OST, each message as MIME */
 
 /* ---- for sources ---- */
 
