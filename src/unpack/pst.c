@@ -1,5 +1,6 @@
 /* pst.c: Outlook personal folders and offline stores (PST, OST: ANSI and Unicode) through
- * libpff, read from memory (a libbfio memory-range handle; no path is ever opened). Every message
+ * libpff, read from memory (a libbfio handle of our own over the object's bytes, see mem_io; no
+ * path is ever opened). Every message
  * of the folder tree is one member: the message converted to an RFC 5322 / MIME message, which
  * the mail source (mime.c) then parses like any .eml (headers, bodies, attachments). The member
  * is named "<folder path>/<subject> (<YYYY-MM-DD>)", the folder path from below the root and
@@ -25,6 +26,7 @@
 
 #include <libbfio.h>
 #include <libpff.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@
 #define PATH_LEN        4096
 #define READ_BLOCK      ((size_t)57 << 10) /* attachment bytes per read: 76-column base64 */
 #define BOUNDARY_TRIES  4
+#define MAX_ERRORS      16 /* unreadable messages or sub-folders of one folder said one by one */
 
 /* MAPI property identifiers libpff has no accessor for. */
 #define PR_SENDER_SMTP_ADDRESS  0x5d01
@@ -833,7 +836,7 @@ static char *attach_name(libpff_item_t *a, int index)
 /* A MIME type that is type/subtype in token characters, else application/octet-stream. */
 static const char *mime_type(char *t)
 {
-    if (!t)
+    if (!t || strlen(t) > 127)
         return "application/octet-stream";
     int slash = 0;
     for (char *p = t; *p; p++) {
@@ -1122,7 +1125,7 @@ static void folder(pst_ctx *c, libpff_item_t *f, unsigned depth)
                             MAX_FOLDERS);
         return;
     }
-    int nm = 0;
+    int nm = 0, errors = 0;
     if (libpff_folder_get_number_of_sub_messages(f, &nm, &e) != 1) {
         ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE,
                         "folder's messages unreadable: %s", err_text(e, why, sizeof(why)));
@@ -1137,6 +1140,12 @@ static void folder(pst_ctx *c, libpff_item_t *f, unsigned depth)
             ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE,
                             "message %d unreadable: %s", i + 1, err_text(e, why, sizeof(why)));
             drop_err(&e);
+            if (++errors == MAX_ERRORS) { /* a hostile table of a million broken rows */
+                ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE,
+                                "%d messages unreadable: the rest of this folder left out",
+                                MAX_ERRORS);
+                break;
+            }
             continue;
         }
         message(c, m);
@@ -1144,6 +1153,7 @@ static void folder(pst_ctx *c, libpff_item_t *f, unsigned depth)
         drop_err(&e);
     }
     int ns = 0;
+    errors = 0;
     if (libpff_folder_get_number_of_sub_folders(f, &ns, &e) != 1) {
         ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE, "sub-folders unreadable: %s",
                         err_text(e, why, sizeof(why)));
@@ -1161,6 +1171,11 @@ static void folder(pst_ctx *c, libpff_item_t *f, unsigned depth)
             ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE,
                             "sub-folder %d unreadable: %s", i + 1, err_text(e, why, sizeof(why)));
             drop_err(&e);
+            if (++errors == MAX_ERRORS) {
+                ab_unpack_error(c->u, *c->path ? c->path : NULL, AB_ERR_PARSE,
+                                "%d sub-folders unreadable: the rest left out", MAX_ERRORS);
+                break;
+            }
             continue;
         }
         sub_folder(c, sf, depth + 1);
@@ -1187,6 +1202,129 @@ static uint32_t ipm_subtree(libpff_file_t *file)
     return nid;
 }
 
+/* ---- the input as a libbfio handle ----
+ * Our own read-only memory handle rather than libbfio_memory_range: libbfio 20170123 (Debian 12)
+ * memory_range_read copies the size asked for, not the size left, so a read that crosses the
+ * end of the range (any truncated or mangled PST) reads past the buffer (found by fuzz_pst). */
+typedef struct mem_io {
+    const uint8_t *data; /* borrowed: the object being unpacked */
+    size_t size, off;
+    int open;
+} mem_io;
+
+static int mem_free(intptr_t **io, libbfio_error_t **e)
+{
+    (void)e;
+    free(*io);
+    *io = NULL;
+    return 1;
+}
+
+static int mem_clone(intptr_t **dst, intptr_t *src, libbfio_error_t **e)
+{
+    (void)e;
+    mem_io *n = malloc(sizeof(*n));
+    if (!n)
+        return -1;
+    *n = *(mem_io *)src;
+    n->off = 0;
+    n->open = 0;
+    *dst = (intptr_t *)n;
+    return 1;
+}
+
+static int mem_open(intptr_t *io, int flags, libbfio_error_t **e)
+{
+    (void)e;
+    if (flags & ~LIBBFIO_ACCESS_FLAG_READ)
+        return -1; /* read only */
+    ((mem_io *)io)->open = 1;
+    ((mem_io *)io)->off = 0;
+    return 1;
+}
+
+static int mem_close(intptr_t *io, libbfio_error_t **e)
+{
+    (void)e;
+    ((mem_io *)io)->open = 0;
+    return 0;
+}
+
+static ssize_t mem_read(intptr_t *io, uint8_t *buf, size_t n, libbfio_error_t **e)
+{
+    (void)e;
+    mem_io *m = (mem_io *)io;
+    if (!m->open || !buf || n > SSIZE_MAX)
+        return -1;
+    if (m->off >= m->size)
+        return 0;
+    size_t k = m->size - m->off < n ? m->size - m->off : n;
+    memcpy(buf, m->data + m->off, k);
+    m->off += k;
+    return (ssize_t)k;
+}
+
+static ssize_t mem_write(intptr_t *io, const uint8_t *buf, size_t n, libbfio_error_t **e)
+{
+    (void)io, (void)buf, (void)n, (void)e;
+    return -1;
+}
+
+static off64_t mem_seek(intptr_t *io, off64_t off, int whence, libbfio_error_t **e)
+{
+    (void)e;
+    mem_io *m = (mem_io *)io;
+    off64_t base = whence == SEEK_SET   ? 0
+                   : whence == SEEK_CUR ? (off64_t)m->off
+                   : whence == SEEK_END ? (off64_t)m->size
+                                        : -1;
+    if (base < 0 || (off > 0 && off > INT64_MAX - base) || base + off < 0)
+        return -1;
+    if ((uint64_t)(base + off) > SIZE_MAX)
+        return -1;
+    m->off = (size_t)(base + off); /* past the end is allowed: reads then return 0 */
+    return base + off;
+}
+
+static int mem_exists(intptr_t *io, libbfio_error_t **e)
+{
+    (void)io, (void)e;
+    return 1;
+}
+
+static int mem_is_open(intptr_t *io, libbfio_error_t **e)
+{
+    (void)e;
+    return ((mem_io *)io)->open;
+}
+
+static int mem_size(intptr_t *io, size64_t *size, libbfio_error_t **e)
+{
+    (void)e;
+    *size = ((mem_io *)io)->size;
+    return 1;
+}
+
+/* A libbfio handle over data; it owns its mem_io. NULL when out of memory. */
+static libbfio_handle_t *mem_handle(const uint8_t *data, size_t size)
+{
+    libbfio_handle_t *h = NULL;
+    libbfio_error_t *e = NULL;
+    mem_io *m = malloc(sizeof(*m));
+    if (!m)
+        return NULL;
+    *m = (mem_io){.data = data, .size = size};
+    if (libbfio_handle_initialize(&h, (intptr_t *)m, mem_free, mem_clone, mem_open, mem_close,
+                                  mem_read, mem_write, mem_seek, mem_exists, mem_is_open, mem_size,
+                                  LIBBFIO_FLAG_IO_HANDLE_MANAGED, &e) != 1) {
+        if (e)
+            libbfio_error_free(&e);
+        free(m);
+        return NULL;
+    }
+    return h;
+}
+
 static int pst_claims(const uint8_t *d, size_t n)
 {
     if (n < 512 || memcmp(d, "!BDN", 4) != 0)
@@ -1211,9 +1349,8 @@ static ab_status pst_run(ab_unpack *u, const uint8_t *data, size_t size)
         ab_unpack_error(u, NULL, AB_ERR_NOMEM, "pst: out of memory");
         return AB_ERR_NOMEM;
     }
-    /* libbfio takes a non-const range but opens it read-only (LIBPFF_OPEN_READ) */
-    if (libbfio_memory_range_initialize(&h, &be) != 1 ||
-        libbfio_memory_range_set(h, (uint8_t *)(uintptr_t)data, size, &be) != 1) {
+    h = mem_handle(data, size);
+    if (!h) {
         ab_unpack_error(u, NULL, AB_ERR_NOMEM, "pst: cannot set up a memory handle");
         st = AB_ERR_NOMEM;
         goto out;
@@ -1234,8 +1371,11 @@ static ab_status pst_run(ab_unpack *u, const uint8_t *data, size_t size)
     c.ipm_subtree = ipm_subtree(c.file);
     int r = libpff_file_get_root_folder(c.file, &root, &e);
     if (r != 1 || !root) {
-        ab_unpack_error(u, NULL, AB_ERR_PARSE, "pst: no root folder: %s",
-                        err_text(e, why, sizeof(why)));
+        if (r == 0)
+            ab_unpack_error(u, NULL, AB_ERR_PARSE, "pst: no root folder (truncated or corrupt)");
+        else
+            ab_unpack_error(u, NULL, AB_ERR_PARSE, "pst: no root folder: %s",
+                            err_text(e, why, sizeof(why)));
         st = AB_ERR_PARSE;
         goto out;
     }
