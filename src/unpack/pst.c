@@ -5,7 +5,9 @@
  * the mail source (mime.c) then parses like any .eml (headers, bodies, attachments). The member
  * is named "<folder path>/<subject> (<YYYY-MM-DD>)", the folder path from below the root and
  * below the IPM subtree ("Top of Personal Folders"), e.g. "Inbox/Re: vaccine trial data
- * (2020-05-14)"; its source is "pst", its parent "PST", its mtime the delivery time.
+ * (2020-05-14)"; its source is "pst", its parent "PST", its mtime the delivery time. Messages and
+ * folders outside the tree (libpff's orphan items: their folder was deleted) follow, named
+ * "(orphan)/...".
  *
  * The MIME text: the message's transport headers when it has them (without their
  * Content-Type, Content-Transfer-Encoding and MIME-Version lines, and without lines that are no
@@ -324,20 +326,27 @@ static void drop_err(libpff_error_t **e)
         libpff_error_free(e);
 }
 
-/* The last message of a libpff error on one line. */
+/* A libpff error on one line: the outermost message, then the first cause when it differs
+ * ("libpff_folder_get_sub_folder: ... (libpff_data_block_read: mismatch in CRC ...)"). */
 static const char *err_text(libpff_error_t *e, char *buf, size_t len)
 {
+    char bt[1024];
     snprintf(buf, len, "corrupt data");
-    if (e && libpff_error_sprint(e, buf, len) > 0) {
-        char *nl = strrchr(buf, '\n');
-        while (nl && nl[1] == 0) { /* the last non-empty line: the outermost caller */
-            *nl = 0;
-            nl = strrchr(buf, '\n');
-        }
-        if (nl)
-            memmove(buf, nl + 1, strlen(nl + 1) + 1);
-        clean(buf);
+    if (!e || libpff_error_backtrace_sprint(e, bt, sizeof(bt)) <= 0)
+        return buf;
+    bt[sizeof(bt) - 1] = 0;
+    size_t n = strlen(bt);
+    while (n && (bt[n - 1] == '\n' || bt[n - 1] == '\r'))
+        bt[--n] = 0;
+    char *first_end = strchr(bt, '\n');
+    char *last = strrchr(bt, '\n');
+    if (first_end) {
+        *first_end = 0;
+        snprintf(buf, len, "%s (%s)", last + 1, bt);
+    } else {
+        snprintf(buf, len, "%s", bt);
     }
+    clean(buf);
     return buf;
 }
 
@@ -1184,6 +1193,49 @@ static void folder(pst_ctx *c, libpff_item_t *f, unsigned depth)
     }
 }
 
+/* Items libpff found in the file outside the folder tree (their folder is gone: a deleted
+ * folder whose messages were not purged), named "(orphan)/...": messages, and folders with
+ * their own tree. Attachments, recipient sets and other parts are left to their messages. */
+static void orphans(pst_ctx *c)
+{
+    libpff_error_t *e = NULL;
+    int n = 0;
+    if (libpff_file_get_number_of_orphan_items(c->file, &n, &e) != 1)
+        n = 0;
+    drop_err(&e);
+    if (n > MAX_MESSAGES)
+        n = MAX_MESSAGES;
+    for (int i = 0; i < n && !c->stop && !ab_unpack_stopped(c->u); i++) {
+        libpff_item_t *it = NULL;
+        uint8_t type = 0;
+        if (libpff_file_get_orphan_item_by_index(c->file, i, &it, &e) != 1 || !it ||
+            libpff_item_get_type(it, &type, &e) != 1)
+            type = LIBPFF_ITEM_TYPE_UNDEFINED;
+        drop_err(&e);
+        snprintf(c->path, sizeof(c->path), "(orphan)");
+        switch (type) {
+        case LIBPFF_ITEM_TYPE_UNDEFINED:
+        case LIBPFF_ITEM_TYPE_UNKNOWN:
+        case LIBPFF_ITEM_TYPE_ATTACHMENT:
+        case LIBPFF_ITEM_TYPE_ATTACHMENTS:
+        case LIBPFF_ITEM_TYPE_RECIPIENTS:
+        case LIBPFF_ITEM_TYPE_SUB_ASSOCIATED_CONTENTS:
+        case LIBPFF_ITEM_TYPE_SUB_FOLDERS:
+        case LIBPFF_ITEM_TYPE_SUB_MESSAGES:
+            break;
+        case LIBPFF_ITEM_TYPE_FOLDER:
+            sub_folder(c, it, 1);
+            break;
+        default:
+            message(c, it);
+        }
+        if (it)
+            libpff_item_free(&it, &e);
+        drop_err(&e);
+    }
+    c->path[0] = 0;
+}
+
 /* The NID of the IPM subtree from the message store's entry id (flags, provider, NID). */
 static uint32_t ipm_subtree(libpff_file_t *file)
 {
@@ -1380,6 +1432,7 @@ static ab_status pst_run(ab_unpack *u, const uint8_t *data, size_t size)
         goto out;
     }
     folder(&c, root, 0);
+    orphans(&c);
 out:
     drop_err(&e);
     if (root)

@@ -36,6 +36,9 @@ test_pst_readers() {
   run 0 readpst -o "$T/readpst2" "$T/pst/small.pst"
   run 0 pffexport -t "$T/pffexport2" "$T/pst/small.pst"
   if grep -i "unable" "$T/out" "$T/err"; then fail "pffexport reported errors on small.pst"; fi
+  # orphan.pst: libpff sees the message whose folder is gone as an orphan, as antibody does
+  run 0 pffexport -m all -t "$T/pffexport3" "$T/pst/orphan.pst"
+  assert_contains "$T/pffexport3.orphans/Message00001/Message.txt" "orphan body"
 }
 
 test_pst_members() {
@@ -44,6 +47,8 @@ test_pst_members() {
   printf '%s\n' 'rule pst_plain_body { meta: score = 70' \
     '  strings: $a = "Please find the updated data attached." condition: $a }' >"$T/pst.yar"
   run 1 abj --no-default-pack --list -r "$T/pst.yar" "$T/pst/sample.pst"
+  # (once the mail source parses these members, the artefact is found in
+  # sample.pst>Inbox/Re: vaccine trial data (2020-05-14)>trial_data_update.exe)
   $PY - "$T/out" <<'PYEOF'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]

@@ -21,6 +21,14 @@
 
 static char fixdir[256];
 
+/* libpff 20180714 leaks column definitions (24 bytes each) on some error paths of mangled
+ * tables (test_hostile); the ASan build (make check) must still see leaks of our own code. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libpff_column_definition_initialize\n";
+}
+
 typedef struct file {
     uint8_t *data;
     size_t size;
@@ -252,6 +260,22 @@ static void test_small(void **state)
     free(f.data);
 }
 
+/* A message whose folder is gone: libpff's orphan item, after the tree. */
+static void test_orphan(void **state)
+{
+    (void)state;
+    file f = slurp("orphan.pst");
+    got g;
+    ab_unpack_counts c;
+    assert_int_equal(run(f.data, f.size, NULL, &g, &c), AB_OK);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.name[0], "Inbox/seed (2020-05-14)");
+    assert_string_equal(g.name[1], "(orphan)/left behind (2020-05-13)");
+    assert_non_null(strstr(g.data[1], "\r\nSubject: left behind\r\n"));
+    got_free(&g);
+    free(f.data);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -354,7 +378,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_claims), cmocka_unit_test(test_sample),  cmocka_unit_test(test_small),
+        cmocka_unit_test(test_claims), cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_small),  cmocka_unit_test(test_orphan),
         cmocka_unit_test(test_limits), cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
