@@ -72,6 +72,7 @@ extern const ab_source ab_source_pdf;  /* qpdf: PDF streams (decoded), embedded 
                                         * JavaScript; URI actions as observables */
 extern const ab_source ab_source_rtf;  /* RTF: \objdata objects, OLE1 and Packager */
 extern const ab_source ab_source_ole;  /* libgsf: OLE2 compound files, VBA module sources */
+extern const ab_source ab_source_pst;  /* libpff: Outlook PST/OST, each message as MIME */
 extern const ab_source ab_source_mbox; /* mbox files: each message a member (mime.c) */
 extern const ab_source ab_source_mime; /* GMime: RFC 5322 messages, their parts (mime.c) */
 extern const ab_source ab_source_tnef; /* TNEF (winmail.dat): attachments, bodies */
