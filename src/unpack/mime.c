@@ -675,3 +675,99 @@ static ab_status mbox_run(ab_unpack *u, const uint8_t *data, size_t size)
 
 const ab_source ab_source_mbox = {
     .name = "mbox", .parent = "MBOX", .claims = mbox_claims, .run = mbox_run};
+
+/* ---- yEnc ---- */
+
+/* "=ybegin " at the start of a line in the first YENC_LOOK bytes: a yEnc block (Usenet's binary
+ * encoding, sometimes in mail bodies and attachments; no Content-Transfer-Encoding names it). */
+#define YENC_LOOK 4096
+
+static const uint8_t *ybegin(const uint8_t *d, size_t size)
+{
+    size_t lim = size < YENC_LOOK ? size : YENC_LOOK;
+    for (size_t i = 0; i + 8 <= lim; i++)
+        if ((i == 0 || d[i - 1] == '\n') && !memcmp(d + i, "=ybegin ", 8))
+            return d + i;
+    return NULL;
+}
+
+static int yenc_claims(const uint8_t *data, size_t size)
+{
+    return ybegin(data, size) != NULL;
+}
+
+/* The name= of the =ybegin line (the rest of the line, as yEnc defines it) into out. */
+static void yenc_name(const uint8_t *line, const uint8_t *end, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
+    const uint8_t *e = nl ? nl : end;
+    for (const uint8_t *p = line; p + 6 <= e; p++) {
+        if (memcmp(p, " name=", 6))
+            continue;
+        p += 6;
+        size_t n = (size_t)(e - p);
+        while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+            n--;
+        if (n >= cap)
+            n = cap - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return;
+    }
+}
+
+/* Decode the first yEnc block with GMime's yEnc filter (it finds =ybegin and stops at =yend);
+ * the output is at most the input's size. */
+static ab_status yenc_run(ab_unpack *u, const uint8_t *data, size_t size)
+{
+    const uint8_t *b = ybegin(data, size);
+    if (!b)
+        return AB_OK;
+    char name[256];
+    yenc_name(b, data + size, name, sizeof(name));
+    if (!name[0])
+        snprintf(name, sizeof(name), "yenc");
+    GMimeStream *out = g_mime_stream_mem_new();
+    GMimeStream *filt = g_mime_stream_filter_new(out);
+    /* yEnc ignores CR and LF; GMime's decoder skips only LF, so CR LF lines go through dos2unix
+     * first (or every CR would be a byte of the payload). */
+    GMimeFilter *crlf = g_mime_filter_dos2unix_new(FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), crlf);
+    g_object_unref(crlf);
+    GMimeFilter *y = g_mime_filter_yenc_new(FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), y);
+    g_object_unref(y);
+    size_t off = (size_t)(b - data), step = 64 << 10;
+    ab_status rc = AB_OK;
+    for (; off < size; off += step) {
+        size_t n = size - off < step ? size - off : step;
+        if (g_mime_stream_write(filt, (const char *)data + off, n) < 0) {
+            ab_unpack_error(u, name, AB_ERR_PARSE, "yEnc block unreadable");
+            rc = AB_ERR_PARSE;
+            break;
+        }
+        GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+        if (ba && ab_unpack_check(u, name, ba->len, off + n) != AB_ROOM_OK) {
+            rc = AB_ERR_LIMIT;
+            break;
+        }
+    }
+    g_mime_stream_flush(filt);
+    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    if (rc == AB_OK && ba) {
+        ab_member m;
+        memset(&m, 0, sizeof(m));
+        m.name = name;
+        m.data = ba->len ? ba->data : NULL;
+        m.size = ba->len;
+        m.packed = size - (size_t)(b - data);
+        ab_unpack_member(u, &m);
+    }
+    g_object_unref(filt);
+    g_object_unref(out);
+    return rc == AB_ERR_LIMIT ? AB_OK : rc;
+}
+
+const ab_source ab_source_yenc = {
+    .name = "yenc", .parent = "YENC", .claims = yenc_claims, .run = yenc_run, .init = mime_init};

@@ -21,9 +21,9 @@
 #define MAX_PASSWORD 1024
 
 static const ab_source *const sources[] = {
-    &ab_source_archive, &ab_source_chm,  &ab_source_szdd, &ab_source_kwaj,
-    &ab_source_pdf,     &ab_source_rtf,  &ab_source_ole,  &ab_source_pst,
-    &ab_source_tnef,    &ab_source_mbox, &ab_source_mime, &ab_source_html,
+    &ab_source_archive, &ab_source_chm,  &ab_source_szdd, &ab_source_kwaj, &ab_source_pdf,
+    &ab_source_rtf,     &ab_source_ole,  &ab_source_pst,  &ab_source_tnef, &ab_source_mbox,
+    &ab_source_mime,    &ab_source_yenc, &ab_source_html,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 

@@ -76,6 +76,7 @@ extern const ab_source ab_source_pst;  /* libpff: Outlook PST/OST, each message 
 extern const ab_source ab_source_mbox; /* mbox files: each message a member (mime.c) */
 extern const ab_source ab_source_mime; /* GMime: RFC 5322 messages, their parts (mime.c) */
 extern const ab_source ab_source_tnef; /* TNEF (winmail.dat): attachments, bodies */
+extern const ab_source ab_source_yenc; /* yEnc blocks (mime.c, GMime's filter) */
 extern const ab_source ab_source_html; /* gumbo: links as observables, data: URIs and script
                                         * blobs as members (HTML smuggling) */
 

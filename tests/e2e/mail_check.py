@@ -432,7 +432,7 @@ def selftest(outdir, expect):
                        lambda e: {k: v for k, v in e.items() if k != "mail"}), {"d"}))
     cases.append(("a member with another message_id",
                   edit(at(enc, "wellmess.elf"),
-                       lambda e: dict(e, mail={"message_id": "other@x"})), {"d"}))
+                       lambda e: dict(e, mail={"message_id": "other@x", "part": "2"})), {"d"}))
     cases.append(("a file not scanned",
                   lambda evs: [e for e in evs if "location" not in e
                                or not loc(e)[0].endswith("clean/newsletter.eml")], {"a"}))

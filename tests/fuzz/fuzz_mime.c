@@ -1,6 +1,7 @@
 /* fuzz_mime.c: the mail sources alone (src/unpack/mime.c): the input as an RFC 5322 message
  * (a mail header put in front when the input lacks one, so every input reaches GMime and our
- * walk, signals and URL and password scanners) and as an mbox ("From " line in front); members
+ * walk, signals and URL and password scanners), as an mbox ("From " line in front) and as a yEnc
+ * block ("=ybegin" line in front); members
  * are touched byte by byte, and a second run with small limits takes the budget paths. */
 #include <stddef.h>
 #include <stdint.h>
@@ -51,5 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data, size, &sum);
     run(&ab_source_mbox, "From a@b Thu May 14 10:00:00 2020\nFrom: a@b.example\nTo: c@d\nDate: x\n",
         data, size, &sum);
+    run(&ab_source_yenc, "=ybegin line=128 size=64 name=x.bin\r\n", data, size, &sum);
     return (int)(sum & 0);
 }

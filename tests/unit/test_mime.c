@@ -276,6 +276,30 @@ static void test_password_finder(void **state)
     }
 }
 
+/* yEnc: GMime's filter decodes the block (here "ARTEFACT" yEnc-encoded: each byte + 42). */
+static void test_yenc(void **state)
+{
+    (void)state;
+    char enc[64];
+    const char *plain = "ARTEFACT";
+    size_t n = 0;
+    for (const char *p = plain; *p; p++)
+        enc[n++] = (char)((unsigned char)*p + 42);
+    enc[n] = 0;
+    char doc[256];
+    snprintf(doc, sizeof(doc),
+             "yEnc below\r\n=ybegin line=128 size=8 name=a.bin\r\n%s\r\n=yend size=8\r\n", enc);
+    assert_true(ab_source_yenc.claims((const uint8_t *)doc, strlen(doc)));
+    assert_false(ab_source_yenc.claims((const uint8_t *)"x=ybegin ", 9));
+    got g;
+    ab_unpack_counts c = run_src(&ab_source_yenc, doc, strlen(doc), &g);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.name[0], "a.bin");
+    assert_int_equal(g.size[0], 8);
+    assert_memory_equal(g.data[0], "ARTEFACT", 8);
+}
+
 /* ---- hostile messages ---- */
 
 static void test_many_parts(void **state)
@@ -384,11 +408,17 @@ int main(void)
 {
     assert_int_equal(ab_init(), AB_OK);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_claims),          cmocka_unit_test(test_parts),
-        cmocka_unit_test(test_single_part),     cmocka_unit_test(test_mbox),
-        cmocka_unit_test(test_header_signals),  cmocka_unit_test(test_attachment_signals),
-        cmocka_unit_test(test_password_finder), cmocka_unit_test(test_many_parts),
-        cmocka_unit_test(test_garbage),         cmocka_unit_test(test_engine),
+        cmocka_unit_test(test_claims),
+        cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_single_part),
+        cmocka_unit_test(test_mbox),
+        cmocka_unit_test(test_header_signals),
+        cmocka_unit_test(test_attachment_signals),
+        cmocka_unit_test(test_password_finder),
+        cmocka_unit_test(test_many_parts),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_engine),
+        cmocka_unit_test(test_yenc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

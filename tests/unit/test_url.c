@@ -284,8 +284,9 @@ static void test_extract_bounds(void **state)
     size_t big = 1 << 20;
     char *t = malloc(big + 64);
     assert_non_null(t);
+    for (size_t i = 0; i < big; i++) /* a loop, not memset: gcc's -Warray-bounds misreads it */
+        t[i] = 'a';
     memcpy(t, "http://a.example/", 17);
-    memset(t + 17, 'a', big - 17);
     strcpy(t + big, " http://b.example/");
     memset(&f, 0, sizeof(f));
     ab_url_extract_text(t, strlen(t), on_found, &f);
