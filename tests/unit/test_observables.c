@@ -195,8 +195,9 @@ static void test_urls(void **state)
     size_t big = 20000;
     char *u = malloc(big + 1);
     assert_non_null(u);
+    for (size_t i = 0; i < big; i++) /* a loop, not memset: gcc's -Warray-bounds misreads it */
+        u[i] = 'a';
     memcpy(u, "http://c2.evil.example/", 23);
-    memset(u + 23, 'a', big - 23);
     u[big] = '\0';
     ONE(s, "url", u, "evil.example <- c2.evil.example (domain)");
     free(u);
