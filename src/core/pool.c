@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -48,13 +49,30 @@ typedef struct job {
     pid_t pid;
 } job;
 
+/* The member a worker is scanning, in memory it shares with the parent (MAP_SHARED, made before
+ * the fork): the worker writes it before each member, the parent reads it for the member's
+ * deadline, the progress line and the blame of a death. A frame per member cost a send and a
+ * wake-up of the parent each, a quarter of the CPU of a mailbox of small parts. A seqlock: seq
+ * is odd while the worker writes; the parent copies and retries when seq moved. */
+#define BEAT_CAP ((size_t)64 << 10) /* a location longer than this is not said (the file is) */
+typedef struct beat_slot {
+    uint64_t seq; /* __atomic access only */
+    uint64_t job; /* the worker's count of objects started: whose member this is */
+    double start; /* ab_now() when the member started */
+    uint32_t len; /* bytes of data: a wire location (ab_wire_put_location); 0: no member */
+    uint8_t data[BEAT_CAP];
+} beat_slot;
+
 typedef struct worker {
     pid_t pid;          /* 0: slot empty */
     int fd;             /* parent's end of the socketpair */
     int ready;          /* READY received */
     int long_job;       /* q[0] is a container being unpacked: queue nothing behind it */
     int retiring;       /* EXITING received: the jobs it holds were not started */
-    ab_buf beat;        /* payload of the last BEAT of q[0] (the member being scanned) */
+    ab_buf beat;        /* the location of q[0]'s member being scanned (from slot), or empty */
+    beat_slot *slot;    /* shared with the worker (mmap, owned: unmapped with the worker) */
+    uint64_t slot_seq;  /* the slot's seq last copied into beat */
+    uint64_t done;      /* objects it finished (DONE): q[0] is its object number done + 1 */
     job q[QUEUE_DEPTH]; /* q[0] is being scanned, the rest wait in the worker's socket */
     unsigned nq;
     double deadline; /* of q[0] */
@@ -139,6 +157,9 @@ static unsigned worker_count(const ab_scanner *sc);
 
 typedef struct wctx {
     int fd;
+    beat_slot *slot; /* shared with the parent */
+    uint64_t jobs;   /* objects started */
+    ab_buf loc;      /* a member's location, encoded for the slot */
     ab_buf out;
     ab_throttle thr;  /* --max-cpu, --max-io */
     int list_objects; /* send an OBJECT per member too */
@@ -302,14 +323,31 @@ static void h_container(void *ctx)
 
 static void test_fault(const char *path, int stage);
 
+/* Write the member being scanned (loc: an encoded location, n bytes; 0: none) into the slot. */
+static void slot_write(beat_slot *s, uint64_t job, const void *loc, size_t n)
+{
+    if (!s)
+        return;
+    uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED); /* odd: being written */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if (n > BEAT_CAP)
+        n = 0;
+    if (n)
+        memcpy(s->data, loc, n);
+    s->len = (uint32_t)n;
+    s->job = job;
+    s->start = ab_now();
+    __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 static void h_beat(void *ctx, const ab_object *m)
 {
     wctx *w = ctx;
     w_give_back(w);
-    ab_wire_begin(&w->out, AB_MSG_BEAT);
-    ab_wire_put_location(&w->out, m->location, m->location_source, m->location_len);
-    if (send_frame(w->fd, &w->out) != 0)
-        _exit(3);
+    ab_buf_reset(&w->loc);
+    ab_wire_put_location(&w->loc, m->location, m->location_source, m->location_len);
+    slot_write(w->slot, w->jobs, w->loc.data, w->loc.len);
     test_fault(m->location[m->location_len - 1], 1); /* crash:/hang: a member by base name */
 }
 
@@ -789,10 +827,12 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     w_send_simple(w, AB_MSG_DONE, st == AB_OK ? obj.size : 0, st == AB_OK ? 1 : 0);
 }
 
-static void worker_main(ab_scanner *sc, int fd)
+static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
 {
     static wctx w; /* static: the hooks' context outlives nothing, and the stack stays small */
     w.fd = fd;
+    w.slot = slot;
+    ab_buf_init(&w.loc, BEAT_CAP);
     w.list_objects = sc->list_objects;
     ab_buf in;
     ab_engine *eng = NULL;
@@ -810,6 +850,7 @@ static void worker_main(ab_scanner *sc, int fd)
     sigaction(SIGBUS, &sa, NULL);
     if (ab_engine_new(sc, &eng) != AB_OK)
         _exit(4);
+    ab_engine_worker_mode(eng);
     ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w};
     ab_engine_set_unpack_hooks(eng, &hooks);
     if (sc->unpack)
@@ -832,6 +873,7 @@ static void worker_main(ab_scanner *sc, int fd)
         if (r.bad || !path)
             break;
         ab_throttle_begin(&w.thr);
+        slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
         if (kind == JOB_PROC)
             w_scan_proc(sc, eng, &w, path, pid);
         else
@@ -873,20 +915,77 @@ static int worker_fds(int sock)
     return sock;
 }
 
+static void slot_free(worker *w)
+{
+    if (w->slot)
+        munmap(w->slot, sizeof(beat_slot));
+    w->slot = NULL;
+    w->slot_seq = 0;
+}
+
+/* Copy the worker's current member from its slot into w->beat when it changed, and give that
+ * member its own deadline. A torn read (the worker was writing) is retried a few times, then
+ * left for the next call; a dead worker's slot is stable. */
+static void beat_refresh(const pool *p, worker *w)
+{
+    beat_slot *s = w->slot;
+    if (!s || !w->nq)
+        return;
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t a = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if (a == w->slot_seq)
+            return;
+        if (a & 1)
+            continue;
+        uint32_t len = s->len;
+        double start = s->start;
+        uint64_t job = s->job;
+        if (len > BEAT_CAP)
+            len = 0;
+        ab_buf_reset(&w->beat);
+        if (len && ab_buf_add(&w->beat, s->data, len) != AB_OK)
+            ab_buf_reset(&w->beat);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != a)
+            continue;
+        if (job != w->done + 1) { /* the last object's member, before the next one began */
+            ab_buf_reset(&w->beat);
+            return;
+        }
+        w->slot_seq = a;
+        if (len) /* a member started: the deadline is per member */
+            w->deadline = start + p->sc->timeout + KILL_GRACE_S;
+        else
+            ab_buf_reset(&w->beat);
+        return;
+    }
+    ab_buf_reset(&w->beat);
+}
+
 static ab_status spawn(pool *p, worker *w)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    beat_slot *slot =
+        mmap(NULL, sizeof(beat_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (slot == MAP_FAILED)
+        return AB_ERR_NOMEM;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        munmap(slot, sizeof(beat_slot));
         return AB_ERR_IO;
+    }
     fflush(NULL); /* nothing buffered may be written twice */
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
         close(sv[1]);
+        munmap(slot, sizeof(beat_slot));
         return AB_ERR_IO;
     }
     if (pid == 0)
-        worker_main(p->sc, worker_fds(sv[1]));
+        worker_main(p->sc, worker_fds(sv[1]), slot);
+    w->slot = slot;
+    w->slot_seq = 0;
+    w->done = 0;
     close(sv[1]);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     w->pid = pid;
@@ -951,6 +1050,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     w->fd = -1;
     kill(w->pid, SIGKILL);
     int reaped = reap(w->pid, &status);
+    beat_refresh(p, w); /* the member it died on (its slot cannot change any more) */
     if (!w->ready)
         p->bad_starts++;
     if (w->nq && w->retiring) { /* it said it was ending: nothing it holds was started */
@@ -1002,6 +1102,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     }
     ab_buf_release(&w->in);
     ab_buf_release(&w->beat);
+    slot_free(w);
     w->pid = 0;
     if (p->sc->cancel)
         respawn = 0; /* the sweep is ending: no new workers */
@@ -1127,6 +1228,7 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
             p->sum.member_bytes += mbytes;
         }
         w->long_job = 0;
+        w->done++;
         ab_buf_reset(&w->beat);
         job_clear(&w->q[0]);
         memmove(&w->q[0], &w->q[1], (QUEUE_DEPTH - 1) * sizeof(job));
@@ -1219,6 +1321,8 @@ static void maybe_progress(pool *p)
     double oldest = 0;
     const worker *cur = NULL;
     for (unsigned i = 0; i < p->n; i++)
+        beat_refresh(p, &p->w[i]);
+    for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pid && p->w[i].nq && (!cur || p->w[i].deadline < oldest)) {
             cur = &p->w[i];
             oldest = p->w[i].deadline;
@@ -1303,6 +1407,8 @@ static void wait_events(pool *p)
     now = ab_now();
     for (unsigned i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
+        if (w->pid && w->nq && now > w->deadline)
+            beat_refresh(p, w); /* a member that started since has a deadline of its own */
         if (w->pid && w->nq && now > w->deadline) {
             char msg[160];
             snprintf(msg, sizeof(msg), "scan exceeded the time limit (%u s + %d s); worker killed",
@@ -1351,6 +1457,7 @@ static void shutdown_workers(pool *p)
         w->nq = 0;
         ab_buf_release(&w->in);
         ab_buf_release(&w->beat);
+        slot_free(w);
         w->pid = 0;
     }
     ab_buf_release(&b);

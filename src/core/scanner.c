@@ -654,6 +654,12 @@ ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out)
     return AB_OK;
 }
 
+void ab_engine_worker_mode(ab_engine *e)
+{
+    if (e)
+        ab_yara_no_trycatch(e->yara);
+}
+
 void ab_engine_set_unpack_hooks(ab_engine *e, const ab_unpack_hooks *h)
 {
     if (e->unpack)

@@ -65,6 +65,10 @@ struct ab_scanner {
 ab_status ab_engine_new(const ab_scanner *sc, ab_engine **out);
 void ab_engine_free(ab_engine *e);
 
+/* A sweep worker's engine: the worker guards each object itself (SIGBUS jump, death reported by
+ * the parent), so libyara's per-scan signal handlers are left out (ab_yara_no_trycatch). */
+void ab_engine_worker_mode(ab_engine *e);
+
 /* The worker's hooks around members (unpack/unpack.h); NULL: none. */
 struct ab_unpack_hooks;
 void ab_engine_set_unpack_hooks(ab_engine *e, const struct ab_unpack_hooks *h);

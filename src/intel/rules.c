@@ -861,6 +861,12 @@ struct ab_yara {
     unsigned timeout_s; /* for the message when it is reached */
 };
 
+void ab_yara_no_trycatch(ab_yara *y)
+{
+    for (size_t i = 0; y && i < y->n; i++)
+        yr_scanner_set_flags(y->scanners[i], SCAN_FLAGS_NO_TRYCATCH);
+}
+
 void ab_yara_set_strings(ab_yara *y, int on)
 {
     y->strings = on;

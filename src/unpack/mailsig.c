@@ -415,9 +415,13 @@ size_t ab_mail_find_password(const char *text, size_t len, char *out, size_t cap
                                        "\xd0\xbf\xd0\xb0\xd1\x80"
                                        "\xd0\xbe\xd0\xbb\xd1\x8c"};
     for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i] | 0x20; /* ASCII lower case; a cheap first test */
+        if (c != 'p' && c != 'k' && c != 'm' && c != 'c' && c != (0xd0 | 0x20))
+            continue;
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
             size_t kl = strlen(keys[k]);
-            if (len - i < kl || strncasecmp(text + i, keys[k], kl))
+            if (((unsigned char)keys[k][0] | 0x20) != c || len - i < kl ||
+                strncasecmp(text + i, keys[k], kl))
                 continue;
             /* ':' '=' or " is " within the same line, a few words on */
             size_t j = i + kl, lim = j + 48 < len ? j + 48 : len;

@@ -685,9 +685,11 @@ const ab_source ab_source_mbox = {
 static const uint8_t *ybegin(const uint8_t *d, size_t size)
 {
     size_t lim = size < YENC_LOOK ? size : YENC_LOOK;
-    for (size_t i = 0; i + 8 <= lim; i++)
-        if ((i == 0 || d[i - 1] == '\n') && !memcmp(d + i, "=ybegin ", 8))
-            return d + i;
+    for (const uint8_t *p = d; p && p + 8 <= d + lim;) {
+        if ((p == d || p[-1] == '\n') && !memcmp(p, "=ybegin ", 8))
+            return p;
+        p = memchr(p + 1, '=', (size_t)(d + lim - p - 1));
+    }
     return NULL;
 }
 

@@ -258,6 +258,7 @@ static void test_password_finder(void **state)
         {"Passwort: Geheim123", "Geheim123"},
         {"mot de passe : azerty99", "azerty99"},
         {"pwd=abc123;", "abc123"},
+        {"\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c: Vaccine7", "Vaccine7"}, /* пароль */
         {"Forgot your password? Reset it at the portal", NULL},
         {"password", NULL},
         {"password: ab", NULL}, /* too short to be one */
