@@ -348,7 +348,12 @@ static GMimeStream *decode_part(GMimePart *part, int to_utf8)
     GMimeDataWrapper *w = g_mime_part_get_content(part);
     if (!w)
         return NULL;
-    GMimeStream *out = g_mime_stream_mem_new();
+    /* Decoding never grows the bytes (base64, quoted-printable, uuencode): the encoded length is
+     * room enough, and saves the growing array's copies. Charset conversion may grow it. */
+    GMimeStream *src = g_mime_data_wrapper_get_stream(w);
+    gint64 enc = src ? g_mime_stream_length(src) : -1;
+    GByteArray *ba = g_byte_array_sized_new(enc > 0 && enc < (1 << 30) ? (guint)enc + 16 : 256);
+    GMimeStream *out = g_mime_stream_mem_new_with_byte_array(ba); /* owns ba */
     GMimeStream *dst = out;
     GMimeStream *filt = NULL;
     if (to_utf8) {
@@ -513,6 +518,10 @@ static size_t parse_limit(const uint8_t *d, size_t size)
 
 static ab_status mime_run(ab_unpack *u, const uint8_t *data, size_t size)
 {
+    if (size > (size_t)G_MAXUINT / 2) { /* a GByteArray's length is a guint */
+        ab_unpack_error(u, NULL, AB_ERR_LIMIT, "message over 2 GiB: not parsed");
+        return AB_ERR_LIMIT;
+    }
     msg_ctx m;
     memset(&m, 0, sizeof(m));
     m.u = u;
@@ -522,7 +531,11 @@ static ab_status mime_run(ab_unpack *u, const uint8_t *data, size_t size)
     size_t cut = parse_limit(data, size);
     if (cut < size)
         m.cut = 1;
-    GMimeStream *in = g_mime_stream_mem_new_with_buffer((const char *)data, cut);
+    /* GMime reads the message where it is: a byte array over our (read-only) bytes that the
+     * stream does not own; the parser only reads from it. */
+    GByteArray *view = g_byte_array_new_take((guint8 *)data, cut);
+    GMimeStream *in = g_mime_stream_mem_new_with_byte_array(view);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(in), FALSE);
     GMimeParser *p = g_mime_parser_new_with_stream(in);
     g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
     m.msg = g_mime_parser_construct_message(p, opts);
@@ -566,6 +579,7 @@ out:
         g_object_unref(m.msg);
     g_object_unref(p);
     g_object_unref(in);
+    g_byte_array_free(view, FALSE); /* the array, not our bytes */
     g_mime_parser_options_free(opts);
     return rc;
 }
