@@ -103,6 +103,7 @@ typedef struct pool {
     int bad_starts;     /* consecutive workers that died before READY */
     int named_pids;     /* a pid list (not --processes): a process that exits is an error */
     char current[8192]; /* progress: the member being scanned */
+    uint8_t scratch[BEAT_CAP]; /* beat_refresh's copy of a slot */
     ab_status fatal;
 } pool;
 
@@ -926,7 +927,7 @@ static void slot_free(worker *w)
 /* Copy the worker's current member from its slot into w->beat when it changed, and give that
  * member its own deadline. A torn read (the worker was writing) is retried a few times, then
  * left for the next call; a dead worker's slot is stable. */
-static void beat_refresh(const pool *p, worker *w)
+static void beat_refresh(pool *p, worker *w)
 {
     beat_slot *s = w->slot;
     if (!s || !w->nq)
@@ -942,9 +943,8 @@ static void beat_refresh(const pool *p, worker *w)
         uint64_t job = s->job;
         if (len > BEAT_CAP)
             len = 0;
-        ab_buf_reset(&w->beat);
-        if (len && ab_buf_add(&w->beat, s->data, len) != AB_OK)
-            ab_buf_reset(&w->beat);
+        if (len) /* into scratch first: a torn copy must not replace the last good one */
+            memcpy(p->scratch, s->data, len);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != a)
             continue;
@@ -953,13 +953,18 @@ static void beat_refresh(const pool *p, worker *w)
             return;
         }
         w->slot_seq = a;
+        ab_buf_reset(&w->beat);
+        if (len && ab_buf_add(&w->beat, p->scratch, len) != AB_OK)
+            ab_buf_reset(&w->beat);
+        /* The time is the worker's word: a NaN or a time in the future would make it unkillable. */
+        double now = ab_now();
+        if (!(start <= now) || start < now - 86400)
+            start = now;
         if (len) /* a member started: the deadline is per member */
             w->deadline = start + p->sc->timeout + KILL_GRACE_S;
-        else
-            ab_buf_reset(&w->beat);
         return;
     }
-    ab_buf_reset(&w->beat);
+    /* Still torn (a worker killed inside slot_write): keep the last member it said. */
 }
 
 static ab_status spawn(pool *p, worker *w)
@@ -983,6 +988,9 @@ static ab_status spawn(pool *p, worker *w)
     }
     if (pid == 0)
         worker_main(p->sc, worker_fds(sv[1]), slot);
+    /* Later workers must not inherit this one's slot: a worker taken over by hostile input could
+     * otherwise rewrite a sibling's deadline or blame. */
+    madvise(slot, sizeof(beat_slot), MADV_DONTFORK);
     w->slot = slot;
     w->slot_seq = 0;
     w->done = 0;
@@ -1077,7 +1085,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         else
             snprintf(msg, sizeof(msg), "scanner worker exited (status %d) on this object",
                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        /* Blame the member being scanned when the worker said which (BEAT). */
+        /* Blame the member being scanned when the worker said which (its slot). */
         ab_wire_arrays *arr = calloc(1, sizeof(*arr));
         size_t nl = 0;
         if (arr && w->beat.len) {
@@ -1186,18 +1194,6 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         else
             pool_skip(p, w->q[0].path, (ab_skip_reason)reason,
                       size ? size : (uint64_t)w->q[0].st.st_size);
-        return 0;
-    }
-    case AB_MSG_BEAT: {
-        /* A member starts: the deadline is per member, and a death is blamed on it. */
-        size_t nl = 0;
-        ab_wire_get_location(&r, arr.location, arr.location_source, &nl);
-        if (r.bad || !w->nq || nl < 2)
-            return -1;
-        ab_buf_reset(&w->beat);
-        if (ab_buf_add(&w->beat, data, len) != AB_OK)
-            ab_buf_reset(&w->beat);
-        w->deadline = ab_now() + p->sc->timeout + KILL_GRACE_S;
         return 0;
     }
     case AB_MSG_RETURN:
@@ -1317,7 +1313,7 @@ static void maybe_progress(pool *p)
     ab_summary s = p->sum;
     s.seconds = now - p->t0;
     /* The object being scanned longest: the one a user would ask about; inside a container, the
-     * member (path!member!member) from the worker's last BEAT. */
+     * member (path!member!member) from the worker's slot. */
     double oldest = 0;
     const worker *cur = NULL;
     for (unsigned i = 0; i < p->n; i++)

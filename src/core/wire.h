@@ -25,7 +25,6 @@ enum {
     AB_MSG_DONE = 'D',
     AB_MSG_READY = 'R',      /* worker -> parent, once after start-up */
     AB_MSG_SUPPRESSED = 'B', /* worker -> parent: findings below the minimum score */
-    AB_MSG_BEAT = 'H',       /* worker -> parent: a member starts (location): its deadline */
     AB_MSG_RETURN = 'K',     /* worker -> parent: the job queued last is handed back unstarted */
     AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
 };

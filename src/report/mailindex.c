@@ -243,7 +243,11 @@ void ab_mailindex_object(ab_mailindex *x, const ab_object_info *o)
     if (m->depth > 0) {
         size_t plen, pat;
         char *pkey = make_key(o, m->depth - 1, &plen);
-        ab_mail_record *parent = pkey ? find(x, pkey, plen, 0, &pat) : NULL;
+        /* A message that is a MIME part of another (source "mime") may be the first object of
+         * that message to arrive: make its record then. */
+        int in_message = o->location_source && o->location_source[m->depth] &&
+                         !strcmp(o->location_source[m->depth], "mime");
+        ab_mail_record *parent = pkey ? find(x, pkey, plen, in_message, &pat) : NULL;
         if (parent) {
             add_part(parent, o, NULL);
             for (size_t i = 0; i < r->n_urls; i++) {

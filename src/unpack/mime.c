@@ -260,9 +260,11 @@ static void observe_list(ab_unpack *u, InternetAddressList *l)
 static void observe_received_ips(ab_unpack *u, const char *v)
 {
     for (const char *p = v; (p = strchr(p, '[')) != NULL; p++) {
-        const char *q = strchr(p + 1, ']');
+        /* An address literal is short: look for its ']' within 70 bytes only (a header of a
+         * million '[' must not cost a million searches to its end). */
+        const char *q = memchr(p + 1, ']', strnlen(p + 1, 70));
         if (!q)
-            break;
+            continue;
         const char *ip = p + 1;
         size_t n = (size_t)(q - ip);
         if (n > 5 && !strncasecmp(ip, "IPv6:", 5)) {
@@ -401,10 +403,15 @@ static const char *ext_for(GMimeContentType *ct)
     return "bin";
 }
 
-/* A part is a body (not an attachment): no filename, not disposition attachment. */
+/* A part is a body (not an attachment): text, no filename, not disposition attachment. An
+ * unnamed application/x-msdownload part is an attachment all the same (clients show it as
+ * ATT00001.bin), so the attachment signals look at it. */
 static int is_body(GMimeObject *obj, const char *filename)
 {
     if (filename && *filename)
+        return 0;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    if (!ct || !g_mime_content_type_is_type(ct, "text", "*"))
         return 0;
     GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
     return !cd || !g_mime_content_disposition_is_attachment(cd);
@@ -709,7 +716,9 @@ static const uint8_t *ybegin(const uint8_t *d, size_t size)
 
 static int yenc_claims(const uint8_t *data, size_t size)
 {
-    return ybegin(data, size) != NULL;
+    /* A message with a yEnc block in an unencoded part is the mime source's: the part is
+     * offered to this source once decoded. */
+    return ybegin(data, size) != NULL && !mime_claims(data, size) && !mbox_claims(data, size);
 }
 
 /* The name= of the =ybegin line (the rest of the line, as yEnc defines it) into out. */

@@ -50,6 +50,7 @@ typedef struct obs_slot {
         uint64_t value_hash;
     } hit[MAX_HITS];
     size_t n_hits;
+    int hits_said;                   /* the MAX_HITS error was said */
     const char *signal[MAX_SIGNALS]; /* static rule names */
     size_t n_signals;
 } obs_slot;
@@ -126,6 +127,7 @@ static void obs_clear(obs_slot *o)
     }
     o->n = 0;
     o->n_hits = 0;
+    o->hits_said = 0;
     o->n_signals = 0;
 }
 
@@ -427,9 +429,27 @@ size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out)
 
 /* ---- mail ---- */
 
-static char *dup_or_null(const char *s)
+/* Header values travel with every finding and object of the message (and over the wire in each
+ * frame): a 9 MB To: list would make every frame too big to send. Cut on a UTF-8 character
+ * boundary and marked "...". */
+#define MAX_MAIL_ID    1024
+#define MAX_MAIL_FIELD 8192
+
+static char *dup_cut(const char *s, size_t cap)
 {
-    return s ? strdup(s) : NULL;
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    if (n <= cap)
+        return strdup(s);
+    while (n > cap || (n && ((unsigned char)s[n] & 0xC0) == 0x80))
+        n--; /* not inside a character */
+    char *d = malloc(n + 4);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    memcpy(d + n, "...", 4);
+    return d;
 }
 
 void ab_unpack_set_mail(ab_unpack *u, const ab_mail_info *info)
@@ -438,12 +458,12 @@ void ab_unpack_set_mail(ab_unpack *u, const ab_mail_info *info)
         return;
     mail_slot *m = &u->mail[u->cur->depth];
     mail_clear(m);
-    m->own.message_id = dup_or_null(info->message_id);
-    m->own.date = dup_or_null(info->date);
+    m->own.message_id = dup_cut(info->message_id, MAX_MAIL_ID);
+    m->own.date = dup_cut(info->date, MAX_MAIL_ID);
     m->own.date_epoch = info->date_epoch;
-    m->own.from = dup_or_null(info->from);
-    m->own.to = dup_or_null(info->to);
-    m->own.subject = dup_or_null(info->subject);
+    m->own.from = dup_cut(info->from, MAX_MAIL_FIELD);
+    m->own.to = dup_cut(info->to, MAX_MAIL_FIELD);
+    m->own.subject = dup_cut(info->subject, MAX_MAIL_FIELD);
     m->own.part = NULL;
     m->own.depth = u->cur->depth;
     u->cur->mail = &m->own;
@@ -525,8 +545,15 @@ static int on_observable_hit(void *ctx, const ab_ioc *ioc, const char *matched,
     for (size_t i = 0; i < o->n_hits; i++)
         if (o->hit[i].ioc == ioc && o->hit[i].value_hash == vh)
             return 0;
-    if (o->n_hits >= MAX_HITS)
+    if (o->n_hits >= MAX_HITS) {
+        if (!o->hits_said) {
+            o->hits_said = 1;
+            ab_unpack_error(h->u, NULL, AB_ERR_LIMIT,
+                            "more than %d IOC matches on one object: the rest are not reported",
+                            MAX_HITS);
+        }
         return 0;
+    }
     o->hit[o->n_hits].ioc = ioc;
     o->hit[o->n_hits].value_hash = vh;
     o->n_hits++;
@@ -686,9 +713,11 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const 
     }
     check_lookalike(u, type, where, value, len);
     obs_slot *o = &u->obs[u->cur->depth];
+    size_t keep = len > AB_MAX_OBSERVABLE_LEN ? AB_MAX_OBSERVABLE_LEN : len;
+    size_t stored = keep + (len > AB_MAX_OBSERVABLE_LEN ? 3 : 0); /* a cut value ends "..." */
     for (size_t i = 0; i < o->n; i++) /* the same link ten times is one observable */
-        if (!strcmp(o->type[i], type) && o->where[i] == where && strlen(o->value[i]) == len &&
-            !memcmp(o->value[i], value, len))
+        if (!strcmp(o->type[i], type) && o->where[i] == where && strlen(o->value[i]) == stored &&
+            !memcmp(o->value[i], value, keep))
             return;
     if (o->n >= AB_MAX_OBSERVABLES)
         return;

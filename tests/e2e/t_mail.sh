@@ -240,3 +240,34 @@ got = [(f["rule"], [l["name"] for l in f["location"]][1:], f["value"]) for f in 
 assert got == [("link-text-mismatch", ["part-2.html"], "https://quota-check.example/l")], got
 EOF
 }
+
+# --mail-index: a message whose only part is another message still lists it as a part (the
+# inner message's object arrives before anything else of the outer one).
+test_mail_index_embedded() {
+  mkdir -p "$T/e"
+  $PY - "$T/e/fwd.eml" <<'EOF'
+import email.message, sys
+inner = email.message.EmailMessage()
+inner["From"] = "a@partner.example"
+inner["Subject"] = "inner"
+inner["Message-ID"] = "<inner1@partner.example>"
+inner.set_content("see http://inner.example/x\n")
+m = email.message.EmailMessage()
+m["From"] = "b@partner.example"
+m["To"] = "c@our-university.ac.uk"
+m["Subject"] = "Fwd: inner"
+m["Message-ID"] = "<outer1@partner.example>"
+m.set_content(inner)  # message/rfc822 as the whole body
+open(sys.argv[1], "wb").write(bytes(m))
+EOF
+  run 0 "$ANTIBODY" scan --mail-index --no-progress --allow-empty "$T/e/fwd.eml"
+  $PY - "$T/out" <<'EOF'
+import json, sys
+recs = {r["message_id"]: r for r in (json.loads(l) for l in open(sys.argv[1]))
+        if r.get("event") == "message"}
+assert set(recs) == {"inner1@partner.example", "outer1@partner.example"}, recs
+outer = recs["outer1@partner.example"]
+assert outer["complete"] and [p["name"] for p in outer["parts"]] == ["part-1.eml"], outer
+assert outer["urls"] == ["http://inner.example/x"], outer
+EOF
+}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -277,6 +278,34 @@ static void test_password_finder(void **state)
     }
 }
 
+/* Review fixes: an unnamed executable part is an attachment; a Received header of a million '['
+ * costs linear time; a message with a raw yEnc line is the mime source's, not the yEnc source's. */
+static void test_review_fixes(void **state)
+{
+    (void)state;
+    const char *unnamed =
+        HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"Q\"\r\n\r\n"
+            "--Q\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+            "--Q\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: "
+            "base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            "AAAAAAAAAAgAAAAA==\r\n--Q--\r\n";
+    assert_non_null(strstr(signals_of(unnamed), "attachment-executable,"));
+    size_t n = 1000000;
+    char *m = malloc(n + 512);
+    assert_non_null(m);
+    size_t k = (size_t)snprintf(m, 512, "%sReceived: ", HDR);
+    memset(m + k, '[', n);
+    k += n;
+    k += (size_t)snprintf(m + k, 512, "]\r\n\r\nbody\r\n");
+    clock_t t0 = clock();
+    got g;
+    run_src(&ab_source_mime, m, k, &g);
+    assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 5);
+    free(m);
+    const char *raw = HDR "\r\n=ybegin line=128 size=1 name=x\r\nk\r\n=yend\r\n";
+    assert_false(ab_source_yenc.claims((const uint8_t *)raw, strlen(raw)));
+}
+
 /* yEnc: GMime's filter decodes the block (here "ARTEFACT" yEnc-encoded: each byte + 42). */
 static void test_yenc(void **state)
 {
@@ -405,6 +434,65 @@ static void test_engine(void **state)
     ab_scanner_free(sc);
 }
 
+/* A 100 KB subject is cut in the mail info every finding carries; 300 copies of one 3 KB URL
+ * are one observable. */
+typedef struct caps_seen {
+    int n;
+    size_t subject_len, observables;
+    char tail[8];
+} caps_seen;
+
+static int caps_sink(void *ctx, const ab_event *ev)
+{
+    caps_seen *s = ctx;
+    if (ev->kind != AB_EVENT_FINDING || !ev->u.finding.obj.mail)
+        return 0;
+    const ab_finding *f = &ev->u.finding;
+    if (f->obj.location_len != 1 || !f->obj.mail->subject)
+        return 0;
+    s->n++;
+    s->subject_len = strlen(f->obj.mail->subject);
+    snprintf(s->tail, sizeof(s->tail), "%s", f->obj.mail->subject + s->subject_len - 3);
+    s->observables = f->obj.observables_len;
+    return 0;
+}
+
+static void test_engine_caps(void **state)
+{
+    (void)state;
+    ab_scanner *sc = NULL;
+    assert_int_equal(ab_scanner_new(&sc), AB_OK);
+    assert_int_equal(ab_scanner_add_rules_string(
+                         sc, "rule msg { strings: $a = \"Message-ID:\" condition: $a }\n", "c.yar",
+                         "t", nodiag, NULL),
+                     AB_OK);
+    assert_int_equal(ab_scanner_compile(sc, nodiag, NULL), AB_OK);
+    size_t cap = 2000000, k = 0;
+    char *m = malloc(cap);
+    assert_non_null(m);
+    k += (size_t)snprintf(m + k, cap - k, "From: a@b.example\r\nTo: c@d.example\r\n"
+                                          "Message-ID: <c1@b.example>\r\nSubject: ");
+    memset(m + k, 'S', 100000);
+    k += 100000;
+    k += (size_t)snprintf(m + k, cap - k, "\r\n\r\n");
+    for (int i = 0; i < 300; i++) {
+        k += (size_t)snprintf(m + k, cap - k, "http://long.example/");
+        memset(m + k, 'p', 3000);
+        k += 3000;
+        k += (size_t)snprintf(m + k, cap - k, "\r\n");
+    }
+    caps_seen s;
+    memset(&s, 0, sizeof(s));
+    ab_sink snk = {caps_sink, &s};
+    assert_int_equal(ab_scan_buffer(sc, m, k, "c.eml", &snk), AB_OK);
+    assert_int_equal(s.n, 1);
+    assert_true(s.subject_len <= 8192 + 3);
+    assert_string_equal(s.tail, "...");
+    assert_true(s.observables <= 4); /* from, to, the one URL (cut): not 300 copies */
+    free(m);
+    ab_scanner_free(sc);
+}
+
 int main(void)
 {
     assert_int_equal(ab_init(), AB_OK);
@@ -419,7 +507,8 @@ int main(void)
         cmocka_unit_test(test_many_parts),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_engine),
-        cmocka_unit_test(test_yenc),
+        cmocka_unit_test(test_yenc),            cmocka_unit_test(test_review_fixes),
+        cmocka_unit_test(test_engine_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
