@@ -56,9 +56,10 @@ typedef struct job {
  * is odd while the worker writes; the parent copies and retries when seq moved. */
 #define BEAT_CAP ((size_t)64 << 10) /* a location longer than this is not said (the file is) */
 typedef struct beat_slot {
-    uint64_t seq; /* __atomic access only */
-    uint64_t job; /* the worker's count of objects started: whose member this is */
-    double start; /* ab_now() when the member started */
+    uint64_t seq;           /* __atomic access only */
+    uint64_t job;           /* the worker's count of objects started: whose member this is */
+    uint64_t container_job; /* __atomic: the object (by that count) that opened a container */
+    double start;           /* ab_now() when the member started */
     uint32_t len; /* bytes of data: a wire location (ab_wire_put_location); 0: no member */
     uint8_t data[BEAT_CAP];
 } beat_slot;
@@ -99,10 +100,10 @@ typedef struct pool {
     double t0, last_progress;
     job retry[MAX_WORKERS * QUEUE_DEPTH]; /* queued jobs of workers that were lost */
     size_t nretry;
-    int stop;           /* the sink asked to stop */
-    int bad_starts;     /* consecutive workers that died before READY */
-    int named_pids;     /* a pid list (not --processes): a process that exits is an error */
-    char current[8192]; /* progress: the member being scanned */
+    int stop;                  /* the sink asked to stop */
+    int bad_starts;            /* consecutive workers that died before READY */
+    int named_pids;            /* a pid list (not --processes): a process that exits is an error */
+    char current[8192];        /* progress: the member being scanned */
     uint8_t scratch[BEAT_CAP]; /* beat_refresh's copy of a slot */
     ab_status fatal;
 } pool;
@@ -259,6 +260,7 @@ static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
     if (type == AB_MSG_DONE) { /* members: none unless w_send_done says */
         ab_wire_u64(&w->out, 0);
         ab_wire_u64(&w->out, 0);
+        w->returned = 0; /* the next object starts afresh */
     }
     if (send_frame(w->fd, &w->out) != 0)
         _exit(3);
@@ -317,9 +319,15 @@ static void w_give_back(wctx *w)
     }
 }
 
+/* The object opens its first container: hand back a job queued behind it, and tell the parent
+ * (through the slot, no frame) to queue none: one sent a moment later would wait behind the
+ * whole archive. */
 static void h_container(void *ctx)
 {
-    w_give_back(ctx);
+    wctx *w = ctx;
+    w_give_back(w);
+    if (w->slot)
+        __atomic_store_n(&w->slot->container_job, w->jobs, __ATOMIC_RELEASE);
 }
 
 static void test_fault(const char *path, int stage);
@@ -1333,10 +1341,11 @@ static int can_take(const worker *w)
 {
     if (!w->pid || !w->ready || w->nq >= QUEUE_DEPTH || w->retiring)
         return 0;
-    if (w->long_job)
-        return 0;
     if (w->nq == 0)
         return 1;
+    if (w->long_job ||
+        (w->slot && __atomic_load_n(&w->slot->container_job, __ATOMIC_ACQUIRE) == w->done + 1))
+        return 0; /* q[0] is a container being unpacked (it said so in its slot) */
     const job *last = &w->q[w->nq - 1];
     return last->kind == JOB_FILE && last->st.st_size < SMALL_FILE;
 }
