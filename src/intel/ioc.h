@@ -39,8 +39,8 @@ int ab_ioc_type_from_name(const char *name, size_t len);
 /* One indicator. All strings are owned by the store; NULL when absent. */
 typedef struct ab_ioc {
     ab_ioc_type type;
-    char *value; /* normalised: hex lower-cased, domains lower-case A-labels, URLs by
-                    ab_url_normalize, regex as compiled */
+    char *value;       /* normalised: hex lower-cased, domains lower-case A-labels, URLs by
+                          ab_url_normalize, regex as compiled */
     char *description; /* may be NULL */
     char *reference;   /* may be NULL */
     char *family;      /* malware family, may be NULL */

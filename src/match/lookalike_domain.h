@@ -18,14 +18,16 @@
 #include "antibody/antibody.h"
 
 #define AB_DOMAIN_GUARD_MAX 1024 /* protected domains in one guard */
-#define AB_DOMAIN_MIN_LABEL 5   /* code points: shorter protected labels get homoglyph checks only \
+#define AB_DOMAIN_MIN_LABEL                                                                        \
+    5                           /* code points: shorter protected labels get homoglyph checks only \
                                  */
 #define AB_DOMAIN_LONG_LABEL 10 /* code points: from here two edits are a typo, below one */
 
 /* Scores (docs/mail-signals.md). */
 #define AB_DOMAIN_SCORE_HOMOGLYPH 80
-#define AB_DOMAIN_SCORE_EMBEDDED  75 /* added-words: the protected domain inside another's labels  \
-                                      */
+#define AB_DOMAIN_SCORE_EMBEDDED                                                                   \
+    75 /* added-words: the protected domain inside another's labels                                \
+        */
 #define AB_DOMAIN_SCORE_EDIT     70
 #define AB_DOMAIN_SCORE_ADDED    60 /* added-words: words or hyphens added to the label */
 #define AB_DOMAIN_SCORE_TLD_SWAP 50

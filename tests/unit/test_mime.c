@@ -470,8 +470,9 @@ static void test_engine_caps(void **state)
     size_t cap = 2000000, k = 0;
     char *m = malloc(cap);
     assert_non_null(m);
-    k += (size_t)snprintf(m + k, cap - k, "From: a@b.example\r\nTo: c@d.example\r\n"
-                                          "Message-ID: <c1@b.example>\r\nSubject: ");
+    k += (size_t)snprintf(m + k, cap - k,
+                          "From: a@b.example\r\nTo: c@d.example\r\n"
+                          "Message-ID: <c1@b.example>\r\nSubject: ");
     memset(m + k, 'S', 100000);
     k += 100000;
     k += (size_t)snprintf(m + k, cap - k, "\r\n\r\n");
@@ -507,7 +508,8 @@ int main(void)
         cmocka_unit_test(test_many_parts),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_engine),
-        cmocka_unit_test(test_yenc),            cmocka_unit_test(test_review_fixes),
+        cmocka_unit_test(test_yenc),
+        cmocka_unit_test(test_review_fixes),
         cmocka_unit_test(test_engine_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
