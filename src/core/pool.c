@@ -40,13 +40,19 @@
 #define QUEUE_DEPTH 2
 #define SMALL_FILE  ((off_t)1 << 20)
 
-enum { JOB_FILE = 1, JOB_PROC = 2 };
+/* A big mbox is split across workers (unpack.h ab_mbox_range) in parts of at least this many
+ * bytes, about four per worker: the owner of the file does its matchers and the first part, and
+ * the other parts go to whichever worker is free. */
+#define SPLIT_MIN_CHUNK   ((uint64_t)16 << 20)
+#define SPLITS_PER_WORKER 4
 
 typedef struct job {
-    int kind;
+    int kind;   /* AB_JOB_FILE, AB_JOB_PROC, AB_JOB_PART (core/wire.h) */
     char *path; /* owned; the file, or "pid:N" */
     struct stat st;
     pid_t pid;
+    uint64_t file_size; /* AB_JOB_PART: the file's size when it was split */
+    ab_wire_part part;  /* AB_JOB_PART */
 } job;
 
 /* The member a worker is scanning, in memory it shares with the parent (MAP_SHARED, made before
@@ -98,8 +104,10 @@ typedef struct pool {
     unsigned n;
     ab_summary sum;
     double t0, last_progress;
-    job retry[MAX_WORKERS * QUEUE_DEPTH]; /* queued jobs of workers that were lost */
-    size_t nretry;
+    /* Jobs before the feeder's: those queued at workers that were lost, or handed back, and the
+     * parts of split files. A stack (the last pushed goes first); owned, grown on demand. */
+    job *retry;
+    size_t nretry, retry_cap;
     int stop;                  /* the sink asked to stop */
     int bad_starts;            /* consecutive workers that died before READY */
     int named_pids;            /* a pid list (not --processes): a process that exits is an error */
@@ -163,11 +171,15 @@ typedef struct wctx {
     uint64_t jobs;   /* objects started */
     ab_buf loc;      /* a member's location, encoded for the slot */
     ab_buf out;
-    ab_throttle thr;  /* --max-cpu, --max-io */
-    int list_objects; /* send an OBJECT per member too */
-    int returned;     /* the queued job was handed back for this top-level object */
-    int quit_after;   /* a QUIT arrived while a container was being unpacked */
-    ab_buf peek;      /* a frame read while looking for a queued job */
+    ab_throttle thr;      /* --max-cpu, --max-io */
+    int list_objects;     /* send an OBJECT per member too */
+    int returned;         /* the queued job was handed back for this top-level object */
+    int quit_after;       /* a QUIT arrived while a container was being unpacked */
+    ab_buf peek;          /* a frame read while looking for a queued job */
+    unsigned workers;     /* in the sweep */
+    ab_engine *eng;       /* the worker's (h_top sets a part on it) */
+    int split_ok;         /* the object being scanned is a file this worker may split */
+    uint64_t split_chunk; /* smallest part of a split mbox (SPLIT_MIN_CHUNK) */
 } wctx;
 
 static int send_all(int fd, const void *data, size_t len)
@@ -350,6 +362,32 @@ static void slot_write(beat_slot *s, uint64_t job, const void *loc, size_t n)
     __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
+/* A file about to be unpacked: a big mbox is cut into parts (whole messages), the first kept
+ * here, the others sent to the parent as jobs for any worker. Runs after the file's matchers, so
+ * an allow-listed mbox is never split; the reading of the file is inside the SIGBUS guard. */
+static void h_top(void *ctx, const ab_object *obj)
+{
+    wctx *w = ctx;
+    uint64_t chunk = obj->size / ((uint64_t)w->workers * SPLITS_PER_WORKER);
+    if (!w->split_ok || obj->depth || !w->split_chunk || obj->size / 2 < w->split_chunk ||
+        !ab_source_mbox.claims(obj->data, obj->size))
+        return;
+    if (chunk < w->split_chunk)
+        chunk = w->split_chunk;
+    ab_mbox_range r[AB_WIRE_MAX_PARTS];
+    size_t n = ab_mbox_split(obj->data, obj->size, chunk, r, AB_WIRE_MAX_PARTS);
+    if (n < 2)
+        return;
+    ab_wire_part parts[AB_WIRE_MAX_PARTS];
+    for (size_t i = 1; i < n; i++)
+        parts[i - 1] = (ab_wire_part){r[i].off, r[i].len, r[i].first};
+    ab_wire_begin(&w->out, AB_MSG_SPLIT);
+    ab_wire_put_split(&w->out, obj->size, parts, n - 1);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+    ab_engine_set_part(w->eng, &r[0], obj->size, 0);
+}
+
 static void h_beat(void *ctx, const ab_object *m)
 {
     wctx *w = ctx;
@@ -467,6 +505,8 @@ static void test_fault(const char *path, int stage)
     }
     if (stage == 1 && fault_is(f, "crash:", base))
         raise(SIGSEGV);
+    if (stage == 2 && fault_is(f, "crash-part:", base)) /* a part of a split mbox */
+        raise(SIGSEGV);
     if (stage == 1 && fault_is(f, "slow:", base))
         sleep(4);
     if (stage == 1 && fault_is(f, "shrink:", base) && strncmp(path, "pid:", 4))
@@ -484,15 +524,27 @@ static void test_fault(const char *path, int stage)
 }
 #endif
 
-static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path,
-                        const struct stat *expect)
+/* A file (AB_JOB_FILE) or a part of a split mbox (AB_JOB_PART): mapped, scanned with the SIGBUS
+ * guard, its DONE sent. A part runs only its messages, and its bytes are the owner's. */
+static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
 {
     ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip};
+    const char *path = j->path;
+    struct stat expect;
+    memset(&expect, 0, sizeof(expect));
+    expect.st_dev = (dev_t)j->dev;
+    expect.st_ino = (ino_t)j->ino;
+    int part = j->kind == AB_JOB_PART;
     ab_mapped m;
     char err[512];
-    test_fault(path, 0);
-    ab_status st =
-        ab_file_map(path, sc->follow_symlinks, expect, sc->max_filesize, &m, err, sizeof(err));
+    test_fault(path, part ? 2 : 0);
+    ab_status st = ab_file_map(path, sc->follow_symlinks, j->ino ? &expect : NULL,
+                               part ? 0 : sc->max_filesize, &m, err, sizeof(err));
+    if (st == AB_OK && part && m.size != j->file_size) {
+        snprintf(err, sizeof(err), "file changed size while its parts were being scanned");
+        ab_file_unmap(&m);
+        st = AB_ERR_IO;
+    }
     if (st != AB_OK) {
         if (st == AB_ERR_LIMIT) {
             w_send_skip_at(w, AB_SKIP_TOO_LARGE, 0, NULL, NULL, 0);
@@ -514,10 +566,18 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     obj.location_len = 1;
     obj.st = &m.st;
     int allowed = 0;
+    w->split_ok = !part && w->workers > 1;
+    if (part) {
+        ab_mbox_range r = {j->part.off, j->part.len, j->part.first};
+        ab_engine_set_part(eng, &r, m.size, 1);
+    }
     test_fault(path, 1);
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
-        ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+        if (part)
+            ab_engine_scan_members(eng, &obj, &em);
+        else
+            ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
         bus_armed = 0;
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, path, AB_ERR_IO, err);
@@ -531,11 +591,12 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
         send_frame(w->fd, &w->out);
         _exit(0);
     }
+    w->split_ok = 0;
     if (allowed)
         w_send_skip_at(w, AB_SKIP_ALLOWLIST, m.size, NULL, NULL, 0);
-    else if (sc->list_objects)
+    else if (sc->list_objects && !part)
         w_send_object(w, &obj);
-    w_send_done(w, eng, allowed ? 0 : m.size, allowed ? 0 : 1);
+    w_send_done(w, eng, allowed || part ? 0 : m.size, allowed ? 0 : 1);
     ab_file_unmap(&m);
 }
 
@@ -860,7 +921,15 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
     if (ab_engine_new(sc, &eng) != AB_OK)
         _exit(4);
     ab_engine_worker_mode(eng);
-    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w};
+    w.eng = eng;
+    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top};
+    w.workers = worker_count(sc);
+    w.split_chunk = SPLIT_MIN_CHUNK;
+#ifdef AB_TEST_HOOKS
+    const char *chunk = getenv("ANTIBODY_TEST_SPLIT_CHUNK"); /* small files split in tests */
+    if (chunk && *chunk)
+        w.split_chunk = strtoull(chunk, NULL, 10);
+#endif
     ab_engine_set_unpack_hooks(eng, &hooks);
     if (sc->unpack)
         ab_unpack_process_init(); /* library inits after fork, before any hostile byte */
@@ -872,21 +941,16 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         if (type != AB_MSG_JOB)
             break;
         ab_wire_reader r = {(const uint8_t *)in.data, (const uint8_t *)in.data + in.len, 0};
-        int kind = ab_wire_get_u8(&r);
-        struct stat st;
-        memset(&st, 0, sizeof(st));
-        st.st_dev = (dev_t)ab_wire_get_u64(&r);
-        st.st_ino = (ino_t)ab_wire_get_u64(&r);
-        pid_t pid = (pid_t)ab_wire_get_u32(&r);
-        const char *path = ab_wire_get_str(&r);
-        if (r.bad || !path)
+        ab_wire_job job;
+        ab_wire_get_job(&r, &job);
+        if (r.bad)
             break;
         ab_throttle_begin(&w.thr);
         slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
-        if (kind == JOB_PROC)
-            w_scan_proc(sc, eng, &w, path, pid);
+        if (job.kind == AB_JOB_PROC)
+            w_scan_proc(sc, eng, &w, job.path, (pid_t)job.pid);
         else
-            w_scan_file(sc, eng, &w, path, st.st_ino ? &st : NULL);
+            w_scan_file(sc, eng, &w, &job);
     }
     /* _exit: no atexit handlers, no stdio flush of buffers inherited from the parent. */
     _exit(0);
@@ -897,6 +961,25 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
 static void job_clear(job *j)
 {
     free(j->path);
+    memset(j, 0, sizeof(*j));
+}
+
+/* Put j (moved: the pool owns it now) on the retry stack. Out of memory: the job is said as an
+ * error of its object, never dropped without a word. */
+static void retry_push(pool *p, job *j)
+{
+    if (p->nretry == p->retry_cap) {
+        size_t cap = p->retry_cap ? p->retry_cap * 2 : 64;
+        job *n = realloc(p->retry, cap * sizeof(*n));
+        if (!n) {
+            pool_error(p, j->path, AB_ERR_NOMEM, "out of memory: cannot queue this object");
+            job_clear(j);
+            return;
+        }
+        p->retry = n;
+        p->retry_cap = cap;
+    }
+    p->retry[p->nretry++] = *j;
     memset(j, 0, sizeof(*j));
 }
 
@@ -1060,7 +1143,7 @@ static int reap(pid_t pid, int *status)
 static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
 {
     int status = 0;
-    char msg[256];
+    char msg[400];
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
@@ -1074,7 +1157,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
             if (p->stop)
                 job_clear(&w->q[i]);
             else
-                p->retry[p->nretry++] = w->q[i];
+                retry_push(p, &w->q[i]);
         }
         w->nq = 0;
     }
@@ -1104,6 +1187,15 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         char *obj = nl > 1 ? strstr(msg, "on this object") : NULL;
         if (obj && strlen(obj) == strlen("on this object")) /* a member was being scanned */
             snprintf(obj, sizeof(msg) - (size_t)(obj - msg), "on this member");
+        if (w->q[0].kind == AB_JOB_PART) { /* which messages went unscanned */
+            size_t k = strlen(msg);
+            const ab_wire_part *pt = &w->q[0].part;
+            snprintf(msg + k, sizeof(msg) - k,
+                     "; in the part of this mbox from message #%llu (bytes %llu..%llu), "
+                     "split across workers",
+                     (unsigned long long)pt->first, (unsigned long long)pt->off,
+                     (unsigned long long)(pt->off + pt->len));
+        }
         pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
                       arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
@@ -1112,7 +1204,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
             if (p->stop)
                 job_clear(&w->q[i]);
             else
-                p->retry[p->nretry++] = w->q[i];
+                retry_push(p, &w->q[i]);
         }
         w->nq = 0;
     }
@@ -1133,14 +1225,45 @@ static int send_job(worker *w, const job *j)
     ab_buf b;
     ab_buf_init(&b, AB_WIRE_MAX_FRAME);
     ab_wire_begin(&b, AB_MSG_JOB);
-    ab_wire_u8(&b, (uint8_t)j->kind);
-    ab_wire_u64(&b, (uint64_t)j->st.st_dev);
-    ab_wire_u64(&b, (uint64_t)j->st.st_ino);
-    ab_wire_u32(&b, (uint32_t)j->pid);
-    ab_wire_str(&b, j->path);
+    ab_wire_job wj = {.kind = (uint8_t)j->kind,
+                      .dev = (uint64_t)j->st.st_dev,
+                      .ino = (uint64_t)j->st.st_ino,
+                      .pid = (uint32_t)j->pid,
+                      .path = j->path,
+                      .file_size = j->file_size,
+                      .part = j->part};
+    ab_wire_put_job(&b, &wj);
     int rc = send_frame(w->fd, &b);
     ab_buf_release(&b);
     return rc;
+}
+
+/* The worker scanning a file split it: its other parts become jobs for any worker, first part
+ * first. Returns -1 when the frame is malformed or not about a file being scanned. */
+static int on_split(pool *p, worker *w, ab_wire_reader *r)
+{
+    ab_wire_part parts[AB_WIRE_MAX_PARTS];
+    uint64_t size = 0;
+    size_t n = 0;
+    ab_wire_get_split(r, &size, parts, &n);
+    if (r->bad || !w->nq || w->q[0].kind != AB_JOB_FILE)
+        return -1;
+    for (size_t i = n; i-- > 0 && !p->stop;) { /* a stack: the last pushed is taken first */
+        job j;
+        memset(&j, 0, sizeof(j));
+        j.kind = AB_JOB_PART;
+        j.path = strdup(w->q[0].path);
+        j.st = w->q[0].st;
+        j.file_size = size;
+        j.part = parts[i];
+        if (!j.path) {
+            pool_error(p, w->q[0].path, AB_ERR_NOMEM,
+                       "out of memory: a part of this mbox is not scanned");
+            continue;
+        }
+        retry_push(p, &j);
+    }
+    return 0;
 }
 
 /* Handle one complete frame from w. Returns -1 when the frame is malformed. */
@@ -1208,16 +1331,15 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         /* The worker handed back the job queued behind a container it is unpacking. */
         if (w->nq < 2)
             return -1;
-        if (p->nretry < sizeof(p->retry) / sizeof(p->retry[0]))
-            p->retry[p->nretry++] = w->q[--w->nq];
-        else
-            job_clear(&w->q[--w->nq]);
+        retry_push(p, &w->q[--w->nq]);
         memset(&w->q[w->nq], 0, sizeof(job));
         w->long_job = 1;
         return 0;
     case AB_MSG_EXITING:
         w->retiring = 1;
         return 0;
+    case AB_MSG_SPLIT:
+        return on_split(p, w, &r);
     case AB_MSG_DONE: {
         uint64_t bytes = ab_wire_get_u64(&r);
         uint32_t counted = ab_wire_get_u32(&r);
@@ -1226,8 +1348,10 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         if (r.bad || !w->nq)
             return -1;
         if (counted) {
-            p->sum.objects++;
-            p->sum.bytes += bytes;
+            if (w->q[0].kind != AB_JOB_PART) { /* a part is members of a file counted once */
+                p->sum.objects++;
+                p->sum.bytes += bytes;
+            }
             p->sum.members += members;
             p->sum.member_bytes += mbytes;
         }
@@ -1347,7 +1471,7 @@ static int can_take(const worker *w)
         (w->slot && __atomic_load_n(&w->slot->container_job, __ATOMIC_ACQUIRE) == w->done + 1))
         return 0; /* q[0] is a container being unpacked (it said so in its slot) */
     const job *last = &w->q[w->nq - 1];
-    return last->kind == JOB_FILE && last->st.st_size < SMALL_FILE;
+    return last->kind == AB_JOB_FILE && last->st.st_size < SMALL_FILE;
 }
 
 static int next_job(pool *p, feeder *f, int *more, job *j)
@@ -1516,6 +1640,7 @@ out:
     shutdown_workers(p);
     while (p->nretry) /* left over only when the sweep was stopped */
         job_clear(&p->retry[--p->nretry]);
+    free(p->retry);
     p->sum.seconds = ab_now() - p->t0;
     if (p->sum.interrupted)
         p->sum.errors++; /* an incomplete sweep is an error of the sweep (antibody(1), SIGNALS) */
@@ -1550,7 +1675,7 @@ static int feed_walk(feeder *f, pool *p, job *j)
             pool_error(p, e.path, e.status, e.message);
             continue;
         case AB_WALK_FILE:
-            j->kind = JOB_FILE;
+            j->kind = AB_JOB_FILE;
             j->st = e.st;
             if (!(j->path = strdup(e.path))) {
                 pool_error(p, e.path, AB_ERR_NOMEM, "out of memory");
@@ -1655,7 +1780,7 @@ static int make_proc_job(pool *p, pid_t pid, int all, job *j)
         }
         return 0;
     }
-    j->kind = JOB_PROC;
+    j->kind = AB_JOB_PROC;
     j->pid = pid;
     j->path = strdup(path);
     return j->path != NULL;

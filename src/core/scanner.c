@@ -891,6 +891,22 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
     return st;
 }
 
+void ab_engine_set_part(ab_engine *e, const ab_mbox_range *range, uint64_t file_size, int mbox_only)
+{
+    if (e->unpack)
+        ab_unpack_set_part(e->unpack, range, file_size, mbox_only);
+}
+
+void ab_engine_scan_members(ab_engine *e, ab_object *obj, const ab_emit *em)
+{
+    if (!e->unpack)
+        return;
+    ab_verdict v;
+    const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
+    ab_unpack_object(e->unpack, obj, hold, em);
+    ab_verdict_end(&v);
+}
+
 /* ---- in-process buffer scans ---- */
 
 typedef struct direct_ctx {

@@ -82,6 +82,15 @@ void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *byt
 ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *allowed, char *err,
                          size_t errlen);
 
+/* One part of an mbox split across workers (unpack.h): the next ab_engine_scan or
+ * ab_engine_scan_members unpacks only range's messages; mbox_only as in ab_unpack_set_part. */
+struct ab_mbox_range;
+void ab_engine_set_part(ab_engine *e, const struct ab_mbox_range *range, uint64_t file_size,
+                        int mbox_only);
+/* A part that is not the owner's: obj's members only. No matcher runs on obj itself (the owner
+ * did that); its limit findings still join a verdict of obj's. */
+void ab_engine_scan_members(ab_engine *e, ab_object *obj, const ab_emit *em);
+
 /* Build ab_walk_opts from the scanner settings (excludes point into sc). */
 void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o);
 

@@ -453,3 +453,80 @@ void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a)
     if (!f->rule)
         r->bad = 1;
 }
+
+/* ---- jobs and splits ---- */
+
+static int part_ok(const ab_wire_part *p, uint64_t size)
+{
+    return p->len && p->off <= size && p->len <= size - p->off && p->first;
+}
+
+void ab_wire_put_job(ab_buf *b, const ab_wire_job *j)
+{
+    ab_wire_u8(b, j->kind);
+    ab_wire_u64(b, j->dev);
+    ab_wire_u64(b, j->ino);
+    ab_wire_u32(b, j->pid);
+    ab_wire_str(b, j->path);
+    if (j->kind == AB_JOB_PART) {
+        ab_wire_u64(b, j->file_size);
+        ab_wire_u64(b, j->part.off);
+        ab_wire_u64(b, j->part.len);
+        ab_wire_u64(b, j->part.first);
+    }
+}
+
+void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->kind = ab_wire_get_u8(r);
+    j->dev = ab_wire_get_u64(r);
+    j->ino = ab_wire_get_u64(r);
+    j->pid = ab_wire_get_u32(r);
+    j->path = ab_wire_get_str(r);
+    if (j->kind == AB_JOB_PART) {
+        j->file_size = ab_wire_get_u64(r);
+        j->part.off = ab_wire_get_u64(r);
+        j->part.len = ab_wire_get_u64(r);
+        j->part.first = ab_wire_get_u64(r);
+        if (!part_ok(&j->part, j->file_size))
+            r->bad = 1;
+    } else if (j->kind != AB_JOB_FILE && j->kind != AB_JOB_PROC) {
+        r->bad = 1;
+    }
+    if (!j->path)
+        r->bad = 1;
+}
+
+void ab_wire_put_split(ab_buf *b, uint64_t file_size, const ab_wire_part *parts, size_t n)
+{
+    ab_wire_u64(b, file_size);
+    ab_wire_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        ab_wire_u64(b, parts[i].off);
+        ab_wire_u64(b, parts[i].len);
+        ab_wire_u64(b, parts[i].first);
+    }
+}
+
+void ab_wire_get_split(ab_wire_reader *r, uint64_t *file_size, ab_wire_part *parts, size_t *n)
+{
+    *n = 0;
+    *file_size = ab_wire_get_u64(r);
+    uint32_t k = ab_wire_get_u32(r);
+    if (r->bad || k == 0 || k > AB_WIRE_MAX_PARTS) {
+        r->bad = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < k && !r->bad; i++) {
+        ab_wire_part *p = &parts[i];
+        p->off = ab_wire_get_u64(r);
+        p->len = ab_wire_get_u64(r);
+        p->first = ab_wire_get_u64(r);
+        if (!part_ok(p, *file_size) ||
+            (i && (p->off < parts[i - 1].off + parts[i - 1].len || p->first <= parts[i - 1].first)))
+            r->bad = 1;
+    }
+    if (!r->bad)
+        *n = k;
+}

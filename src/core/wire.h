@@ -27,6 +27,7 @@ enum {
     AB_MSG_SUPPRESSED = 'B', /* worker -> parent: findings below the minimum score */
     AB_MSG_RETURN = 'K',     /* worker -> parent: the job queued last is handed back unstarted */
     AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
+    AB_MSG_SPLIT = 'P',      /* worker -> parent: the file's other parts, jobs for any worker */
 };
 
 typedef struct ab_wire_reader {
@@ -73,5 +74,38 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o);
 void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a);
 void ab_wire_put_finding(ab_buf *b, const ab_finding *f);
 void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a);
+
+/* Jobs (parent -> worker, AB_MSG_JOB): a kind, the object's identity, then what the kind needs.
+ * [u8 kind][u64 dev][u64 ino][u32 pid][str path], and for AB_JOB_PART [u64 file size][u64 off]
+ * [u64 len][u64 first]. */
+enum {
+    AB_JOB_FILE = 1, /* a file: every matcher, every source */
+    AB_JOB_PROC = 2, /* a process's memory ("pid:N") */
+    AB_JOB_PART = 3, /* a part of a split mbox: its messages only (unpack.h ab_mbox_range) */
+};
+#define AB_WIRE_MAX_PARTS 64 /* parts of one split file */
+
+typedef struct ab_wire_part {
+    uint64_t off, len, first;
+} ab_wire_part;
+
+typedef struct ab_wire_job {
+    uint8_t kind;
+    uint64_t dev, ino; /* 0, 0: not checked */
+    uint32_t pid;
+    const char *path;   /* decoded: points into the frame */
+    uint64_t file_size; /* AB_JOB_PART: the size the parts were cut from */
+    ab_wire_part part;  /* AB_JOB_PART */
+} ab_wire_job;
+
+void ab_wire_put_job(ab_buf *b, const ab_wire_job *j);
+/* Sets r->bad on a malformed job: an unknown kind, no path, a part outside its file. */
+void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j);
+
+/* AB_MSG_SPLIT: [u64 file size][u32 n] n x [u64 off][u64 len][u64 first]; decoding checks
+ * 1 <= n <= AB_WIRE_MAX_PARTS, each part non-empty, in order, not overlapping, within the file,
+ * with increasing first message numbers. parts holds AB_WIRE_MAX_PARTS. */
+void ab_wire_put_split(ab_buf *b, uint64_t file_size, const ab_wire_part *parts, size_t n);
+void ab_wire_get_split(ab_wire_reader *r, uint64_t *file_size, ab_wire_part *parts, size_t *n);
 
 #endif

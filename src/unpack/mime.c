@@ -648,39 +648,71 @@ static size_t header_message_id(const uint8_t *d, size_t n, char *out, size_t ca
     return 0;
 }
 
+/* The end of the message whose "From " line is at i: where the next separator starts ("From " at a
+ * line start after a blank line; mboxo writers escape body lines, and a lone "From " right after
+ * text is a body line in a careless mbox), or size. *body: where the message itself starts. */
+static size_t mbox_next(const uint8_t *data, size_t size, size_t i, size_t *body)
+{
+    size_t s = i;
+    const uint8_t *nl = memchr(data + s, '\n', size - s);
+    s = nl ? (size_t)(nl - data) + 1 : size;
+    *body = s;
+    for (size_t e = s; e < size;) {
+        nl = memchr(data + e, '\n', size - e);
+        if (!nl)
+            break;
+        size_t ls = (size_t)(nl - data) + 1;
+        int blank_before = ls >= 2 && (data[ls - 2] == '\n' ||
+                                       (data[ls - 2] == '\r' && ls >= 3 && data[ls - 3] == '\n'));
+        if (blank_before && is_from_line(data + ls, size - ls))
+            return ls;
+        e = ls;
+    }
+    return size;
+}
+
+size_t ab_mbox_split(const uint8_t *data, size_t size, uint64_t chunk, ab_mbox_range *out,
+                     size_t max)
+{
+    size_t n = 0, i = 0, body;
+    uint64_t msg = 0;
+    if (!max)
+        return 0;
+    out[0] = (ab_mbox_range){0, size, 1};
+    if (!chunk || size / 2 < chunk)
+        return 1;
+    while (i < size) {
+        size_t next = mbox_next(data, size, i, &body);
+        msg++;
+        if (next < size && next - out[n].off >= chunk && n + 1 < max &&
+            size - next >= chunk / 2) { /* a tail under half a chunk stays with this part */
+            out[n].len = next - out[n].off;
+            out[++n] = (ab_mbox_range){next, size - next, msg + 1};
+        }
+        i = next;
+    }
+    return n + 1;
+}
+
 static ab_status mbox_run(ab_unpack *u, const uint8_t *data, size_t size)
 {
-    size_t i = 0;
-    unsigned long n = 0;
-    while (i < size && !ab_unpack_stopped(u)) {
+    size_t i = 0, end = size;
+    uint64_t n = 0;
+    ab_mbox_range part;
+    if (ab_unpack_part(u, &part)) { /* one part of a split mbox: its messages only */
+        i = (size_t)part.off;
+        end = (size_t)(part.off + part.len);
+        n = part.first - 1;
+    }
+    while (i < end && !ab_unpack_stopped(u)) {
         /* data[i] is at a "From " line: the message starts after it */
-        size_t s = i;
-        while (s < size && data[s] != '\n')
-            s++;
-        s = s < size ? s + 1 : size;
-        /* the next separator: "From " at a line start after a blank line (mboxo writers escape
-         * body lines; a lone "From " right after text is a body line in a careless mbox) */
-        size_t e = s, next = size;
-        while (e < size) {
-            const uint8_t *nl = memchr(data + e, '\n', size - e);
-            if (!nl)
-                break;
-            size_t ls = (size_t)(nl - data) + 1;
-            int blank_before =
-                ls >= 2 &&
-                (data[ls - 2] == '\n' || (data[ls - 2] == '\r' && ls >= 3 && data[ls - 3] == '\n'));
-            if (blank_before && is_from_line(data + ls, size - ls)) {
-                next = ls;
-                break;
-            }
-            e = ls;
-        }
+        size_t s, next = mbox_next(data, end, i, &s);
         n++;
         char id[200], name[256];
         if (header_message_id(data + s, next - s, id, sizeof(id)))
-            snprintf(name, sizeof(name), "#%lu <%s>", n, id);
+            snprintf(name, sizeof(name), "#%llu <%s>", (unsigned long long)n, id);
         else
-            snprintf(name, sizeof(name), "#%lu", n);
+            snprintf(name, sizeof(name), "#%llu", (unsigned long long)n);
         ab_member mem;
         memset(&mem, 0, sizeof(mem));
         mem.name = name;

@@ -97,6 +97,11 @@ struct ab_unpack {
     /* lookalikes of the protected domains: built on first use, so in the worker after fork */
     ab_domain_guard *guard; /* owned */
     int guard_failed;       /* not built (ICU): not tried again */
+    /* a part of a split mbox (ab_unpack_set_part): set for the next top-level object, in
+     * effect (in_part) while it is unpacked */
+    int part_next, in_part, part_mbox_only;
+    ab_mbox_range part;
+    uint64_t part_file_size;
 };
 
 void ab_unpack_limits_default(ab_unpack_limits *l)
@@ -310,6 +315,12 @@ static void member_limit(ab_unpack *u, const char *name, int which, ab_skip_reas
     say_skip(u, name, r, size);
 }
 
+/* Said in a limit's reason when the budget is a part's share (ab_unpack_set_part). */
+static const char *share_note(const ab_unpack *u)
+{
+    return u->in_part ? ": this part's share of an mbox split across workers" : "";
+}
+
 /* The file's budget is spent: a finding on the container being read, the rest of it skipped. */
 static void spend(ab_unpack *u, int which, const char *reason)
 {
@@ -333,8 +344,8 @@ static ab_room drop(ab_unpack *u, uint64_t produced, uint64_t packed)
     u->ccons += packed;
     if (u->unpacked >= u->lim.max_unpacked) {
         char why[160];
-        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
-                 (unsigned long long)u->lim.max_unpacked);
+        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked%s)",
+                 (unsigned long long)u->lim.max_unpacked, share_note(u));
         spend(u, L_UNPACKED, why);
         return AB_ROOM_STOP;
     }
@@ -353,8 +364,8 @@ ab_room ab_unpack_check(ab_unpack *u, const char *name, uint64_t produced, uint6
         return drop(u, produced, packed);
     }
     if (u->unpacked + produced > u->lim.max_unpacked) {
-        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked)",
-                 (unsigned long long)u->lim.max_unpacked);
+        snprintf(why, sizeof(why), "more than %llu bytes unpacked from one file (--max-unpacked%s)",
+                 (unsigned long long)u->lim.max_unpacked, share_note(u));
         u->spent = 1;
         member_limit(u, name, L_UNPACKED, AB_SKIP_UNPACK_LIMIT, produced, why);
         return AB_ROOM_STOP;
@@ -783,8 +794,8 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     const char *name = m->name ? m->name : "";
     if (++u->members > u->lim.max_members) {
         char why[128];
-        snprintf(why, sizeof(why), "more than %llu members in one file (--max-members)",
-                 (unsigned long long)u->lim.max_members);
+        snprintf(why, sizeof(why), "more than %llu members in one file (--max-members%s)",
+                 (unsigned long long)u->lim.max_members, share_note(u));
         spend(u, L_MEMBERS, why);
         return 1;
     }
@@ -863,11 +874,17 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     return u->spent || ab_unpack_stopped(u);
 }
 
+static void part_begin(ab_unpack *u, size_t size);
+
 void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down)
 {
     if (!u || !obj->data || obj->kind == AB_OBJ_PROCESS)
         return;
+    ab_unpack_limits saved = u->lim;
     if (obj->depth == 0) {
+        if (u->hooks.top)
+            u->hooks.top(u->hooks.ctx, obj);
+        part_begin(u, obj->size);
         u->members = u->unpacked = u->scanned = u->scanned_bytes = 0;
         u->reported = 0;
         u->spent = 0;
@@ -881,6 +898,8 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
     }
     for (size_t i = 0; i < N_SOURCES && !u->spent && !ab_unpack_stopped(u); i++) {
         const ab_source *s = sources[i];
+        if (u->in_part && obj->depth == 0 && u->part_mbox_only && s != &ab_source_mbox)
+            continue;
         if (!s->claims(obj->data, obj->size) &&
             !(s->media_type && obj->media_type && !strcmp(s->media_type, obj->media_type)))
             continue;
@@ -906,6 +925,49 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
         s->run(u, obj->data, obj->size);
     }
     u->cur = obj->parent ? (ab_object *)obj->parent : NULL;
+    if (obj->depth == 0) {
+        u->lim = saved;
+        u->in_part = 0;
+    }
+}
+
+void ab_unpack_set_part(ab_unpack *u, const ab_mbox_range *range, uint64_t file_size, int mbox_only)
+{
+    u->part_next = range != NULL;
+    if (range) {
+        u->part = *range;
+        u->part_file_size = file_size;
+        u->part_mbox_only = mbox_only;
+    }
+}
+
+int ab_unpack_part(const ab_unpack *u, ab_mbox_range *range)
+{
+    if (!u->in_part || !u->cur || u->cur->depth != 0)
+        return 0;
+    *range = u->part;
+    return 1;
+}
+
+/* share of limit for len of total bytes, at least 1 (0 stays 0: no limit) */
+static uint64_t share(uint64_t limit, uint64_t len, uint64_t total)
+{
+    if (!limit || !total || len >= total)
+        return limit;
+    unsigned __int128 s = (unsigned __int128)limit * len / total;
+    return s ? (uint64_t)s : 1;
+}
+
+/* A top-level object starts: a part set for it comes into effect with its share of the budget. */
+static void part_begin(ab_unpack *u, size_t size)
+{
+    u->in_part = u->part_next && u->part_file_size == size && u->part.off <= size &&
+                 u->part.len <= size - u->part.off;
+    u->part_next = 0;
+    if (!u->in_part)
+        return;
+    u->lim.max_members = share(u->lim.max_members, u->part.len, size);
+    u->lim.max_unpacked = share(u->lim.max_unpacked, u->part.len, size);
 }
 
 ab_status ab_unpack_run_source(const ab_source *s, const uint8_t *data, size_t size,

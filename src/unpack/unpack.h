@@ -171,6 +171,9 @@ typedef struct ab_unpack_hooks {
     void (*beat)(void *ctx, const ab_object *m);    /* before each member is scanned */
     void (*scanned)(void *ctx, const ab_object *m); /* after each member was scanned */
     void *ctx;
+    /* A top-level object is about to be unpacked (after its matchers, not when allow-listed):
+     * the place to split it (ab_unpack_set_part). */
+    void (*top)(void *ctx, const ab_object *obj);
 } ab_unpack_hooks;
 
 ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out);
@@ -183,6 +186,31 @@ void ab_unpack_process_init(void);
  * of obj's own verdict (limit findings on obj join it); down: where members' verdicts go. At
  * depth 0 this starts a new per-file budget. */
 void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down);
+
+/* A big mbox is split across workers (core/pool.c): each part is a run of whole messages. The
+ * worker that owns the file scans it as a whole (hashes, YARA, every source) but unpacks only
+ * the first part; every other part is a job of its own that unpacks only its messages. Members
+ * keep their numbers ("#N <message-id>") and their locations, whichever worker reads them. */
+typedef struct ab_mbox_range {
+    uint64_t off, len; /* bytes [off, off + len) of the file: whole messages, "From " line first */
+    uint64_t first;    /* the number of its first message (from 1) */
+} ab_mbox_range;
+
+/* Cut an mbox (one ab_source_mbox claims) into at most max parts of whole messages, each about
+ * chunk bytes or more. Returns the number of parts (1: the file is not worth splitting). Reads the
+ * file once, as the mbox source does (its separator rule). */
+size_t ab_mbox_split(const uint8_t *data, size_t size, uint64_t chunk, ab_mbox_range *out,
+                     size_t max);
+
+/* The next top-level ab_unpack_object is one part of a split mbox of file_size bytes: the mbox
+ * source yields only the messages of range; mbox_only: no other source runs on the file (a part
+ * that is not the owner's). The per-file budget (--max-members, --max-unpacked) is cut to the
+ * part's share, in proportion to its bytes, so the parts together stay within the file's; the
+ * limit findings say so. Applies to that one object; NULL clears. */
+void ab_unpack_set_part(ab_unpack *u, const ab_mbox_range *range, uint64_t file_size,
+                        int mbox_only);
+/* For the mbox source: 1 and the range when the object being unpacked (at depth 0) is a part. */
+int ab_unpack_part(const ab_unpack *u, ab_mbox_range *range);
 
 /* Counters of the last top-level object: members scanned and their bytes. */
 void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);

@@ -271,3 +271,72 @@ assert outer["complete"] and [p["name"] for p in outer["parts"]] == ["part-1.eml
 assert outer["urls"] == ["http://inner.example/x"], outer
 EOF
 }
+
+# A big mbox is split across workers (core/pool.c, unpack.h ab_mbox_range): the same messages are
+# found, numbered and counted as when one worker reads it all; a crash in a part costs that part
+# and says which messages; the per-file budget is shared by the parts. Parts are made small here
+# with ANTIBODY_TEST_SPLIT_CHUNK (test builds only): 600 messages of about 1 KB, parts of 20 KB.
+test_mail_mbox_split() {
+  $PY - "$T/big.mbox" <<'EOF2'
+import sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(1, 601):
+        f.write(b"From a@b.test Sat Aug  1 00:00:00 2020\n")
+        f.write(b"From: a@b.test\nTo: c@d.test\nSubject: m%d\nMessage-ID: <m%d@b.test>\n\n" % (i, i))
+        body = b"".join(b"filler line %d of message %d\n" % (k, i) for k in range(40))
+        if i in (1, 77, 300, 301, 599, 600):
+            body += b"SPLIT" + b"MARKER here\n"
+        f.write(body + b"\n")
+EOF2
+  printf 'rule SplitMark { strings: $a = "SPLITMARKER" condition: $a }\n' >"$T/s.yar"
+  local opts=(--no-default-pack --rules "$T/s.yar" --list)
+  run 1 abj -j 1 "${opts[@]}" "$T/big.mbox"
+  cp "$T/out" "$T/one.jsonl"
+  ANTIBODY_TEST_SPLIT_CHUNK=20000 run 1 abj -j 2 "${opts[@]}" "$T/big.mbox"
+  cp "$T/out" "$T/split.jsonl"
+  ANTIBODY_TEST_SPLIT_CHUNK=20000 ANTIBODY_TEST_FAULT=crash-part:big.mbox \
+    run 1 abj -j 2 "${opts[@]}" "$T/big.mbox"
+  cp "$T/out" "$T/crash.jsonl"
+  ANTIBODY_TEST_SPLIT_CHUNK=20000 run 1 abj -j 2 --no-default-pack --rules "$T/s.yar" \
+    --max-members 100 "$T/big.mbox"
+  cp "$T/out" "$T/limit.jsonl"
+  $PY - "$T" "$(stat -c %s "$T/big.mbox")" <<'EOF2'
+import json, sys
+t, size = sys.argv[1], int(sys.argv[2])
+def load(name):
+    evs = [json.loads(l) for l in open(f"{t}/{name}.jsonl")]
+    locs = lambda kind: sorted("!".join(e["name"] for e in ev["location"])
+                               for ev in evs if ev["event"] == kind)
+    summ = [e for e in evs if e["event"] == "summary"][0]
+    return evs, locs("finding"), locs("object"), summ
+_, f1, o1, s1 = load("one")
+_, f2, o2, s2 = load("split")
+marked = {"#%d <m%d@b.test>" % (i, i) for i in (1, 77, 300, 301, 599, 600)}
+got = {l.split("!")[1] for l in f2 if "!" in l}
+assert got == marked, ("split findings", sorted(got))
+assert f1 == f2, "findings differ between one worker and a split"
+assert o1 == o2, "listed objects differ between one worker and a split"
+for k in ("objects", "bytes", "members", "member_bytes", "findings"):
+    assert s1[k] == s2[k], (k, s1[k], s2[k])
+assert s2["objects"] == 1 and s2["bytes"] == size and s2["members"] == 1200, s2
+# a crash in every part but the owner's: each part is one error naming its first message, the
+# owner's messages (from #1) are still found
+evs, f3, _, s3 = load("crash")
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) >= 3, len(errs)
+firsts = []
+for e in errs:
+    m = e["message"]
+    assert "in the part of this mbox from message #" in m, m
+    firsts.append(int(m.split("from message #")[1].split(" ")[0]))
+assert sorted(firsts) == sorted(set(firsts)) and min(firsts) > 1, firsts
+assert any(l.endswith("!#1 <m1@b.test>") for l in f3), f3
+assert s3["errors"] == len(errs), s3
+# the budget: the parts' shares of --max-members 100 add up to at most 100
+evs, f4, _, s4 = load("limit")
+assert 50 <= s4["members"] <= 100, s4["members"]
+lim = [e for e in evs if e["event"] == "finding" and e["matcher"] == "limit"]
+assert lim and all("share of an mbox split across workers" in e["reason"] for e in lim), lim
+print("ok", len(errs), "part errors;", s4["members"], "members under the limit")
+EOF2
+}

@@ -11,6 +11,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     ab_wire_arrays arr;
     ab_wire_reader r = {data + 1, data + size, 0};
+    if (data[0] == 'J' || data[0] == 'P') { /* a job (workers decode), a split (the parent) */
+        ab_wire_job j;
+        ab_wire_part parts[AB_WIRE_MAX_PARTS];
+        uint64_t fsize;
+        size_t n;
+        if (data[0] == 'J')
+            ab_wire_get_job(&r, &j);
+        else
+            ab_wire_get_split(&r, &fsize, parts, &n);
+        return 0;
+    }
     if (data[0] & 1) {
         ab_finding f;
         ab_wire_get_finding(&r, &f, &arr);

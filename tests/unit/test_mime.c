@@ -494,11 +494,46 @@ static void test_engine_caps(void **state)
     ab_scanner_free(sc);
 }
 
+/* ab_mbox_split: parts of whole messages that cover the file in order, numbered as the mbox
+ * source numbers them; a "From " body line (no blank line before it) is not a cut. */
+static void test_mbox_split(void **state)
+{
+    (void)state;
+    char *mb = malloc(64 << 10);
+    assert_non_null(mb);
+    size_t n = 0, starts[200];
+    for (int i = 0; i < 200; i++) {
+        starts[i] = n;
+        n += (size_t)sprintf(mb + n,
+                             "From x@y Sat Aug  1 00:00:00 2020\nSubject: %d\n\nbody %d\n"
+                             "From here on a body line\n\n",
+                             i + 1, i + 1);
+    }
+    ab_mbox_range r[8];
+    size_t k = ab_mbox_split((const uint8_t *)mb, n, 2000, r, 8);
+    assert_int_equal(k, 8); /* capped at max: the last part takes the rest */
+    uint64_t at = 0;
+    for (size_t i = 0; i < k; i++) {
+        assert_int_equal(r[i].off, at);
+        assert_int_equal(r[i].off, starts[r[i].first - 1]); /* message first starts the part */
+        assert_true(r[i].len >= 2000 || i == k - 1);
+        at += r[i].len;
+    }
+    assert_int_equal(at, n);
+    /* too small to be worth it: one part, the whole file */
+    k = ab_mbox_split((const uint8_t *)mb, n, n, r, 8);
+    assert_int_equal(k, 1);
+    assert_int_equal(r[0].len, n);
+    assert_int_equal(r[0].first, 1);
+    free(mb);
+}
+
 int main(void)
 {
     assert_int_equal(ab_init(), AB_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claims),
+        cmocka_unit_test(test_mbox_split),
         cmocka_unit_test(test_parts),
         cmocka_unit_test(test_single_part),
         cmocka_unit_test(test_mbox),

@@ -290,12 +290,87 @@ static void test_member_object(void **state)
     ab_buf_release(&b);
 }
 
+/* Jobs and splits: what the parent hands out and what a worker asks to be handed out. */
+static void test_job_and_split(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    ab_wire_job j = {.kind = AB_JOB_PART,
+                     .dev = 7,
+                     .ino = 9,
+                     .path = "/m/inbox.mbox",
+                     .file_size = 1000,
+                     .part = {400, 600, 31}};
+    ab_wire_put_job(&b, &j);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_job g;
+    ab_wire_get_job(&r, &g);
+    assert_false(r.bad);
+    assert_int_equal(g.kind, AB_JOB_PART);
+    assert_string_equal(g.path, "/m/inbox.mbox");
+    assert_int_equal(g.file_size, 1000);
+    assert_int_equal(g.part.off, 400);
+    assert_int_equal(g.part.len, 600);
+    assert_int_equal(g.part.first, 31);
+    /* a part past the end of its file, and an unknown kind, are refused */
+    ab_buf_reset(&b);
+    j.part.len = 601;
+    ab_wire_put_job(&b, &j);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_job(&r, &g);
+    assert_true(r.bad);
+    ab_buf_reset(&b);
+    j.kind = 9;
+    ab_wire_put_job(&b, &j);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_job(&r, &g);
+    assert_true(r.bad);
+
+    ab_wire_part parts[AB_WIRE_MAX_PARTS], got[AB_WIRE_MAX_PARTS];
+    parts[0] = (ab_wire_part){100, 200, 5};
+    parts[1] = (ab_wire_part){300, 700, 12};
+    uint64_t size = 0;
+    size_t n = 0;
+    ab_buf_reset(&b);
+    ab_wire_put_split(&b, 1000, parts, 2);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_split(&r, &size, got, &n);
+    assert_false(r.bad);
+    assert_int_equal(n, 2);
+    assert_int_equal(size, 1000);
+    assert_int_equal(got[1].off, 300);
+    assert_int_equal(got[1].first, 12);
+    /* overlapping parts, numbers that do not increase, no parts at all */
+    const ab_wire_part bad[][2] = {{{100, 250, 5}, {300, 700, 12}},
+                                   {{100, 200, 5}, {300, 700, 5}},
+                                   {{100, 200, 5}, {300, 701, 12}}};
+    for (size_t k = 0; k < 3; k++) {
+        ab_buf_reset(&b);
+        parts[0] = bad[k][0];
+        parts[1] = bad[k][1];
+        parts[0].len = k == 0 ? 250 : parts[0].len;
+        ab_wire_put_split(&b, 1000, parts, 2);
+        r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        ab_wire_get_split(&r, &size, got, &n);
+        assert_true(r.bad);
+        assert_int_equal(n, 0);
+    }
+    ab_buf_reset(&b);
+    ab_wire_put_split(&b, 1000, parts, 0);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_split(&r, &size, got, &n);
+    assert_true(r.bad);
+    ab_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_member_object),          cmocka_unit_test(test_finding_roundtrip),
         cmocka_unit_test(test_strings_roundtrip),      cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_bad_counts_and_strings), cmocka_unit_test(test_score_clamped),
+        cmocka_unit_test(test_job_and_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
