@@ -154,6 +154,22 @@ typedef struct ab_mail_info {
     unsigned depth;
 } ab_mail_info;
 
+/* The network flow an object was carried in, or a value was read from (captures). Addresses are
+ * text (IPv4 dotted, IPv6 RFC 5952). */
+typedef struct ab_flow_info {
+    uint64_t id;         /* unique in its capture, from 1 in order of first packet */
+    double start;        /* the flow's first packet, seconds since the epoch */
+    double time;         /* the packet the object or value was complete in; 0: unknown */
+    const char *proto;   /* "tcp", "udp", "icmp", "icmpv6", or the IP protocol number */
+    const char *src_ip;  /* the client: the end that opened the flow */
+    uint16_t src_port;   /* 0 unless TCP or UDP */
+    const char *dest_ip; /* the server */
+    uint16_t dest_port;
+    const char *direction; /* "to_server", "to_client", or NULL: the flow as a whole */
+    const char *app_proto; /* "http", "tls", "dns", "smtp", "smtp+tls"; NULL: not known */
+    uint16_t vlan;         /* the outermost 802.1Q id; 0: none */
+} ab_flow_info;
+
 /* What was scanned. Strings are NUL-terminated bytes, not necessarily UTF-8 (file names). */
 typedef struct ab_object_info {
     const char *path;            /* file on disk; for a process "pid:NNN" */
@@ -192,6 +208,8 @@ typedef struct ab_object_info {
     const char *const *observable_where;
     /* Objects from mail: the message; NULL otherwise. */
     const ab_mail_info *mail;
+    /* Objects from captures: the flow; NULL otherwise. */
+    const ab_flow_info *flow;
 } ab_object_info;
 
 /* One matched string of a YARA finding (ab_scanner_set_strings): at most AB_MAX_STRING_MATCHES

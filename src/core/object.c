@@ -14,6 +14,7 @@ void ab_object_info_fill(ab_object_info *info, const ab_object *obj)
     info->observable_where = obj->observable_where;
     info->observables_len = obj->observables_len;
     info->mail = obj->mail;
+    info->flow = obj->flow;
     info->size = obj->size;
     info->md5 = obj->hashed ? obj->md5 : NULL;
     info->sha1 = obj->hashed ? obj->sha1 : NULL;

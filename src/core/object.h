@@ -49,6 +49,8 @@ typedef struct ab_object {
     /* The message this object is or belongs to (sources of mail), NULL otherwise; owned by the
      * unpack context, inherited by members (a zip attachment's members keep its part). */
     const ab_mail_info *mail;
+    /* The flow this object was carried in (captures), NULL otherwise; owned by its source. */
+    const ab_flow_info *flow;
     pid_t pid; /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */

@@ -203,6 +203,65 @@ static const ab_mail_info *get_mail(ab_wire_reader *r, ab_mail_info *m)
     return m;
 }
 
+/* [u8 present] then id, start, time, proto, src_ip, src_port, dest_ip, dest_port, direction,
+ * app_proto, vlan. */
+static void put_flow(ab_buf *b, const ab_flow_info *f)
+{
+    ab_wire_u8(b, f ? 1 : 0);
+    if (!f)
+        return;
+    ab_wire_u64(b, f->id);
+    ab_buf_add(b, &f->start, sizeof(double));
+    ab_buf_add(b, &f->time, sizeof(double));
+    ab_wire_str(b, f->proto);
+    ab_wire_str(b, f->src_ip);
+    ab_wire_u32(b, f->src_port);
+    ab_wire_str(b, f->dest_ip);
+    ab_wire_u32(b, f->dest_port);
+    ab_wire_str(b, f->direction);
+    ab_wire_str(b, f->app_proto);
+    ab_wire_u32(b, f->vlan);
+}
+
+/* An address as text: [0-9a-fA-F.:], 2..45 bytes. */
+static int is_ip_text(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!strchr("0123456789abcdefABCDEF.:", s[i]))
+            return 0;
+    return i >= 2 && i <= 45;
+}
+
+static const ab_flow_info *get_flow(ab_wire_reader *r, ab_flow_info *f)
+{
+    uint8_t present = ab_wire_get_u8(r);
+    if (present > 1)
+        r->bad = 1;
+    if (present != 1)
+        return NULL;
+    f->id = ab_wire_get_u64(r);
+    f->start = get_time(r);
+    f->time = get_time(r);
+    f->proto = ab_wire_get_str(r);
+    f->src_ip = ab_wire_get_str(r);
+    uint32_t sp = ab_wire_get_u32(r);
+    f->dest_ip = ab_wire_get_str(r);
+    uint32_t dp = ab_wire_get_u32(r);
+    f->direction = ab_wire_get_str(r);
+    f->app_proto = ab_wire_get_str(r);
+    uint32_t vlan = ab_wire_get_u32(r);
+    if (sp > 65535 || dp > 65535 || vlan > 4095 || !f->proto || !is_token(f->proto) || !f->src_ip ||
+        !is_ip_text(f->src_ip) || !f->dest_ip || !is_ip_text(f->dest_ip) ||
+        (f->direction && strcmp(f->direction, "to_server") && strcmp(f->direction, "to_client")) ||
+        (f->app_proto && !is_token(f->app_proto)))
+        r->bad = 1;
+    f->src_port = (uint16_t)sp;
+    f->dest_port = (uint16_t)dp;
+    f->vlan = (uint16_t)vlan;
+    return f;
+}
+
 void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
 {
     ab_wire_str(b, o->path);
@@ -233,6 +292,7 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o)
         ab_wire_str(b, o->observable_where ? o->observable_where[i] : NULL);
     }
     put_mail(b, o->mail);
+    put_flow(b, o->flow);
     ab_wire_u8(b, o->has_file ? 1 : 0);
     if (!o->has_file)
         return;
@@ -314,6 +374,7 @@ void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a)
     o->mail = get_mail(r, &a->mail);
     if (o->mail && o->mail->depth >= nl)
         r->bad = 1;
+    o->flow = get_flow(r, &a->flow);
     o->has_file = ab_wire_get_u8(r) == 1;
     if (o->has_file) {
         o->mode = ab_wire_get_u32(r);

@@ -60,6 +60,7 @@ typedef struct ab_wire_arrays {
     const char *obs_type[AB_MAX_OBSERVABLES_WIRE], *obs_value[AB_MAX_OBSERVABLES_WIRE];
     const char *obs_where[AB_MAX_OBSERVABLES_WIRE];
     ab_mail_info mail;
+    ab_flow_info flow;
     const char *tags[AB_WIRE_MAX_ARRAY];
     ab_meta meta[AB_WIRE_MAX_ARRAY];
     ab_string_match strings[AB_MAX_STRING_MATCHES];

@@ -284,6 +284,33 @@ static void print_endpoint(ab_console *c, const char *addr, unsigned port)
     fprintf(c->out, "%s:%u", v6 ? "]" : "", port);
 }
 
+/* "    flow: tcp 10.0.0.5:49152 -> 198.51.100.7:80 http, flow 17 from 2020-05-14 09:02:00Z":
+ * once per flow, under its first finding. */
+static void print_flow_context(ab_console *c, const ab_object_info *o)
+{
+    const ab_flow_info *f = o->flow;
+    if (!f)
+        return;
+    char key[sizeof(c->last_flow)];
+    snprintf(key, sizeof(key), "%s\n%llu", o->path ? o->path : "", (unsigned long long)f->id);
+    if (!strcmp(key, c->last_flow))
+        return;
+    memcpy(c->last_flow, key, sizeof(key));
+    fputs("    flow: ", c->out);
+    ab_console_write_safe(c->out, f->proto ? f->proto : "?");
+    fputc(' ', c->out);
+    print_endpoint(c, f->src_ip, f->src_port);
+    fputs(" -> ", c->out);
+    print_endpoint(c, f->dest_ip, f->dest_port);
+    if (f->app_proto) {
+        fputc(' ', c->out);
+        ab_console_write_safe(c->out, f->app_proto);
+    }
+    fprintf(c->out, ", flow %llu from ", (unsigned long long)f->id);
+    print_utc(c->out, f->start);
+    fputc('\n', c->out);
+}
+
 static void print_connection(ab_console *c, const ab_connection *conn)
 {
     fputc(' ', c->out);
@@ -348,6 +375,7 @@ static void print_finding(ab_console *c, const ab_finding *f)
     fputc('\n', c->out);
     print_file_context(c, &f->obj);
     print_mail_context(c, &f->obj);
+    print_flow_context(c, &f->obj);
     print_strings(c, f);
 }
 

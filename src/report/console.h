@@ -19,6 +19,7 @@ typedef struct ab_console {
     char last_object[4096]; /* path of the last finding's object, for its context line */
     size_t last_object_len; /* strlen + 1, or 0 */
     char last_mail[512];    /* path + Message-ID of the last message whose context was shown */
+    char last_flow[512];    /* path + flow id of the last flow whose context was shown */
 } ab_console;
 
 /* Sink function: ctx is an ab_console. */

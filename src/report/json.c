@@ -648,6 +648,35 @@ static void put_mail(ab_json *j, const ab_mail_info *m)
     ab_json_obj_end(j);
 }
 
+/* "flow":{"id","start","time"?,"proto","src_ip","src_port","dest_ip","dest_port","direction"?,
+ * "app_proto"?,"vlan"?}: the flow an object was carried in (docs/findings.md). */
+static void put_flow(ab_json *j, const ab_flow_info *f)
+{
+    if (!f)
+        return;
+    ab_json_key(j, "flow");
+    ab_json_obj_begin(j);
+    ab_json_key(j, "id");
+    ab_json_uint(j, f->id);
+    put_time_key(j, "start", f->start);
+    if (f->time > 0)
+        put_time_key(j, "time", f->time);
+    put_optional_bytes(j, "proto", f->proto);
+    put_optional_bytes(j, "src_ip", f->src_ip);
+    ab_json_key(j, "src_port");
+    ab_json_uint(j, f->src_port);
+    put_optional_bytes(j, "dest_ip", f->dest_ip);
+    ab_json_key(j, "dest_port");
+    ab_json_uint(j, f->dest_port);
+    put_optional_bytes(j, "direction", f->direction);
+    put_optional_bytes(j, "app_proto", f->app_proto);
+    if (f->vlan) {
+        ab_json_key(j, "vlan");
+        ab_json_uint(j, f->vlan);
+    }
+    ab_json_obj_end(j);
+}
+
 /* What the container said of a member, and what sources found in an object. */
 static void put_member(ab_json *j, const ab_object_info *o)
 {
@@ -678,6 +707,7 @@ static void put_member(ab_json *j, const ab_object_info *o)
         ab_json_arr_end(j);
     }
     put_mail(j, o->mail);
+    put_flow(j, o->flow);
 }
 
 static void put_object_fields(ab_json *j, const ab_object_info *o)

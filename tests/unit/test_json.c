@@ -627,6 +627,35 @@ static void test_event_object(void **state)
     assert_member_num(&v, "pid", "7");
     assert_int_equal(jc_get(&v, "process_name")->type, JC_NULL);
     jc_free(&v);
+
+    /* an object carried in a flow */
+    const char *cloc[] = {"/cap/a.pcap", "10.0.0.5:49152->198.51.100.7:80"};
+    ab_flow_info fl = {.id = 17,
+                       .start = 1589446920.0,
+                       .proto = "tcp",
+                       .src_ip = "10.0.0.5",
+                       .src_port = 49152,
+                       .dest_ip = "198.51.100.7",
+                       .dest_port = 80,
+                       .direction = "to_client",
+                       .app_proto = "http"};
+    ev.u.object =
+        (ab_object_info){.path = "/cap/a.pcap", .location = cloc, .location_len = 2, .flow = &fl};
+    v = line_of(&ev);
+    const jc_val *f = jc_get(&v, "flow");
+    assert_non_null(f);
+    assert_member_num(f, "id", "17");
+    assert_member_str(f, "src_ip", "10.0.0.5");
+    assert_member_num(f, "src_port", "49152");
+    assert_member_str(f, "dest_ip", "198.51.100.7");
+    assert_member_num(f, "dest_port", "80");
+    assert_member_str(f, "proto", "tcp");
+    assert_member_str(f, "direction", "to_client");
+    assert_member_str(f, "app_proto", "http");
+    assert_member_str(f, "start", "2020-05-14T09:02:00.000Z");
+    assert_null(jc_get(f, "time"));
+    assert_null(jc_get(f, "vlan"));
+    jc_free(&v);
 }
 
 static void test_event_summary(void **state)

@@ -269,6 +269,47 @@ static void test_member_object(void **state)
     assert_int_equal(g.member_mode, 0100644);
     assert_int_equal(g.observables_len, 1);
     assert_string_equal(g.observable_value[0], "http://example.org/x");
+    assert_null(g.flow);
+    /* a flow, and flows a decoder must refuse */
+    ab_flow_info fl = {.id = 3,
+                       .start = 1.5,
+                       .time = 2.5,
+                       .proto = "tcp",
+                       .src_ip = "2001:db8::5",
+                       .src_port = 443,
+                       .dest_ip = "10.0.0.1",
+                       .dest_port = 25,
+                       .direction = "to_server",
+                       .app_proto = "smtp+tls",
+                       .vlan = 12};
+    o.flow = &fl;
+    ab_buf_reset(&b);
+    ab_wire_put_object(&b, &o);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_object(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_non_null(g.flow);
+    assert_int_equal(g.flow->id, 3);
+    assert_string_equal(g.flow->src_ip, "2001:db8::5");
+    assert_int_equal(g.flow->dest_port, 25);
+    assert_string_equal(g.flow->direction, "to_server");
+    assert_string_equal(g.flow->app_proto, "smtp+tls");
+    assert_int_equal(g.flow->vlan, 12);
+    assert_true(g.flow->time > 2.4 && g.flow->time < 2.6);
+    const ab_flow_info bad[] = {
+        {.proto = "tcp", .src_ip = "10.0.0.1\n", .dest_ip = "10.0.0.2"},
+        {.proto = "tcp", .src_ip = "10.0.0.1", .dest_ip = "10.0.0.2", .direction = "up"},
+        {.proto = "t c p", .src_ip = "10.0.0.1", .dest_ip = "10.0.0.2"},
+        {.proto = "tcp", .src_ip = "10.0.0.1", .dest_ip = NULL}};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        o.flow = &bad[k];
+        ab_buf_reset(&b);
+        ab_wire_put_object(&b, &o);
+        r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        ab_wire_get_object(&r, &g, &arr);
+        assert_true(r.bad);
+    }
+    o.flow = NULL;
     /* a source with a space (not a token) */
     src[1] = "zip\x1b[31m";
     ab_buf_reset(&b);
