@@ -36,6 +36,7 @@ static const char *const type_names[AB_IOC_TYPE_COUNT] = {
     [AB_IOC_JA3S] = "ja3s",
     [AB_IOC_CERT_SHA1] = "cert-sha1",
     [AB_IOC_CERT_SHA256] = "cert-sha256",
+    [AB_IOC_JA4] = "ja4",
 };
 
 const char *ab_ioc_type_name(ab_ioc_type t)
@@ -566,6 +567,29 @@ static int norm_domain_ioc(const char *in, size_t n, char *out, size_t *outlen, 
     return 0;
 }
 
+/* JA4 (FoxIO): "a_b_c": a is 10 characters (t or q or d, two version digits, d or i, two cipher
+ * and two extension count digits, two ALPN characters), b and c 12 hex digits; lower case. */
+static int norm_ja4(const char *in, size_t n, char *out, size_t *outlen, char *msg, size_t msgsz)
+{
+    if (n != 36 || in[10] != '_' || in[23] != '_')
+        return bad(msg, msgsz, "not a JA4 fingerprint (a_b_c: 10, 12 and 12 characters)");
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    out[n] = '\0';
+    int ok = strchr("tqd", out[0]) && isdigit((unsigned char)out[1]) &&
+             isdigit((unsigned char)out[2]) && (out[3] == 'd' || out[3] == 'i');
+    for (size_t i = 4; ok && i < 8; i++)
+        ok = isdigit((unsigned char)out[i]);
+    for (size_t i = 8; ok && i < 10; i++)
+        ok = isalnum((unsigned char)out[i]);
+    for (size_t i = 11; ok && i < n; i++)
+        ok = i == 23 || isxdigit((unsigned char)out[i]);
+    if (!ok)
+        return bad(msg, msgsz, "not a JA4 fingerprint (a_b_c: 10, 12 and 12 characters)");
+    *outlen = n;
+    return 0;
+}
+
 int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t outcap, size_t *outlen,
                   char *msg, size_t msgsz)
 {
@@ -583,6 +607,8 @@ int ioc_normalize(ab_ioc_type t, const char *in, size_t n, char *out, size_t out
     case AB_IOC_CERT_SHA1:
     case AB_IOC_CERT_SHA256:
         return norm_hex(in, n, ab_ioc_hex_len(t), 1, out, outlen, msg, msgsz);
+    case AB_IOC_JA4:
+        return norm_ja4(in, n, out, outlen, msg, msgsz);
     case AB_IOC_FILENAME_RE:
         if (n > AB_IOC_MAX_REGEX_LEN)
             return bad(msg, msgsz, "regex longer than 4096 bytes");
@@ -1160,7 +1186,7 @@ ab_status ab_iocs_compile(ab_iocs *s, ab_diag_fn diag, void *ctx)
         return AB_ERR_ARG;
     ab_status st = AB_OK;
     for (int t = 0; t < AB_IOC_TYPE_COUNT && st == AB_OK; t++) {
-        if (ab_ioc_hex_len((ab_ioc_type)t))
+        if (ab_ioc_hex_len((ab_ioc_type)t) || t == AB_IOC_JA4)
             st = sort_dedupe(&s->by_type[t]);
     }
     for (int i = 0; i < 3 && st == AB_OK; i++)
@@ -1252,6 +1278,21 @@ const ab_ioc *ab_iocs_find_hash(const ab_iocs *s, ab_ioc_type t, const char *hex
     if (!want || !hex_key(hex, want, key))
         return NULL;
     return vec_find(&s->by_type[t], key);
+}
+
+const ab_ioc *ab_iocs_find_exact(const ab_iocs *s, ab_ioc_type t, const char *key, size_t len)
+{
+    char k[65];
+    if (!s || !key || !s->compiled || (unsigned)t >= AB_IOC_TYPE_COUNT || len >= sizeof(k) ||
+        (!ab_ioc_hex_len(t) && t != AB_IOC_JA4))
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (!key[i])
+            return NULL;
+        k[i] = (char)tolower((unsigned char)key[i]);
+    }
+    k[len] = '\0';
+    return vec_find(&s->by_type[t], k);
 }
 
 int ab_iocs_allowed(const ab_iocs *s, const char *md5, const char *sha1, const char *sha256)

@@ -25,6 +25,7 @@ typedef enum ab_ioc_type {
     AB_IOC_JA3S,
     AB_IOC_CERT_SHA1,
     AB_IOC_CERT_SHA256,
+    AB_IOC_JA4, /* FoxIO JA4 TLS client fingerprint, "t13d1516h2_8daaf6152771_b186095e22b6" */
     AB_IOC_TYPE_COUNT
 } ab_ioc_type;
 
@@ -96,6 +97,9 @@ const ab_ioc *ab_iocs_get(const ab_iocs *s, ab_ioc_type t, size_t i);
 
 /* Hash look-up (after compile): hex is lower-case hex of the right length. NULL when absent. */
 const ab_ioc *ab_iocs_find_hash(const ab_iocs *s, ab_ioc_type t, const char *hex);
+/* The indicator of type t (a sorted exact type: the hex types and ja4) whose value is key
+ * (len bytes, compared without case), or NULL. */
+const ab_ioc *ab_iocs_find_exact(const ab_iocs *s, ab_ioc_type t, const char *key, size_t len);
 /* 1 when any of the given hashes (each may be NULL) is on an allow-list. */
 int ab_iocs_allowed(const ab_iocs *s, const char *md5, const char *sha1, const char *sha256);
 

@@ -163,6 +163,30 @@ static void match_email(mstate *m, const char *v, size_t n)
     match_host(m, host, hn);
 }
 
+/* TLS fingerprints and certificate hashes: exact values, in the sorted vectors of the store. */
+static const struct {
+    const char *name;
+    ab_ioc_type t;
+} fingerprints[] = {{"ja3", AB_IOC_JA3},
+                    {"ja3s", AB_IOC_JA3S},
+                    {"ja4", AB_IOC_JA4},
+                    {"cert-sha1", AB_IOC_CERT_SHA1},
+                    {"cert-sha256", AB_IOC_CERT_SHA256}};
+
+static void match_fingerprint(mstate *m, const char *type, const char *value, size_t len)
+{
+    for (size_t i = 0; i < sizeof(fingerprints) / sizeof(fingerprints[0]); i++) {
+        if (strcmp(type, fingerprints[i].name) || !has(m->s, fingerprints[i].t))
+            continue;
+        const ab_ioc *ioc = ab_iocs_find_exact(m->s, fingerprints[i].t, value, len);
+        if (ioc) {
+            char v[65];
+            memcpy(v, ioc->value, strlen(ioc->value) + 1);
+            hit(m, ioc, v, type);
+        }
+    }
+}
+
 int ab_observable_match(const ab_iocs *iocs, const char *type, const char *value, size_t len,
                         ab_observable_hit_fn cb, void *ctx)
 {
@@ -183,6 +207,8 @@ int ab_observable_match(const ab_iocs *iocs, const char *type, const char *value
     } else if (!strcmp(type, "ip")) {
         trim(&value, &len, " \t\r\n");
         match_ip(&m, value, len);
+    } else {
+        match_fingerprint(&m, type, value, len);
     }
     return m.stop;
 }
@@ -190,5 +216,7 @@ int ab_observable_match(const ab_iocs *iocs, const char *type, const char *value
 int ab_observable_any(const ab_iocs *iocs)
 {
     return iocs && (has(iocs, AB_IOC_IP) || has(iocs, AB_IOC_CIDR) || has(iocs, AB_IOC_DOMAIN) ||
-                    has(iocs, AB_IOC_URL) || has(iocs, AB_IOC_EMAIL));
+                    has(iocs, AB_IOC_URL) || has(iocs, AB_IOC_EMAIL) || has(iocs, AB_IOC_JA3) ||
+                    has(iocs, AB_IOC_JA3S) || has(iocs, AB_IOC_JA4) ||
+                    has(iocs, AB_IOC_CERT_SHA1) || has(iocs, AB_IOC_CERT_SHA256));
 }

@@ -304,12 +304,46 @@ static void test_million(void **state)
     ab_iocs_free(s);
 }
 
+/* TLS fingerprints and certificate hashes: exact, without case; a malformed JA4 is refused. */
+static void test_fingerprints(void **state)
+{
+    (void)state;
+    diags d = {0};
+    size_t bad = 0;
+    ab_iocs *s = store("ja3\t6734F37431670B3AB4292B8F60F29984\tWellMail client\n"
+                       "ja3s\tf4febc55ea12b31ae17cfb7e614afda8\n"
+                       "ja4\tT13D1516H2_8daaf6152771_b186095e22b6\n"
+                       "ja4\tt13d1516h2_8daaf6152771\n"              /* refused: two parts */
+                       "ja4\tx13d1516h2_8daaf6152771_b186095e22b6\n" /* refused: protocol */
+                       "cert-sha1\t3B:4F:00:6D:1D:95:5B:2E:7A:0C:38:86:C2:6E:61:AE:44:52:1B:8D\n"
+                       "cert-sha256\t"
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+                       &d, &bad);
+    assert_int_equal(bad, 2);
+    assert_int_equal(ab_iocs_count(s, AB_IOC_JA4), 1);
+    ONE(s, "ja3", "6734f37431670b3ab4292b8f60f29984",
+        "6734f37431670b3ab4292b8f60f29984 <- 6734f37431670b3ab4292b8f60f29984 (ja3)");
+    ONE(s, "ja3s", "F4FEBC55EA12B31AE17CFB7E614AFDA8",
+        "f4febc55ea12b31ae17cfb7e614afda8 <- f4febc55ea12b31ae17cfb7e614afda8 (ja3s)");
+    ONE(s, "ja4", "t13d1516h2_8daaf6152771_b186095e22b6",
+        "t13d1516h2_8daaf6152771_b186095e22b6 <- t13d1516h2_8daaf6152771_b186095e22b6 (ja4)");
+    ONE(s, "cert-sha1", "3b4f006d1d955b2e7a0c3886c26e61ae44521b8d",
+        "3b4f006d1d955b2e7a0c3886c26e61ae44521b8d <- 3b4f006d1d955b2e7a0c3886c26e61ae44521b8d "
+        "(cert-sha1)");
+    NONE(s, "ja3", "6734f37431670b3ab4292b8f60f29985");
+    NONE(s, "ja3s", "6734f37431670b3ab4292b8f60f29984"); /* a ja3 value is no ja3s */
+    NONE(s, "ja4", "t13d1516h2_8daaf6152771_b186095e22b7");
+    NONE(s, "cert-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85");
+    ab_iocs_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load),          cmocka_unit_test(test_domains),
         cmocka_unit_test(test_urls),          cmocka_unit_test(test_email_ip),
         cmocka_unit_test(test_once_and_stop), cmocka_unit_test(test_million),
+        cmocka_unit_test(test_fingerprints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
