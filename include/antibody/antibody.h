@@ -86,6 +86,8 @@ typedef enum ab_event_kind {
     AB_EVENT_WARNING, /* something left out or worth a look that is not an error; u.error. The
                        * library delivers none during scans yet: reporters get load warnings
                        * (ab_diag_fn, AB_DIAG_WARNING) from the caller in this form */
+    AB_EVENT_FLOW,    /* what a flow or one of its transactions was (u.flow; only when
+                       * ab_scanner_set_flow_records is on) */
 } ab_event_kind;
 
 typedef enum ab_skip_reason {
@@ -327,6 +329,20 @@ typedef struct ab_load_info {
     const char *digest;
 } ab_load_info;
 
+/* A flow of a capture, or one of its transactions (an HTTP request and response, a DNS message, a
+ * TLS handshake, an SMTP session), for triage without rules (antibody pcap --flows). */
+typedef struct ab_flow_record {
+    const char *path;                   /* the capture's file */
+    const char *const *location;        /* down to the capture (it may be a member) */
+    const char *const *location_source; /* parallel; may be NULL */
+    size_t location_len;                /* >= 1 */
+    const ab_flow_info *flow;           /* direction NULL: the flow as a whole */
+    const char *type;                   /* "flow", "http", "dns", "tls", "smtp" */
+    const char *json;                   /* one JSON object: the record's own keys
+                                         * (docs/findings.md, Flows); valid JSON, checked */
+    size_t json_len;
+} ab_flow_record;
+
 typedef struct ab_event {
     ab_event_kind kind;
     double time; /* seconds since the epoch when the event was produced */
@@ -337,6 +353,7 @@ typedef struct ab_event {
         ab_object_info object;
         ab_summary summary;
         ab_load_info load;
+        ab_flow_record flow;
     } u;
 } ab_event;
 
@@ -429,6 +446,9 @@ AB_API ab_status ab_scanner_set_scan_pseudo_fs(ab_scanner *sc,
  * caller names are always scanned. */
 AB_API ab_status ab_scanner_set_scan_remote_fs(ab_scanner *sc, int on);
 AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes for every object */
+/* AB_EVENT_FLOW per flow and per transaction of every capture read (default off: the parsers then
+ * build no records). */
+AB_API ab_status ab_scanner_set_flow_records(ab_scanner *sc, int on);
 AB_API ab_status ab_scanner_set_list_objects(ab_scanner *sc,
                                              int on); /* AB_EVENT_OBJECT per object */
 AB_API ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);

@@ -23,6 +23,15 @@ typedef enum ab_object_kind {
     AB_OBJ_MEMBER,   /* produced by a source from its parent's bytes */
 } ab_object_kind;
 
+/* A value a source read from an object (a DNS name from a flow, a Host header), matched against
+ * the IOC store once the object is scanned and listed among its observables. type and value as
+ * for ab_unpack_observe; where a static token. */
+typedef struct ab_observation {
+    const char *type, *where;
+    const char *value; /* len bytes, no NUL needed */
+    size_t len;
+} ab_observation;
+
 /* Borrowed view: the source owns every pointer and keeps it alive while the engine runs. */
 typedef struct ab_object {
     ab_object_kind kind;
@@ -51,6 +60,9 @@ typedef struct ab_object {
     const ab_mail_info *mail;
     /* The flow this object was carried in (captures), NULL otherwise; owned by its source. */
     const ab_flow_info *flow;
+    /* Values its source read from it, matched by the engine inside its verdict (members). */
+    const ab_observation *observe;
+    size_t n_observe;
     pid_t pid; /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */
@@ -74,6 +86,8 @@ typedef struct ab_emit {
     void (*suppressed)(void *ctx, uint64_t n);
     /* A member a source did not scan (its location in s). May be NULL (then it is not said). */
     void (*skip)(void *ctx, const ab_skip *s);
+    /* A flow or transaction record (captures, with flow records on). May be NULL. */
+    void (*record)(void *ctx, const ab_flow_record *r);
 } ab_emit;
 
 /* Fill the object part of a finding/event from an object. */

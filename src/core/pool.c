@@ -257,6 +257,15 @@ static void w_send_skip_at(wctx *w, ab_skip_reason r, uint64_t size, const char 
         _exit(3);
 }
 
+static void w_record(void *ctx, const ab_flow_record *rec)
+{
+    wctx *w = ctx;
+    ab_wire_begin(&w->out, AB_MSG_RECORD);
+    ab_wire_put_record(&w->out, rec);
+    if (send_frame(w->fd, &w->out) != 0)
+        _exit(3);
+}
+
 static void w_skip(void *ctx, const ab_skip *s)
 {
     w_send_skip_at(ctx, s->reason, s->size, s->location, s->location_source, s->location_len);
@@ -528,7 +537,7 @@ static void test_fault(const char *path, int stage)
  * guard, its DONE sent. A part runs only its messages, and its bytes are the owner's. */
 static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
 {
-    ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip};
+    ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
     const char *path = j->path;
     struct stat expect;
     memset(&expect, 0, sizeof(expect));
@@ -846,7 +855,7 @@ static int w_proc_unscannable(wctx *w, const char *path, pid_t pid)
 static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *path, pid_t pid)
 {
     proc_emit pe = {w, AB_OK, ""};
-    ab_emit em = {pe_finding, pe_error, &pe, pe_suppressed, NULL};
+    ab_emit em = {pe_finding, pe_error, &pe, pe_suppressed, NULL, NULL};
     char comm[256], cmdline[MAX_PROC_TEXT], err[512];
     test_fault(path, 0);
     if (w_proc_unscannable(w, path, pid)) {
@@ -1340,6 +1349,14 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         return 0;
     case AB_MSG_SPLIT:
         return on_split(p, w, &r);
+    case AB_MSG_RECORD:
+        ev.kind = AB_EVENT_FLOW;
+        ab_wire_get_record(&r, &ev.u.flow, &arr);
+        if (r.bad || !w->nq)
+            return -1;
+        ev.u.flow.path = w->q[0].path; /* the job's path, not the worker's word for it */
+        deliver(p, &ev);
+        return 0;
     case AB_MSG_DONE: {
         uint64_t bytes = ab_wire_get_u64(&r);
         uint32_t counted = ab_wire_get_u32(&r);

@@ -295,6 +295,7 @@ FLAG_SETTER(ab_scanner_set_scan_pseudo_fs, scan_pseudo_fs)
 FLAG_SETTER(ab_scanner_set_scan_remote_fs, scan_remote_fs)
 FLAG_SETTER(ab_scanner_set_hash, hash_all)
 FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
+FLAG_SETTER(ab_scanner_set_flow_records, flow_records)
 FLAG_SETTER(ab_scanner_set_strict, strict)
 FLAG_SETTER(ab_scanner_set_strings, strings)
 
@@ -885,6 +886,8 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
     ab_status st = run_matchers(e, obj, &vars, hold, allowed, err, errlen);
     /* Inside the object's verdict: a limit hit on the container joins its findings. Members go
      * to em, each in a verdict of its own. */
+    if (e->unpack && !*allowed && !v.stop && obj->n_observe)
+        ab_unpack_observe_object(e->unpack, obj, hold);
     if (e->unpack && !*allowed && !v.stop)
         ab_unpack_object(e->unpack, obj, hold, em);
     ab_verdict_end(&v);
@@ -954,6 +957,15 @@ static int direct_error(void *ctx, const ab_error *er)
     return d->stop;
 }
 
+static void direct_record(void *ctx, const ab_flow_record *r)
+{
+    direct_ctx *d = ctx;
+    ab_event ev = {.kind = AB_EVENT_FLOW, .time = ab_now()};
+    ev.u.flow = *r;
+    if (d->sink && !d->stop && d->sink->fn(d->sink->ctx, &ev))
+        d->stop = 1;
+}
+
 ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,
                          const ab_sink *sink)
 {
@@ -966,7 +978,7 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
     ab_summary sum;
     memset(&sum, 0, sizeof(sum));
     direct_ctx d = {sink, &sum, 0};
-    ab_emit em = {direct_finding, direct_error, &d, direct_suppressed, direct_skip};
+    ab_emit em = {direct_finding, direct_error, &d, direct_suppressed, direct_skip, direct_record};
     const char *loc[1] = {name}, *locsrc[1] = {"buffer"};
     ab_object obj;
     memset(&obj, 0, sizeof(obj));

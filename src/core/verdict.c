@@ -146,6 +146,13 @@ static void pass_skip(void *ctx, const ab_skip *s)
         v->down->skip(v->down->ctx, s);
 }
 
+static void pass_record(void *ctx, const ab_flow_record *r)
+{
+    ab_verdict *v = ctx;
+    if (v->down->record)
+        v->down->record(v->down->ctx, r);
+}
+
 const ab_emit *ab_verdict_begin(ab_verdict *v, const ab_object *obj, const ab_emit *down,
                                 unsigned min_score, const unsigned levels[3])
 {
@@ -154,7 +161,7 @@ const ab_emit *ab_verdict_begin(ab_verdict *v, const ab_object *obj, const ab_em
     v->down = down;
     v->min_score = min_score;
     v->levels = levels;
-    v->up = (ab_emit){hold_finding, pass_error, v, NULL, pass_skip};
+    v->up = (ab_emit){hold_finding, pass_error, v, NULL, pass_skip, pass_record};
     return &v->up;
 }
 

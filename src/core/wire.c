@@ -1,5 +1,6 @@
 /* wire.c: encoding and bounded decoding of parent/worker messages. */
 #include "core/wire.h"
+#include "core/jsoncheck.h"
 #include "core/object.h"
 
 #include <string.h>
@@ -590,4 +591,34 @@ void ab_wire_get_split(ab_wire_reader *r, uint64_t *file_size, ab_wire_part *par
     }
     if (!r->bad)
         *n = k;
+}
+
+/* ---- flow records ---- */
+
+void ab_wire_put_record(ab_buf *b, const ab_flow_record *rec)
+{
+    ab_wire_str(b, rec->path);
+    ab_wire_put_location(b, rec->location, rec->location_source, rec->location_len);
+    put_flow(b, rec->flow);
+    ab_wire_str(b, rec->type);
+    ab_wire_bytes(b, rec->json, (uint32_t)rec->json_len);
+}
+
+void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *a)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->path = ab_wire_get_str(r);
+    size_t nl = 0;
+    ab_wire_get_location(r, a->location, a->location_source, &nl);
+    rec->location = a->location;
+    rec->location_source = a->location_source;
+    rec->location_len = nl;
+    rec->flow = get_flow(r, &a->flow);
+    rec->type = ab_wire_get_str(r);
+    uint32_t n = 0;
+    rec->json = (const char *)ab_wire_get_bytes(r, &n);
+    rec->json_len = n;
+    if (!rec->path || !nl || !rec->flow || !rec->type || !is_token(rec->type) || !rec->json ||
+        !ab_json_check_object(rec->json, rec->json_len))
+        r->bad = 1;
 }

@@ -28,6 +28,7 @@ enum {
     AB_MSG_RETURN = 'K',     /* worker -> parent: the job queued last is handed back unstarted */
     AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
     AB_MSG_SPLIT = 'P',      /* worker -> parent: the file's other parts, jobs for any worker */
+    AB_MSG_RECORD = 'W',     /* worker -> parent: a flow or transaction record */
 };
 
 typedef struct ab_wire_reader {
@@ -75,6 +76,10 @@ void ab_wire_put_object(ab_buf *b, const ab_object_info *o);
 void ab_wire_get_object(ab_wire_reader *r, ab_object_info *o, ab_wire_arrays *a);
 void ab_wire_put_finding(ab_buf *b, const ab_finding *f);
 void ab_wire_get_finding(ab_wire_reader *r, ab_finding *f, ab_wire_arrays *a);
+/* A flow record: [location][flow][str type][bytes json]. Decoding checks the flow is there, the
+ * type is a token and the JSON is one object (core/jsoncheck.h). */
+void ab_wire_put_record(ab_buf *b, const ab_flow_record *rec);
+void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *a);
 
 /* Jobs (parent -> worker, AB_MSG_JOB): a kind, the object's identity, then what the kind needs.
  * [u8 kind][u64 dev][u64 ino][u32 pid][str path], and for AB_JOB_PART [u64 file size][u64 off]

@@ -368,6 +368,12 @@ void ab_json_null(ab_json *j)
         json_add(j, "null", 4);
 }
 
+void ab_json_raw(ab_json *j, const char *json, size_t len)
+{
+    if (begin_value(j))
+        json_add(j, json, len);
+}
+
 /* ---- Bytes: lossy text plus base64 ---------------------------------------------------------- */
 
 /* Standard base64 (RFC 4648 section 4) with padding, as a JSON string value. */
@@ -495,6 +501,8 @@ static const char *event_name(ab_event_kind k)
         return "warning";
     case AB_EVENT_LOAD:
         return "load";
+    case AB_EVENT_FLOW:
+        return "flow";
     }
     return NULL;
 }
@@ -931,6 +939,20 @@ static void put_load(ab_json *j, const ab_load_info *l)
     ab_json_arr_end(j);
 }
 
+/* "path","location","flow":{...},"type":"http","http":{...}: the record's own object under its
+ * type's key, as Suricata's EVE does (docs/findings.md, Flows). The library checked it is one
+ * JSON object. */
+static void put_flow_record(ab_json *j, const ab_flow_record *r)
+{
+    ab_json_kv_bytes(j, "path", r->path);
+    put_location(j, r->location, r->location_source, r->location_len);
+    put_flow(j, r->flow);
+    ab_json_key(j, "type");
+    ab_json_cstr(j, r->type);
+    ab_json_key(j, r->type);
+    ab_json_raw(j, r->json, r->json_len);
+}
+
 static void put_event(ab_json *j, const ab_event *ev)
 {
     switch (ev->kind) {
@@ -952,6 +974,9 @@ static void put_event(ab_json *j, const ab_event *ev)
         break;
     case AB_EVENT_LOAD:
         put_load(j, &ev->u.load);
+        break;
+    case AB_EVENT_FLOW:
+        put_flow_record(j, &ev->u.flow);
         break;
     }
 }

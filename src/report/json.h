@@ -37,6 +37,8 @@ void ab_json_uint(ab_json *j, uint64_t v);
 void ab_json_double(ab_json *j, double v); /* non-finite -> null */
 void ab_json_bool(ab_json *j, int v);
 void ab_json_null(ab_json *j);
+/* A value that is already JSON (checked by the caller: core/jsoncheck.h), appended as it is. */
+void ab_json_raw(ab_json *j, const char *json, size_t len);
 /* key: "<lossy string>", and when s is not valid UTF-8 also key_b64: "<base64 of the bytes>". */
 void ab_json_kv_bytes(ab_json *j, const char *key, const char *s);
 /* key: [strings...], and key_b64: [...] (all elements) when any element is not valid UTF-8. */

@@ -758,6 +758,20 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const 
     u->cur->observables_len = o->n;
 }
 
+void ab_unpack_observe_object(ab_unpack *u, ab_object *obj, const ab_emit *self)
+{
+    ab_object *cur = u->cur;
+    const ab_emit *cself = u->self;
+    u->cur = obj;
+    u->self = self;
+    for (size_t i = 0; i < obj->n_observe; i++) {
+        const ab_observation *o = &obj->observe[i];
+        ab_unpack_observe(u, o->type, o->where, o->value, o->len);
+    }
+    u->cur = cur;
+    u->self = cself;
+}
+
 /* unpack_source of a member at depth d: the unpack_parent tokens of depths 1..d, joined by '>'. */
 static const char *unpack_source(ab_unpack *u, size_t d)
 {
@@ -817,6 +831,22 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
         return u->collect(u->collect_ctx, m);
     }
     size_t d = u->cur->depth + 1; /* < AB_MAX_LOCATION: ab_unpack_object checked */
+    if (m->n_via) {
+        size_t nv = m->n_via;
+        if (nv > AB_MAX_VIA || d + nv >= AB_MAX_LOCATION || d + nv > u->lim.max_depth) {
+            char why[128];
+            snprintf(why, sizeof(why), "member nested deeper than %u levels (--max-unpack-depth)",
+                     u->lim.max_depth);
+            member_limit(u, name, L_DEPTH, AB_SKIP_UNPACK_LIMIT, m->size, why);
+            return 0;
+        }
+        for (size_t i = 0; i < nv; i++, d++) { /* names on the chain, nothing else */
+            u->loc[d] = m->via[i].name ? m->via[i].name : "";
+            u->locsrc[d] = m->via[i].source ? m->via[i].source : u->src->name;
+            u->parent[d] = m->via[i].parent ? m->via[i].parent : u->src->parent;
+            slot_clear(u, d);
+        }
+    }
     u->loc[d] = name;
     u->locsrc[d] = m->source ? m->source : u->msource ? u->msource : u->src->name;
     u->parent[d] = m->parent ? m->parent : u->mparent ? u->mparent : u->src->parent;
@@ -837,6 +867,9 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     c.unpack_parent = u->parent[d];
     c.unpack_source = unpack_source(u, d);
     c.media_type = m->media_type;
+    c.flow = m->flow ? m->flow : u->cur->flow;
+    c.observe = m->observe;
+    c.n_observe = m->n_observe;
     c.mail = u->cur->mail;
     if (m->mail_part) {
         mail_slot *ms = &u->mail[d];

@@ -22,6 +22,16 @@
 
 typedef struct ab_unpack ab_unpack;
 
+/* A location level between a container and a member that is no object itself: a flow in a
+ * capture, an HTTP transaction in a flow. A name on the chain only: never scanned, listed or
+ * counted. */
+typedef struct ab_level {
+    const char *name;   /* any bytes but NUL */
+    const char *source; /* location source token (static): "flow", "http" */
+    const char *parent; /* THOR unpack_parent token (static): "FLOW", "HTTP" */
+} ab_level;
+#define AB_MAX_VIA 4 /* levels of one member */
+
 /* One member a source yields. Every pointer is borrowed for the duration of the call. */
 typedef struct ab_member {
     const char *name;    /* the member's name in its container: any bytes but NUL; "" allowed */
@@ -44,6 +54,18 @@ typedef struct ab_member {
      * NULL. A source whose media_type it is claims the member even when claims() does not: an
      * HTML body that starts with text has no tag to be known by. */
     const char *media_type;
+    /* Levels between the container and this member (at most AB_MAX_VIA; they count against
+     * --max-unpack-depth like members): "capture.pcap!<flow>!GET /x!response-body" is the
+     * member "response-body" via the flow and the transaction. */
+    const ab_level *via;
+    size_t n_via;
+    /* The flow the member was carried in (sources of captures); NULL: the container's. Its
+     * members inherit it. */
+    const ab_flow_info *flow;
+    /* Values read from the member (a flow's DNS names): matched and listed as its observables
+     * once it is scanned, as ab_unpack_observe does for a container. */
+    const ab_observation *observe;
+    size_t n_observe;
 } ab_member;
 
 typedef struct ab_source {
@@ -211,6 +233,10 @@ void ab_unpack_set_part(ab_unpack *u, const ab_mbox_range *range, uint64_t file_
                         int mbox_only);
 /* For the mbox source: 1 and the range when the object being unpacked (at depth 0) is a part. */
 int ab_unpack_part(const ab_unpack *u, ab_mbox_range *range);
+
+/* For the engine: match obj's pending observations (ab_object.observe) into emit self, the
+ * verdict of obj. */
+void ab_unpack_observe_object(ab_unpack *u, ab_object *obj, const ab_emit *self);
 
 /* Counters of the last top-level object: members scanned and their bytes. */
 void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);

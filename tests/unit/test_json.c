@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsoncheck.h"
 #include "report/json.h"
 #include "json_check.h"
 
@@ -745,6 +746,80 @@ static void test_checker_rejects(void **state)
     assert_null(jc_b64_decode("//5=", 4, &n)); /* padding bits set */
 }
 
+/* The check of worker-made JSON: exactly one object, bounded depth, valid strings. */
+static void test_json_check_object(void **state)
+{
+    (void)state;
+    const char *good[] = {"{}", " {\"a\":1} ", "{\"a\":[1,-2.5e3,true,false,null,\"x\\u00e9\"]}",
+                          "{\"a\":{\"b\":{}}}", "{\"s\":\"caf\xc3\xa9\"}"};
+    const char *bad[] = {"",
+                         "[]",
+                         "{",
+                         "{}{}",
+                         "{\"a\"}",
+                         "{\"a\":01}",
+                         "{\"a\":1,}",
+                         "{\"a\":\"\x01\"}",
+                         "{\"a\":\"\xc3\"}",
+                         "{\"a\":\"\xed\xa0\x80\"}",
+                         "{\"a\":\"\\x\"}",
+                         "{\"a\":tru}",
+                         "{a:1}",
+                         "{\"a\":1} x"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(ab_json_check_object(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (ab_json_check_object(bad[i], strlen(bad[i])))
+            fail_msg("accepted: %s", bad[i]);
+    /* nesting: 16 levels are fine, 17 are not */
+    char deep[64] = "", deeper[64] = "";
+    for (int i = 0; i < 16; i++)
+        strcat(deep, i ? "[" : "{\"a\":");
+    for (int i = 1; i < 16; i++)
+        strcat(deep, "]");
+    strcat(deep, "}");
+    assert_true(ab_json_check_object(deep, strlen(deep)));
+    for (int i = 0; i < 17; i++)
+        strcat(deeper, i ? "[" : "{\"a\":");
+    for (int i = 1; i < 17; i++)
+        strcat(deeper, "]");
+    strcat(deeper, "}");
+    assert_false(ab_json_check_object(deeper, strlen(deeper)));
+}
+
+/* A flow record: its flow, and its own object under its type's key. */
+static void test_event_flow(void **state)
+{
+    (void)state;
+    const char *loc[] = {"/cap/a.pcap"};
+    ab_flow_info fl = {.id = 2,
+                       .start = 1589446920.0,
+                       .proto = "tcp",
+                       .src_ip = "10.0.0.5",
+                       .src_port = 49152,
+                       .dest_ip = "198.51.100.7",
+                       .dest_port = 80,
+                       .app_proto = "http"};
+    const char *rec = "{\"method\":\"GET\",\"uri\":\"/update.zip\",\"status\":200}";
+    ab_event ev = {.kind = AB_EVENT_FLOW, .time = 4.0};
+    ev.u.flow = (ab_flow_record){.path = "/cap/a.pcap",
+                                 .location = loc,
+                                 .location_len = 1,
+                                 .flow = &fl,
+                                 .type = "http",
+                                 .json = rec,
+                                 .json_len = strlen(rec)};
+    jc_val v = line_of(&ev);
+    assert_member_str(&v, "event", "flow");
+    assert_member_str(&v, "type", "http");
+    assert_member_str(jc_get(&v, "flow"), "dest_ip", "198.51.100.7");
+    const jc_val *h = jc_get(&v, "http");
+    assert_non_null(h);
+    assert_member_str(h, "uri", "/update.zip");
+    assert_member_num(h, "status", "200");
+    jc_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +844,8 @@ int main(void)
         cmocka_unit_test(test_event_error),
         cmocka_unit_test(test_event_skip),
         cmocka_unit_test(test_event_object),
+        cmocka_unit_test(test_json_check_object),
+        cmocka_unit_test(test_event_flow),
         cmocka_unit_test(test_event_summary),
         cmocka_unit_test(test_lines_append),
         cmocka_unit_test(test_checker_rejects),

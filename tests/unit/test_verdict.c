@@ -116,7 +116,7 @@ static void test_held_until_the_end(void **state)
     ab_object obj = {.path = "/x", .location = loc, .location_len = 1};
     sink_rec r;
     memset(&r, 0, sizeof(r));
-    ab_emit down = {rec_finding, rec_error, &r, rec_suppressed, NULL};
+    ab_emit down = {rec_finding, rec_error, &r, rec_suppressed, NULL, NULL};
     ab_verdict v;
     const ab_emit *em = ab_verdict_begin(&v, &obj, &down, 0, thor);
     one_finding(em, 70, "t1");
@@ -147,7 +147,7 @@ static void test_bounded(void **state)
     ab_object obj = {.path = "/x", .location = loc, .location_len = 1};
     sink_rec r;
     memset(&r, 0, sizeof(r));
-    ab_emit down = {rec_finding, rec_error, &r, rec_suppressed, NULL};
+    ab_emit down = {rec_finding, rec_error, &r, rec_suppressed, NULL, NULL};
     ab_verdict v;
     const ab_emit *em = ab_verdict_begin(&v, &obj, &down, 0, thor);
     int stopped = 0;

@@ -405,13 +405,57 @@ static void test_job_and_split(void **state)
     ab_buf_release(&b);
 }
 
+/* Flow records: round trip; a record whose JSON is not one object is refused. */
+static void test_record(void **state)
+{
+    (void)state;
+    const char *loc[1] = {"/cap/a.pcap"};
+    ab_flow_info fl = {.id = 1, .proto = "udp", .src_ip = "10.0.0.9", .dest_ip = "10.0.0.1"};
+    const char *js = "{\"queries\":[{\"name\":\"c2.example\"}]}";
+    ab_flow_record rec = {.path = "/cap/a.pcap",
+                          .location = loc,
+                          .location_len = 1,
+                          .flow = &fl,
+                          .type = "dns",
+                          .json = js,
+                          .json_len = strlen(js)};
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    ab_wire_put_record(&b, &rec);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_arrays arr;
+    ab_flow_record g;
+    ab_wire_get_record(&r, &g, &arr);
+    assert_false(r.bad);
+    assert_string_equal(g.type, "dns");
+    assert_int_equal(g.json_len, strlen(js));
+    assert_memory_equal(g.json, js, strlen(js));
+    assert_string_equal(g.flow->src_ip, "10.0.0.9");
+    rec.json = "{\"a\":}";
+    rec.json_len = strlen(rec.json);
+    ab_buf_reset(&b);
+    ab_wire_put_record(&b, &rec);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_record(&r, &g, &arr);
+    assert_true(r.bad);
+    rec.json = js;
+    rec.json_len = strlen(js);
+    rec.type = "dns\"x";
+    ab_buf_reset(&b);
+    ab_wire_put_record(&b, &rec);
+    r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_record(&r, &g, &arr);
+    assert_true(r.bad);
+    ab_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_member_object),          cmocka_unit_test(test_finding_roundtrip),
         cmocka_unit_test(test_strings_roundtrip),      cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_bad_counts_and_strings), cmocka_unit_test(test_score_clamped),
-        cmocka_unit_test(test_job_and_split),
+        cmocka_unit_test(test_job_and_split),          cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
