@@ -239,8 +239,13 @@ static int tx_store(http_tx *tx, int id, const char *v, size_t n, size_t cap)
     if (nul)
         n = (size_t)(nul - v);
     size_t at = tx->text.len;
+    /* v may be a value of this arena (the URL of an absolute-form target): reserve moves it */
+    int inside = tx->text.data && v >= tx->text.data && v < tx->text.data + tx->text.len;
+    size_t v_off = inside ? (size_t)(v - tx->text.data) : 0;
     if (at > UINT32_MAX - 1 || ab_buf_reserve(&tx->text, n + 1) != AB_OK)
         return 0;
+    if (inside)
+        v = tx->text.data + v_off;
     ab_buf_add(&tx->text, v, n);
     ab_buf_addc(&tx->text, '\0');
     tx->off[id] = (uint32_t)at;
@@ -474,6 +479,15 @@ static int build_url(http_state *st, const char *host, size_t hn, const char *pa
     return 1;
 }
 
+/* A Host that can stand in a URL: no spaces or control bytes. */
+static int url_host_ok(const char *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)h[i] <= 0x20 || h[i] == 0x7f || h[i] == '/')
+            return 0;
+    return 1;
+}
+
 static void request_observables(call *c, http_tx *tx)
 {
     const char *uri = txf(tx, F_URI), *host = txf(tx, F_HOST);
@@ -491,7 +505,7 @@ static void request_observables(call *c, http_tx *tx)
     }
     if (abs) {
         tx_store(tx, F_URL, uri, un, SIZE_MAX);
-    } else if (uri && uri[0] == '/' && host && hn) {
+    } else if (uri && uri[0] == '/' && host && hn && url_host_ok(host, hn)) {
         if (build_url(c->st, host, hn, uri, un))
             tx_store(tx, F_URL, c->st->scratch.data, c->st->scratch.len, SIZE_MAX);
     }
@@ -515,7 +529,7 @@ static void location_observable(call *c, const http_tx *tx)
         if (build_url(c->st, "", 0, loc + 2, ln - 2))
             observe(c, AB_DIR_TO_CLIENT, "url", "http.location", c->st->scratch.data,
                     c->st->scratch.len);
-    } else if (loc[0] == '/' && host && hn) {
+    } else if (loc[0] == '/' && host && hn && url_host_ok(host, hn)) {
         if (build_url(c->st, host, hn, loc, ln))
             observe(c, AB_DIR_TO_CLIENT, "url", "http.location", c->st->scratch.data,
                     c->st->scratch.len);
