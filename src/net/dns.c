@@ -152,6 +152,7 @@ typedef struct walk {
     ab_json *j;
     char last[NAME_TEXT]; /* the last domain said, lower case */
     size_t last_len;
+    int bad_rdata; /* a record's rdata was malformed (its framing was fine: the walk goes on) */
 } walk;
 
 static void say_domain(walk *w, const char *where, const char *name, size_t len)
@@ -329,8 +330,9 @@ static int question(walk *w)
     return 0;
 }
 
-/* One resource record (answer: of the answer section); 0, or -1 when malformed (a record whose
- * own rdata is malformed is still written, with generic data, and counts as malformed). */
+/* One resource record (answer: of the answer section); 0, or -1 when its framing is malformed
+ * (a record whose rdata alone is malformed is written with generic data, and w->bad_rdata
+ * set). */
 static int record(walk *w, int answer)
 {
     char nb[NAME_TEXT], db[DNS_MAX_DATA + 4], tn[16];
@@ -348,7 +350,8 @@ static int record(walk *w, int answer)
         return -1;
     if (answer)
         say_domain(w, "dns.answer", name.s, name.n);
-    int r = rdata_text(w, type, cls, w->off, rdlen, &data, answer);
+    if (rdata_text(w, type, cls, w->off, rdlen, &data, answer) != 0)
+        w->bad_rdata = 1;
     w->off += rdlen;
     if (data.cut) {
         data.cap = sizeof(db);
@@ -370,7 +373,7 @@ static int record(walk *w, int answer)
     ab_json_key(w->j, "data");
     ab_json_str(w->j, data.s, data.n);
     ab_json_obj_end(w->j);
-    return r;
+    return 0;
 }
 
 /* The message into rec (reset first) and its observables; 0, or -1 when malformed. */
@@ -430,6 +433,7 @@ static int dns_parse(const ab_flow_ref *f, int dir, const uint8_t *m, size_t n,
         ab_json_key(&j, "records_cut");
         ab_json_bool(&j, 1);
     }
+    bad |= w.bad_rdata;
     if (bad) {
         ab_json_key(&j, "malformed");
         ab_json_bool(&j, 1);

@@ -90,9 +90,9 @@ static inline void nc_on_obs(void *ctx, const ab_flow_ref *f, int dir, const cha
     c->n_obs++;
 }
 
-static inline void nc_on_object(void *ctx, const ab_flow_ref *f, int dir,
-                                const char *const *names, size_t n_names, const uint8_t *data,
-                                size_t len, const char *media_type, int truncated)
+static inline void nc_on_object(void *ctx, const ab_flow_ref *f, int dir, const char *const *names,
+                                size_t n_names, const uint8_t *data, size_t len,
+                                const char *media_type, int truncated)
 {
     nc *c = ctx;
     (void)f;

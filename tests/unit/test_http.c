@@ -32,8 +32,8 @@ typedef struct step {
 static const char HELLO_SHA[] = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
 
 /* Feed n bytes in pieces (0: all at once); -1 as soon as the parser says so. */
-static int feed(void *st, const ab_flow_ref *f, int dir, const uint8_t *p, size_t n,
-                size_t piece, const ab_net_out *o)
+static int feed(void *st, const ab_flow_ref *f, int dir, const uint8_t *p, size_t n, size_t piece,
+                const ab_net_out *o)
 {
     size_t step = piece ? piece : n;
     for (size_t i = 0; i < n; i += step) {
@@ -208,8 +208,8 @@ static void test_detect(void **state)
     assert_int_equal(p->detect((const uint8_t *)"PROPFIND /", 10, C2S), 1);
     assert_int_equal(p->detect((const uint8_t *)"GE", 2, C2S), -1);
     assert_int_equal(p->detect((const uint8_t *)"GET", 3, C2S), -1);
-    assert_int_equal(p->detect((const uint8_t *)"GO /", 4, C2S), 0);     /* 2 letters */
-    assert_int_equal(p->detect((const uint8_t *)"get / ", 6, C2S), 0);   /* lower case */
+    assert_int_equal(p->detect((const uint8_t *)"GO /", 4, C2S), 0);         /* 2 letters */
+    assert_int_equal(p->detect((const uint8_t *)"get / ", 6, C2S), 0);       /* lower case */
     assert_int_equal(p->detect((const uint8_t *)"\x16\x03\x01", 3, C2S), 0); /* TLS */
     assert_int_equal(p->detect((const uint8_t *)"ABCDEFGHIJKLMNOPQ ", 18, C2S), 0);
     assert_int_equal(p->detect((const uint8_t *)"HTTP/1.1 200", 12, S2C), 1);
@@ -302,9 +302,10 @@ static void test_chunked(void **state)
     (void)state;
     nc c;
     step s[] = {
-        {C2S, "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-              "5;name=val;x=\"q\"\r\nhello\r\n6 ; ext\r\n world\r\n0\r\nX-Sum: 1\r\n"
-              "X-Other: 2\r\n\r\n",
+        {C2S,
+         "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5;name=val;x=\"q\"\r\nhello\r\n6 ; ext\r\n world\r\n0\r\nX-Sum: 1\r\n"
+         "X-Other: 2\r\n\r\n",
          0},
         {S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 0},
     };
@@ -422,7 +423,8 @@ static void test_corrupt_and_unsupported(void **state)
     (void)state;
     nc c;
     size_t rn;
-    char *resp = response_with("gzip", (const uint8_t *)"\x1f\x8b\x08\0\0\0\0\0\0\x03\xff\xff\xff", 13, &rn);
+    char *resp =
+        response_with("gzip", (const uint8_t *)"\x1f\x8b\x08\0\0\0\0\0\0\x03\xff\xff\xff", 13, &rn);
     step s[] = {{C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0}, {S2C, resp, rn}};
     assert_int_equal(RUN(s, &c), 0);
     jc_val v = rec(&c, 0);
@@ -504,8 +506,9 @@ static void test_piece_invariance(void **state)
          "3;a=b\r\nabc\r\n0\r\nT: 1\r\n\r\n",
          0},
         {S2C, resp, (size_t)k + sizeof(body)},
-        {S2C, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 302 Found\r\nLocation: /x\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n4\r\nmove\r\n0\r\n\r\n",
+        {S2C,
+         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 302 Found\r\nLocation: /x\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n4\r\nmove\r\n0\r\n\r\n",
          0},
         {C2S, "GET /close HTTP/1.0\r\nHost: h\r\n\r\n", 0},
         {S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", 0},
@@ -565,8 +568,9 @@ static void test_continue_and_connect(void **state)
 {
     (void)state;
     nc c;
-    step s[] = {{C2S, "POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
-                      "Content-Length: 5\r\n\r\n",
+    step s[] = {{C2S,
+                 "POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                 "Content-Length: 5\r\n\r\n",
                  0},
                 {S2C, "HTTP/1.1 100 Continue\r\nServer: interim\r\n\r\n", 0},
                 {C2S, "12345", 0},
@@ -605,8 +609,9 @@ static void test_continue_and_connect(void **state)
     nc_free(&c);
 
     /* 101 Switching Protocols */
-    step s4[] = {{C2S, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n", 0},
-                 {S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05", 0}};
+    step s4[] = {
+        {C2S, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n", 0},
+        {S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05", 0}};
     assert_int_equal(RUN(s4, &c), -1);
     v = rec(&c, 0);
     assert_int_equal(num(&v, "status"), 101);
@@ -661,9 +666,12 @@ static void test_malformed_and_limits(void **state)
 {
     (void)state;
     nc c;
-    static const char *const bad[] = {
-        "GET\r\n", "GET /\r\n", "GET / HTTP/x.1\r\n", "GET / FTP/1.0\r\n",
-        "TOOLONGMETHODNAMEXX / HTTP/1.1\r\n", "G@T / HTTP/1.1\r\n"};
+    static const char *const bad[] = {"GET\r\n",
+                                      "GET /\r\n",
+                                      "GET / HTTP/x.1\r\n",
+                                      "GET / FTP/1.0\r\n",
+                                      "TOOLONGMETHODNAMEXX / HTTP/1.1\r\n",
+                                      "G@T / HTTP/1.1\r\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         step s[] = {{C2S, bad[i], 0}, {S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0}};
         assert_int_equal(RUN(s, &c), 0);
@@ -703,8 +711,8 @@ static void test_malformed_and_limits(void **state)
     nc_free(&c);
 
     lim.max_line = 40;
-    step line[] = {{C2S, "GET / HTTP/1.1\r\nX: 0123456789012345678901234567890123456789\r\n\r\n",
-                    0}};
+    step line[] = {
+        {C2S, "GET / HTTP/1.1\r\nX: 0123456789012345678901234567890123456789\r\n\r\n", 0}};
     for (size_t piece = 0; piece < 3; piece++) {
         run_lim(line, 1, piece, &lim, &c);
         assert_int_equal(c.n_err, 1);
@@ -753,9 +761,7 @@ static void test_max_tx(void **state)
     lim.max_tx = 2;
     nc c;
     step s[] = {{C2S, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n", 0},
-                {S2C,
-                 "HTTP/1.1 204 A\r\n\r\nHTTP/1.1 204 B\r\n\r\nHTTP/1.1 204 C\r\n\r\n",
-                 0}};
+                {S2C, "HTTP/1.1 204 A\r\n\r\nHTTP/1.1 204 B\r\n\r\nHTTP/1.1 204 C\r\n\r\n", 0}};
     assert_int_equal(run_lim(s, 2, 0, &lim, &c), -1);
     assert_int_equal(c.n_rec, 2);
     assert_int_equal(c.n_err, 1);
@@ -838,10 +844,8 @@ static void test_names_and_bytes(void **state)
     memset(target, 'a', sizeof(target) - 1);
     target[0] = '/';
     target[sizeof(target) - 1] = '\0';
-    snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx",
-             target);
-    step s[] = {{C2S, req, 0},
-                {S2C, "HTTP/1.1 200 \xff\xfe\r\nContent-Length: 1\r\n\r\ny", 0}};
+    snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx", target);
+    step s[] = {{C2S, req, 0}, {S2C, "HTTP/1.1 200 \xff\xfe\r\nContent-Length: 1\r\n\r\ny", 0}};
     assert_int_equal(RUN(s, &c), 0);
     assert_int_equal(c.n_obj, 2);
     assert_int_equal(strlen(c.obj[0].name0), 5 + HTTP_NAME_TARGET);
