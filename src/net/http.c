@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <zlib.h>
 
 #include "core/buf.h"
@@ -23,8 +24,8 @@
 #define NO_FIELD      UINT32_MAX
 #define MAX_METHOD    16
 #define INFLATE_CHUNK 16384
-#define KEEP_RETAIN   ((size_t)64 << 10) /* a body buffer larger than this is freed after use */
-#define TEXT_RETAIN   ((size_t)8 << 10)  /* a transaction arena larger than this, likewise */
+#define KEEP_RETAIN   ((size_t)256 << 10) /* a body buffer larger than this is freed after use */
+#define TEXT_RETAIN   ((size_t)8 << 10)   /* a transaction arena larger than this, likewise */
 #define MAX_HOST      255
 #define MAX_MEDIA     127
 
@@ -304,30 +305,30 @@ static void kv_field(ab_json *j, const char *key, const http_tx *tx, int id)
         ab_json_kv_bytes(j, key, s);
 }
 
-static void kv_body(ab_json *j, const char *prefix, const body_res *r)
+/* The body keys of one side (index 0: request, 1: response). */
+static void kv_body(ab_json *j, int side, const body_res *r)
 {
-    char key[48];
-    snprintf(key, sizeof(key), "%s_body_len", prefix);
-    ab_json_key(j, key);
+    static const char *const keys[2][5] = {
+        {"request_body_len", "request_body_sha256", "request_body_truncated",
+         "request_body_incomplete", "request_decode_error"},
+        {"response_body_len", "response_body_sha256", "response_body_truncated",
+         "response_body_incomplete", "response_decode_error"}};
+    ab_json_key(j, keys[side][0]);
     ab_json_uint(j, r->len);
     if (r->sha[0]) {
-        snprintf(key, sizeof(key), "%s_body_sha256", prefix);
-        ab_json_key(j, key);
+        ab_json_key(j, keys[side][1]);
         ab_json_cstr(j, r->sha);
     }
     if (r->truncated) {
-        snprintf(key, sizeof(key), "%s_body_truncated", prefix);
-        ab_json_key(j, key);
+        ab_json_key(j, keys[side][2]);
         ab_json_bool(j, 1);
     }
     if (r->incomplete) {
-        snprintf(key, sizeof(key), "%s_body_incomplete", prefix);
-        ab_json_key(j, key);
+        ab_json_key(j, keys[side][3]);
         ab_json_bool(j, 1);
     }
     if (r->decode_err) {
-        snprintf(key, sizeof(key), "%s_decode_error", prefix);
-        ab_json_key(j, key);
+        ab_json_key(j, keys[side][4]);
         ab_json_cstr(j, r->decode_err);
     }
 }
@@ -352,7 +353,7 @@ static void emit_record(call *c, const http_tx *tx)
         kv_field(&j, "request_content_type", tx, F_REQ_CT);
         kv_field(&j, "request_content_encoding", tx, F_REQ_CE);
         kv_field(&j, "request_transfer_encoding", tx, F_REQ_TE);
-        kv_body(&j, "request", &tx->req);
+        kv_body(&j, 0, &tx->req);
     }
     if (tx->status >= 0) {
         ab_json_key(&j, "status");
@@ -364,7 +365,7 @@ static void emit_record(call *c, const http_tx *tx)
         kv_field(&j, "content_encoding", tx, F_CE);
         kv_field(&j, "transfer_encoding", tx, F_TE);
         kv_field(&j, "location", tx, F_LOCATION);
-        kv_body(&j, "response", &tx->resp);
+        kv_body(&j, 1, &tx->resp);
     }
     if (tx->tunnel) {
         ab_json_key(&j, "tunnel");
@@ -643,7 +644,24 @@ static int coding_of(const char *ce, size_t n, uint32_t *anomalies)
     return CODING_NONE;
 }
 
-static void body_begin(http_state *st, http_dir *d, int coding)
+/* SHA-256 fetched once per process: an implicit fetch by EVP_DigestInit_ex(EVP_sha256()) takes
+ * OpenSSL's provider locks on every body. Never freed (like OpenSSL's own method cache). */
+static EVP_MD *sha256_fetched;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
+/* hint: the body's length when the framing says it (Content-Length), else 0. */
+static void body_begin(http_state *st, http_dir *d, int coding, uint64_t hint)
 {
     body *b = &d->b;
     b->active = 1;
@@ -653,13 +671,16 @@ static void body_begin(http_state *st, http_dir *d, int coding)
     ab_buf_reset(&b->keep);
     if (!b->sha)
         b->sha = EVP_MD_CTX_new();
-    b->sha_ok = b->sha && EVP_DigestInit_ex(b->sha, EVP_sha256(), NULL) == 1;
+    b->sha_ok = b->sha && EVP_DigestInit_ex(b->sha, sha256_md(), NULL) == 1;
+    if (hint > st->lim.max_body)
+        hint = st->lim.max_body;
+    if (hint > b->keep.alloc)
+        ab_buf_reserve(&b->keep, (size_t)hint); /* one allocation for a body of known length */
     b->zstate = Z_OFF;
     if (coding == CODING_GZIP)
         z_start(b, 16 + 15);
     else if (coding == CODING_DEFLATE)
         b->zstate = Z_SNIFF;
-    (void)st;
 }
 
 /* The object's first name: "<METHOD> <target>", the target cut at a UTF-8 boundary. */
@@ -674,7 +695,12 @@ static const char *object_name(http_state *st, const http_tx *tx)
         for (int k = 0; k < 3 && un && ((unsigned char)u[un] & 0xc0) == 0x80; k++)
             un--;
     }
-    snprintf(st->name, sizeof(st->name), "%s %.*s", m, (int)un, u ? u : "");
+    size_t mn = strlen(m); /* at most MAX_METHOD */
+    memcpy(st->name, m, mn);
+    st->name[mn] = ' ';
+    if (un)
+        memcpy(st->name + mn + 1, u, un);
+    st->name[mn + 1 + un] = '\0';
     return st->name;
 }
 
@@ -716,8 +742,12 @@ static void body_end(call *c, int dir, int incomplete)
     unsigned char md[32];
     unsigned mdlen = 0;
     if (b->sha_ok && EVP_DigestFinal_ex(b->sha, md, &mdlen) == 1 && mdlen == 32 && b->size) {
-        for (int i = 0; i < 32; i++)
-            snprintf(r->sha + 2 * i, 3, "%02x", md[i]);
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 32; i++) {
+            r->sha[2 * i] = hex[md[i] >> 4];
+            r->sha[2 * i + 1] = hex[md[i] & 15];
+        }
+        r->sha[64] = '\0';
     }
     b->sha_ok = 0;
     if (b->size && c->out->object) {
@@ -1037,10 +1067,10 @@ static void request_headers_end(call *c)
     }
     int coding = coding_of(txf(tx, F_REQ_CE), txf_len(tx, F_REQ_CE), &tx->anomalies);
     if (d->te_seen) {
-        body_begin(st, d, coding);
+        body_begin(st, d, coding, 0);
         d->state = S_CHUNK_SIZE;
     } else if (d->cl_seen && d->cl > 0) {
-        body_begin(st, d, coding);
+        body_begin(st, d, coding, coding == CODING_NONE ? d->cl : 0);
         d->framing = FR_LENGTH;
         d->remain = d->cl;
         d->state = S_BODY;
@@ -1100,15 +1130,15 @@ static void response_headers_end(call *c)
     }
     int coding = coding_of(txf(tx, F_CE), txf_len(tx, F_CE), &tx->anomalies);
     if (d->te_seen && d->te_chunked) {
-        body_begin(st, d, coding);
+        body_begin(st, d, coding, 0);
         d->state = S_CHUNK_SIZE;
     } else if (d->te_seen || !d->cl_seen) {
-        body_begin(st, d, coding);
+        body_begin(st, d, coding, 0);
         d->state = S_CLOSE_BODY;
     } else if (d->cl_bad) {
         die(c, 1, "bad Content-Length");
     } else if (d->cl > 0) {
-        body_begin(st, d, coding);
+        body_begin(st, d, coding, coding == CODING_NONE ? d->cl : 0);
         d->framing = FR_LENGTH;
         d->remain = d->cl;
         d->state = S_BODY;
