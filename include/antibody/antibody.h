@@ -449,6 +449,9 @@ AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes 
 /* AB_EVENT_FLOW per flow and per transaction of every capture read (default off: the parsers then
  * build no records). */
 AB_API ab_status ab_scanner_set_flow_records(ab_scanner *sc, int on);
+/* 1 when data (len bytes, the first 24 are enough) starts like a pcap or pcapng capture: how
+ * `antibody pcap` checks its inputs. Reads the magic numbers only. */
+AB_API int ab_is_capture(const void *data, size_t len);
 AB_API ab_status ab_scanner_set_list_objects(ab_scanner *sc,
                                              int on); /* AB_EVENT_OBJECT per object */
 AB_API ab_status ab_scanner_set_progress(ab_scanner *sc, ab_progress_fn fn, void *ctx);

@@ -28,6 +28,7 @@
 static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] [--processes] [--connections] PATH...\n"
     "       antibody scan [OPTIONS] --pid PID... | --processes | --connections\n"
+    "       antibody pcap [OPTIONS] [--flows] CAPTURE...\n"
     "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
     "\n"
@@ -72,6 +73,9 @@ static const char usage_text[] =
     "      --mail-index       one JSON line per message (event \"message\": ids, addresses,\n"
     "                         subject, date, parts with names and SHA-256, URLs), findings\n"
     "                         or not; implies --json (docs/findings.md)\n"
+    "Network (pcap and pcapng captures, read by content; also met in a scan):\n"
+    "      --flows            one JSON line per flow and per transaction (event \"flow\":\n"
+    "                         HTTP, DNS; docs/findings.md); implies --json\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -172,6 +176,7 @@ enum {
     OPT_PROTECT_DOMAIN,
     OPT_PROTECT_DOMAINS,
     OPT_MAIL_INDEX,
+    OPT_FLOWS,
 };
 
 static const struct option long_opts[] = {
@@ -228,6 +233,7 @@ static const struct option long_opts[] = {
     {"protect-domain", required_argument, NULL, OPT_PROTECT_DOMAIN},
     {"protect-domains", required_argument, NULL, OPT_PROTECT_DOMAINS},
     {"mail-index", no_argument, NULL, OPT_MAIL_INDEX},
+    {"flows", no_argument, NULL, OPT_FLOWS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -263,6 +269,7 @@ typedef struct cli {
     unsigned long long load_warnings;    /* content left out that could not work as written */
     int interrupted;                     /* the summary said the scan was cancelled */
     int mail_index;                      /* --mail-index: "message" records in the JSON report */
+    int flows;                           /* --flows: "flow" records (triage without rules) */
     ab_mailindex *mindex;                /* owned, while the sweep runs */
 } cli;
 
@@ -834,6 +841,10 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             c->mail_index = 1;
             c->json = 1;
             break;
+        case OPT_FLOWS:
+            c->flows = 1;
+            c->json = 1;
+            break;
         case OPT_LIST_SKIPPED:
             c->list_skipped = 1;
             break;
@@ -976,6 +987,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_HASH:
             st = ab_scanner_set_hash(sc, 1);
+            break;
+        case OPT_FLOWS:
+            st = ab_scanner_set_flow_records(sc, 1);
             break;
         case OPT_MAX_FILESIZE:
             if (parse_size(optarg, &size))
@@ -1139,7 +1153,7 @@ static int load_content(cli *c, ab_scanner *sc)
                 "antibody: %zu YARA rule%s with compiler warnings (slow strings...); "
                 "--verbose shows them\n",
                 warned, warned == 1 ? "" : "s");
-    if (!ab_scanner_rule_count(sc) && !ab_scanner_ioc_count(sc) && !c->list) {
+    if (!ab_scanner_rule_count(sc) && !ab_scanner_ioc_count(sc) && !c->list && !c->flows) {
         /* A sweep with nothing to match would report every tree clean. --list without content is
          * an inventory (with --hash, of hashes) and stays allowed. */
         fprintf(stderr, "antibody: error: no rules or IOCs loaded: nothing to look for (give "
@@ -1317,7 +1331,35 @@ static void report_loaded(cli *c, ab_scanner *sc, unsigned scope)
     }
 }
 
-static int cmd_scan(int argc, char **argv)
+/* antibody pcap: every PATH must be a capture (by its first bytes) that is a regular file. Says
+ * each that is not (an error, in the summary and the exit status); returns the number that are,
+ * moved to the front of paths. */
+static int check_captures(cli *c, char **paths, int n)
+{
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned char head[24];
+        struct stat st;
+        int fd = open(paths[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        ssize_t got = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                          ? read(fd, head, sizeof(head))
+                          : -1;
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (got > 0 && ab_is_capture(head, (size_t)got)) {
+            paths[ok++] = paths[i];
+            continue;
+        }
+        diag(c, fd < 0 ? AB_ERR_IO : AB_ERR_PARSE, AB_DIAG_ERROR, paths[i],
+             fd < 0    ? strerror(err)
+             : got < 0 ? "not a regular file"
+                       : "not a pcap or pcapng capture");
+    }
+    return ok;
+}
+
+static int cmd_scan(int argc, char **argv, int pcap)
 {
     cli *c = calloc(1, sizeof(*c));
     ab_scanner *sc = NULL;
@@ -1331,7 +1373,7 @@ static int cmd_scan(int argc, char **argv)
     c->color = -1;
     ab_buf_init(&c->line, 0);
     c->con.err = stderr;
-    argv[0] = (char *)"antibody scan"; /* getopt names it in its messages */
+    argv[0] = (char *)(pcap ? "antibody pcap" : "antibody scan"); /* getopt names it */
     rc = parse_scan_args(c, argc, argv);
     if (rc != 0) {
         rc = rc < 0 ? 0 : rc;
@@ -1339,6 +1381,17 @@ static int cmd_scan(int argc, char **argv)
     }
     char **paths = argv + optind;
     int n_paths = argc - optind;
+    if (pcap) {
+        if (c->n_pids || c->processes || c->connections) {
+            rc = usage_error("%s", "antibody pcap reads captures: --pid, --processes and "
+                                   "--connections are for antibody scan");
+            goto out;
+        }
+        if (!n_paths) {
+            rc = usage_error("%s", "nothing to read: give a CAPTURE (pcap or pcapng)");
+            goto out;
+        }
+    }
     if (!n_paths && !c->n_pids && !c->processes && !c->connections) {
         rc = usage_error("%s", "nothing to scan: give a PATH, --pid, --processes or --connections");
         goto out;
@@ -1372,6 +1425,10 @@ static int cmd_scan(int argc, char **argv)
         goto out;
     if (apply_settings(sc, argc, argv) != 0 || load_content(c, sc) != 0)
         goto out;
+    if (pcap && !(n_paths = check_captures(c, paths, n_paths))) {
+        rc = 2; /* no capture at all: said above */
+        goto out;
+    }
     if (outputs_failed(c)) /* the load-time events could not be written */
         goto out;
     c->con.color = want_color(c);
@@ -1459,6 +1516,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "packs"))
         return cmd_packs(argc - 1, argv + 1);
     if (!strcmp(cmd, "scan"))
-        return cmd_scan(argc - 1, argv + 1);
+        return cmd_scan(argc - 1, argv + 1, 0);
+    if (!strcmp(cmd, "pcap"))
+        return cmd_scan(argc - 1, argv + 1, 1);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -579,7 +579,9 @@ size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope)
         /* ip and cidr: live sockets, and observables (URL hosts, mail hops) of unpacked files;
          * domain, url, email: observables only (match/observables.h). */
         int net = t == AB_IOC_IP || t == AB_IOC_CIDR;
-        int obs = net || t == AB_IOC_DOMAIN || t == AB_IOC_URL || t == AB_IOC_EMAIL;
+        int obs = net || t == AB_IOC_DOMAIN || t == AB_IOC_URL || t == AB_IOC_EMAIL ||
+                  t == AB_IOC_JA3 || t == AB_IOC_JA3S || t == AB_IOC_JA4 ||
+                  t == AB_IOC_CERT_SHA1 || t == AB_IOC_CERT_SHA256; /* captures */
         int matched = (net && (scope & AB_SCOPE_CONNECTIONS)) || (obs && (scope & AB_SCOPE_FILES));
         if (!matched)
             n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);

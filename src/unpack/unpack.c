@@ -23,7 +23,7 @@
 static const ab_source *const sources[] = {
     &ab_source_archive, &ab_source_chm,  &ab_source_szdd, &ab_source_kwaj, &ab_source_pdf,
     &ab_source_rtf,     &ab_source_ole,  &ab_source_pst,  &ab_source_tnef, &ab_source_mbox,
-    &ab_source_mime,    &ab_source_yenc, &ab_source_html,
+    &ab_source_mime,    &ab_source_yenc, &ab_source_html, &ab_source_pcap,
 };
 #define N_SOURCES (sizeof(sources) / sizeof(sources[0]))
 
@@ -756,6 +756,27 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const 
     u->cur->observable_value = (const char *const *)o->value;
     u->cur->observable_where = o->where;
     u->cur->observables_len = o->n;
+}
+
+int ab_unpack_wants_records(const ab_unpack *u)
+{
+    return u->sc && u->sc->flow_records && u->down && u->down->record;
+}
+
+void ab_unpack_record(ab_unpack *u, const ab_flow_info *flow, const char *type, const char *json,
+                      size_t len)
+{
+    if (!ab_unpack_wants_records(u) || !u->cur)
+        return;
+    ab_flow_record r = {u->cur->path,
+                        u->cur->location,
+                        u->cur->location_source,
+                        u->cur->location_len,
+                        flow,
+                        type,
+                        json,
+                        len};
+    u->down->record(u->down->ctx, &r);
 }
 
 void ab_unpack_observe_object(ab_unpack *u, ab_object *obj, const ab_emit *self)

@@ -101,6 +101,8 @@ extern const ab_source ab_source_tnef; /* TNEF (winmail.dat): attachments, bodie
 extern const ab_source ab_source_yenc; /* yEnc blocks (mime.c, GMime's filter) */
 extern const ab_source ab_source_html; /* gumbo: links as observables, data: URIs and script
                                         * blobs as members (HTML smuggling) */
+extern const ab_source ab_source_pcap; /* pcap/pcapng captures: flows and payloads as members
+                                        * (src/net/pcap_source.c) */
 
 /* ---- for sources ---- */
 
@@ -161,6 +163,13 @@ const ab_mail_info *ab_unpack_mail(const ab_unpack *u);
  * the scanner's, on encrypted members of this top-level file only. At most 16, each at most
  * 128 bytes; the rest are ignored. */
 void ab_unpack_add_password(ab_unpack *u, const char *password, size_t len);
+
+/* Sources of captures: 1 when the scanner wants flow records (ab_scanner_set_flow_records). */
+int ab_unpack_wants_records(const ab_unpack *u);
+/* A flow record of the container being unpacked (a capture): type "flow", "http", ...; json one
+ * JSON object (checked again in the parent). Goes to the sweep's reporters as AB_EVENT_FLOW. */
+void ab_unpack_record(ab_unpack *u, const ab_flow_info *flow, const char *type, const char *json,
+                      size_t len);
 
 /* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);

@@ -1,0 +1,385 @@
+/* capture.c: the pipeline over one capture (capture.h). The flow table calls back here with each
+ * flow's in-order bytes; this file decides, from a flow's first bytes, which parser reads it, and
+ * keeps each direction's first bytes for stream matching. Owner of every per-flow state: the
+ * flow's user pointer, created at open, freed at close (the flow table closes every flow, at the
+ * latest in ab_flows_flush). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/capture.h"
+#include "net/dns.h"
+#include "net/http.h"
+#include "net/pcapsrc.h"
+
+#define HEAD_MAX         64   /* bytes a direction may send before its protocol must be known */
+#define PROGRESS_FRAMES  4096 /* frames between progress calls */
+#define STREAM_FIRST_CAP 4096 /* first allocation of a stream buffer: most flows are short */
+
+enum { APP_HTTP, APP_TLS, APP_SMTP, APP_DNS_TCP, APP_DNS_UDP };
+
+/* By content: HTTP first, DNS over TCP last (a length prefix is the weakest sign). */
+static const ab_app_proto *const tcp_apps[] = {&ab_app_http, &ab_app_dns};
+static const int tcp_app_ids[] = {APP_HTTP, APP_DNS_TCP};
+#define N_TCP_APPS (sizeof(tcp_apps) / sizeof(tcp_apps[0]))
+
+typedef struct dirbuf {
+    uint8_t *p; /* owned */
+    size_t len, cap;
+    int truncated; /* bytes were not kept: past the depth, the memcap, or a gap */
+} dirbuf;
+
+typedef struct fstate {
+    const ab_app_proto *app; /* NULL while undecided or when none */
+    void *st;                /* the parser's state (owned, app->free_state) */
+    int decided;             /* 1: app is final (NULL: no parser reads this flow) */
+    int dead;                /* the parser gave up */
+    int udp_dns;             /* UDP: 1 DNS, -1 not DNS, 0 undecided */
+    uint8_t head[2][HEAD_MAX];
+    size_t head_len[2];
+    int head_no[2]; /* the direction's first bytes matched no parser */
+    dirbuf stream[2];
+    ab_observation obs[2][AB_CAPTURE_MAX_OBS]; /* values owned (malloc'd), types/wheres static */
+    size_t n_obs[2];
+} fstate;
+
+typedef struct cap {
+    const ab_capture_opts *o;
+    const ab_capture_out *out;
+    ab_capture_stats *stats;
+    size_t stream_bytes; /* kept over all open flows */
+    size_t obs_bytes;    /* observable values kept over all open flows */
+    ab_net_out net;      /* what the parsers are given: observables through obs_keep */
+} cap;
+
+void ab_capture_opts_default(ab_capture_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    ab_decode_limits_default(&o->decode);
+    ab_flow_limits_default(&o->flow);
+    ab_net_limits_default(&o->app);
+    o->stream_memcap = (size_t)256 << 20;
+    o->obs_memcap = (size_t)32 << 20;
+    o->keep_streams = 1;
+}
+
+/* ---- stream bytes ---- */
+
+static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
+{
+    dirbuf *b = &s->stream[dir];
+    uint64_t depth = c->o->flow.stream_depth;
+    if (!c->o->keep_streams || !n)
+        return;
+    size_t room = n;
+    if (depth)
+        room = b->len < depth ? (size_t)(depth - b->len) : 0;
+    size_t left = c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
+    if (room > left)
+        room = left;
+    size_t take = n < room ? n : room;
+    if (take < n)
+        b->truncated = 1;
+    if (!take)
+        return;
+    if (b->len + take > b->cap) {
+        size_t cap2 = b->cap ? b->cap : STREAM_FIRST_CAP;
+        while (cap2 < b->len + take)
+            cap2 *= 2;
+        if (depth && cap2 > depth)
+            cap2 = (size_t)depth;
+        uint8_t *p = realloc(b->p, cap2);
+        if (!p) {
+            b->truncated = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap2;
+    }
+    memcpy(b->p + b->len, d, take);
+    b->len += take;
+    c->stream_bytes += take;
+}
+
+/* ---- observables: kept with their direction, given with its stream ---- */
+
+/* The flow of a parser's ab_flow_ref: the parsers get &f->ref (flow.h: ref is ab_flow's first
+ * member) and give it back. */
+static ab_flow *flow_of(const ab_flow_ref *r)
+{
+    return (ab_flow *)r;
+}
+
+static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type, const char *where,
+                     const char *value, size_t len)
+{
+    cap *c = ctx;
+    fstate *s = flow_of(r)->user;
+    if (s && dir >= 0 && dir <= 1) {
+        for (size_t i = 0; i < s->n_obs[dir]; i++) { /* the same name asked ten times: once */
+            const ab_observation *o = &s->obs[dir][i];
+            if (o->len == len && o->where == where && !strcmp(o->type, type) &&
+                !memcmp(o->value, value, len))
+                return;
+        }
+        char *v = s->n_obs[dir] < AB_CAPTURE_MAX_OBS && c->obs_bytes + len <= c->o->obs_memcap
+                      ? malloc(len ? len : 1)
+                      : NULL;
+        if (v) {
+            memcpy(v, value, len);
+            s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len};
+            c->obs_bytes += len;
+            return;
+        }
+    }
+    if (c->out->net.observable) /* over the bounds: said at once, never dropped */
+        c->out->net.observable(c->out->net.ctx, r, dir, type, where, value, len);
+}
+
+/* The rest of what parsers say goes straight to the caller. */
+static void fwd_object(void *ctx, const ab_flow_ref *r, int dir, const char *const *names,
+                       size_t n_names, const uint8_t *data, size_t len, const char *media_type,
+                       int truncated)
+{
+    const ab_net_out *o = &((cap *)ctx)->out->net;
+    if (o->object)
+        o->object(o->ctx, r, dir, names, n_names, data, len, media_type, truncated);
+}
+
+static void fwd_record(void *ctx, const ab_flow_ref *r, const char *json, size_t len)
+{
+    const ab_net_out *o = &((cap *)ctx)->out->net;
+    if (o->record)
+        o->record(o->ctx, r, json, len);
+}
+
+static void fwd_error(void *ctx, const ab_flow_ref *r, const char *msg)
+{
+    const ab_net_out *o = &((cap *)ctx)->out->net;
+    if (o->error)
+        o->error(o->ctx, r, msg);
+}
+
+static void obs_free(cap *c, fstate *s)
+{
+    for (int d = 0; d < 2; d++) {
+        for (size_t i = 0; i < s->n_obs[d]; i++) {
+            c->obs_bytes -= s->obs[d][i].len;
+            free((char *)s->obs[d][i].value);
+        }
+        s->n_obs[d] = 0;
+    }
+}
+
+/* ---- application parsers ---- */
+
+static void app_error(cap *c, fstate *s)
+{
+    s->dead = 1;
+    c->stats->parser_errors++;
+}
+
+static void app_feed(cap *c, ab_flow *f, fstate *s, int dir, const uint8_t *d, size_t n)
+{
+    if (!s->app || s->dead || !n)
+        return;
+    if (s->app->data(s->st, &f->ref, dir, d, n, &c->net) != 0)
+        app_error(c, s);
+}
+
+/* The direction dir sent its first bytes (head[dir]): one parser claims them, or none can. */
+static void app_decide(cap *c, ab_flow *f, fstate *s, int dir)
+{
+    int all_no = 1;
+    for (size_t i = 0; i < N_TCP_APPS; i++) {
+        int r = tcp_apps[i]->detect(s->head[dir], s->head_len[dir], dir);
+        if (r == 1) {
+            s->decided = 1;
+            s->st = tcp_apps[i]->new_state(&c->o->app);
+            if (!s->st) {
+                app_error(c, s);
+                return;
+            }
+            s->app = tcp_apps[i];
+            f->ref.app = s->app->name;
+            c->stats->app[tcp_app_ids[i]]++;
+            /* what the other direction sent before came first */
+            int other = !dir;
+            app_feed(c, f, s, other, s->head[other], s->head_len[other]);
+            app_feed(c, f, s, dir, s->head[dir], s->head_len[dir]);
+            return;
+        }
+        if (r < 0 && s->head_len[dir] < HEAD_MAX)
+            all_no = 0;
+    }
+    if (all_no) {
+        s->head_no[dir] = 1;
+        if (s->head_no[!dir]) /* both directions spoke and none is known: no parser */
+            s->decided = 1;
+    }
+}
+
+/* ---- flow callbacks ---- */
+
+static void on_open(void *ctx, ab_flow *f)
+{
+    (void)ctx;
+    f->user = calloc(1, sizeof(fstate)); /* NULL (ENOMEM): the flow is only counted */
+}
+
+static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
+{
+    cap *c = ctx;
+    fstate *s = f->user;
+    if (!s)
+        return;
+    stream_keep(c, s, dir, d, n);
+    if (s->decided) {
+        app_feed(c, f, s, dir, d, n);
+        return;
+    }
+    while (n && !s->decided) {
+        if (s->head_no[dir]) /* this side said nothing known: wait for the other */
+            break;
+        size_t take = HEAD_MAX - s->head_len[dir];
+        take = take < n ? take : n;
+        memcpy(s->head[dir] + s->head_len[dir], d, take);
+        s->head_len[dir] += take;
+        d += take;
+        n -= take;
+        app_decide(c, f, s, dir);
+        if (s->head_len[dir] == HEAD_MAX && !s->decided)
+            s->head_no[dir] = 1;
+    }
+    if (s->decided)
+        app_feed(c, f, s, dir, d, n); /* the rest of this segment, after the head */
+}
+
+static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
+{
+    cap *c = ctx;
+    fstate *s = f->user;
+    if (!s)
+        return;
+    s->stream[dir].truncated = 1;
+    if (!s->decided) { /* the first bytes are lost: no parser can start in the middle */
+        s->decided = 1;
+        return;
+    }
+    if (s->app && !s->dead && s->app->gap(s->st, &f->ref, dir, n, &c->net) != 0)
+        app_error(c, s);
+}
+
+static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
+{
+    cap *c = ctx;
+    fstate *s = f->user;
+    if (!s || !p->payload_len)
+        return;
+    stream_keep(c, s, dir, p->payload, p->payload_len);
+    if (f->ref.proto != 17 || s->udp_dns < 0)
+        return;
+    if (s->udp_dns == 0)
+        f->ref.app = "dns"; /* what the first message's record says, if it is one */
+    int r = ab_dns_message(&f->ref, dir, p->payload, p->payload_len, &c->net);
+    if (s->udp_dns == 0) {
+        s->udp_dns = r == 0 ? 1 : -1;
+        if (r == 0)
+            c->stats->app[APP_DNS_UDP]++;
+        else
+            f->ref.app = NULL;
+    }
+}
+
+static void on_close(void *ctx, ab_flow *f, int reason)
+{
+    cap *c = ctx;
+    fstate *s = f->user;
+    if (s) {
+        if (s->app && !s->dead)
+            s->app->close(s->st, &f->ref, &c->net);
+        if (s->app && s->st)
+            s->app->free_state(s->st);
+        for (int d = 0; d < 2; d++) {
+            dirbuf *b = &s->stream[d];
+            if ((b->len || s->n_obs[d]) && c->out->stream)
+                c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
+                               s->n_obs[d]);
+            c->stream_bytes -= b->len;
+            free(b->p);
+        }
+        obs_free(c, s);
+        free(s);
+        f->user = NULL;
+    }
+    if (c->out->flow_end)
+        c->out->flow_end(c->out->net.ctx, f, reason);
+}
+
+/* ---- the capture ---- */
+
+ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
+                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
+                         size_t errlen)
+{
+    ab_capture_opts dflt;
+    ab_capture_stats local;
+    if (!opts) {
+        ab_capture_opts_default(&dflt);
+        opts = &dflt;
+    }
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (errlen)
+        err[0] = '\0';
+    /* observables come here first (obs_keep), the rest straight to out */
+    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}};
+    ab_pcapsrc *src = NULL;
+    ab_decoder *dec = NULL;
+    ab_flows *flows = NULL;
+    ab_status st = ab_pcap_open_mem(data, size, &src, err, errlen);
+    if (st != AB_OK)
+        return st;
+    if ((st = ab_decoder_new(&opts->decode, &dec)) != AB_OK)
+        goto out;
+    ab_flow_cb cb = {&c, on_open, on_data, on_gap, on_dgram, on_close};
+    if ((st = ab_flows_new(&opts->flow, &cb, &flows)) != AB_OK)
+        goto out;
+    for (;;) {
+        const uint8_t *frame;
+        size_t caplen, wirelen;
+        uint64_t ts;
+        int linktype;
+        int r = ab_pcap_next(src, &frame, &caplen, &wirelen, &ts, &linktype);
+        if (r < 0 && errlen) /* a capture cut short: what was read stands, err says where */
+            snprintf(err, errlen, "%s", ab_pcap_error(src));
+        if (r <= 0)
+            break;
+        stats->frames++;
+        stats->bytes += caplen;
+        if (stats->frames % PROGRESS_FRAMES == 0) {
+            if (out->progress)
+                out->progress(out->net.ctx, stats->frames);
+            if (out->stopped && out->stopped(out->net.ctx))
+                break;
+        }
+        if (stats->frames <= opts->skip_frames)
+            continue;
+        ab_pkt p;
+        if (ab_decode(dec, linktype, ts, frame, caplen, wirelen, &p) == 1)
+            ab_flows_packet(flows, &p);
+    }
+    ab_flows_flush(flows);
+    if (out->progress)
+        out->progress(out->net.ctx, stats->frames);
+out:
+    if (dec)
+        ab_decoder_stats(dec, &stats->decode);
+    if (flows)
+        ab_flows_stats(flows, &stats->flow);
+    ab_flows_free(flows);
+    ab_decoder_free(dec);
+    ab_pcap_close(src);
+    return st;
+}

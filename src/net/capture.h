@@ -1,0 +1,71 @@
+/* capture.h: one capture through the whole network pipeline (net.h): frames from a pcap or pcapng
+ * file in memory (pcapsrc.h), decoded (decode.h), into flows with TCP reassembly (flow.h), each
+ * flow given to the application parser its first bytes say it speaks (http, tls, smtp, dns over
+ * TCP; dns over UDP by datagram), by content, never by port. What the parsers find goes to the
+ * caller's ab_capture_out; so does each direction's stream (its first stream-depth bytes, for
+ * stream matching) when its flow ends.
+ *
+ * Memory is bounded by the limits, never by the capture's size: the decoder's fragment memcap,
+ * the flow table's max_flows and out-of-order memcap, the parsers' per-flow limits, and the
+ * stream bytes kept (stream_depth per direction, stream_memcap in all: when over, the oldest
+ * flows are ended early, counted in ab_capture_stats.stream_evictions). */
+#ifndef AB_CAPTURE_H
+#define AB_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "antibody/antibody.h"
+#include "core/object.h" /* ab_observation */
+#include "net/decode.h"
+#include "net/flow.h"
+#include "net/net.h"
+
+#define AB_CAPTURE_MAX_OBS 64 /* observables kept per flow direction */
+
+typedef struct ab_capture_opts {
+    ab_decode_limits decode;
+    ab_flow_limits flow; /* flow.stream_depth is also the stream bytes kept per direction */
+    ab_net_limits app;
+    size_t stream_memcap; /* stream bytes kept over all open flows (default 256 MiB) */
+    size_t obs_memcap;    /* observable bytes kept over all open flows (default 32 MiB) */
+    int keep_streams;     /* 0: no stream bytes are kept or given (no stream rules) */
+    uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */
+} ab_capture_opts;
+
+void ab_capture_opts_default(ab_capture_opts *o);
+
+typedef struct ab_capture_out {
+    ab_net_out net; /* the parsers' observables, objects, records and errors */
+    /* A flow ended: dir's first bytes (at most stream_depth; truncated when there were more or
+     * a gap was skipped) and the values the parsers read from what dir sent (at most
+     * AB_CAPTURE_MAX_OBS, deduplicated), once per direction that carried either. May be NULL.
+     * Observables past the bounds go to net.observable at once instead, so none is lost. */
+    void (*stream)(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                   int truncated, const ab_observation *obs, size_t n_obs);
+    /* A flow ended (after its streams): its counters; reason AB_FLOW_*. May be NULL. */
+    void (*flow_end)(void *ctx, const ab_flow *f, int reason);
+    /* Every 4096 frames, and at the end: frames read so far (a worker's heartbeat and resume
+     * point). May be NULL. */
+    void (*progress)(void *ctx, uint64_t frames);
+    /* Non-zero: stop reading (the sweep is stopping). May be NULL. */
+    int (*stopped)(void *ctx);
+} ab_capture_out;
+
+typedef struct ab_capture_stats {
+    uint64_t frames, bytes; /* frames read and their captured bytes */
+    ab_decode_stats decode;
+    ab_flow_stats flow;
+    uint64_t app[5]; /* flows detected as http, tls, smtp, dns (TCP), dns (UDP datagrams) */
+    uint64_t stream_evictions; /* flows ended early: stream_memcap */
+    uint64_t parser_errors;    /* flows a parser gave up on */
+} ab_capture_stats;
+
+/* Read the capture data[0..size) through the pipeline. Returns AB_OK (also for a capture cut
+ * short: what was read is reported and err says where it ended), AB_ERR_PARSE when it is not a
+ * capture libpcap reads, AB_ERR_NOMEM. stats may be NULL. */
+ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
+                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,243 @@
+/* pcap_source.c: captures as a source of the seam (unpack.h). A pcap or pcapng file, met in a
+ * sweep or given to `antibody pcap`, goes through the network pipeline (capture.h) and its
+ * flows become members:
+ *   capture.pcap!10.0.0.5:49152->198.51.100.7:80      what the client sent (its first
+ *                                                     stream-depth bytes), with the values the
+ *                                                     parsers read from it as observables
+ *   capture.pcap!198.51.100.7:80->10.0.0.5:49152      what the server sent, the same
+ *   capture.pcap!198.51.100.7:80->10.0.0.5:49152!GET /update.zip!response-body
+ *                                                     a payload object (an HTTP body, an SMTP
+ *                                                     message), the transaction a level between
+ * Every member carries its flow (ab_flow_info), so findings say which hosts talked, when, and in
+ * which protocol. UDP and ICMP flows are named with their protocol after the ports. */
+#include <stdio.h>
+#include <string.h>
+
+#include "net/capture.h"
+#include "net/pcapsrc.h"
+#include "unpack/unpack.h"
+
+typedef struct psrc {
+    ab_unpack *u;
+    int stop; /* a member said stop: read no further */
+} psrc;
+
+static const char *proto_name(uint8_t p, char *buf, size_t n)
+{
+    switch (p) {
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 1:
+        return "icmp";
+    case 58:
+        return "icmpv6";
+    default:
+        snprintf(buf, n, "%u", p);
+        return buf;
+    }
+}
+
+/* "10.0.0.5:49152", "[2001:db8::5]:443" */
+static void endpoint(char *out, size_t n, const ab_ipaddr *a, uint16_t port)
+{
+    char ip[AB_IPADDR_TEXT];
+    ab_ipaddr_format(a, ip, sizeof(ip));
+    snprintf(out, n, ab_ipaddr_is_v4(a) ? "%s:%u" : "[%s]:%u", ip, port);
+}
+
+/* The flow info of ref (strings into ip, the caller's two AB_IPADDR_TEXT buffers, and proto) and
+ * the name of what dir sent: "client->server" or "server->client". */
+typedef struct flowtext {
+    char src[AB_IPADDR_TEXT], dst[AB_IPADDR_TEXT], proto[8];
+    char name[2 * AB_IPADDR_TEXT + 32];
+    ab_flow_info info;
+} flowtext;
+
+static void flow_text(flowtext *t, const ab_flow_ref *r, const ab_flow *f, int dir)
+{
+    char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8];
+    ab_ipaddr_format(&r->client, t->src, sizeof(t->src));
+    ab_ipaddr_format(&r->server, t->dst, sizeof(t->dst));
+    const char *proto = proto_name(r->proto, t->proto, sizeof(t->proto));
+    endpoint(a, sizeof(a), &r->client, r->client_port);
+    endpoint(b, sizeof(b), &r->server, r->server_port);
+    snprintf(t->name, sizeof(t->name), "%s->%s%s%s", dir == AB_DIR_TO_SERVER ? a : b,
+             dir == AB_DIR_TO_SERVER ? b : a, r->proto == 6 ? "" : " ", r->proto == 6 ? "" : proto);
+    t->info = (ab_flow_info){.id = r->id,
+                             .start = f ? (double)f->first_us / 1e6 : 0,
+                             .time = (double)r->ts_us / 1e6,
+                             .proto = proto,
+                             .src_ip = t->src,
+                             .src_port = r->client_port,
+                             .dest_ip = t->dst,
+                             .dest_port = r->server_port,
+                             .direction = dir == AB_DIR_TO_SERVER ? "to_server" : "to_client",
+                             .app_proto = r->app};
+}
+
+/* ---- what the pipeline gives ---- */
+
+static void on_object(void *ctx, const ab_flow_ref *r, int dir, const char *const *names,
+                      size_t n_names, const uint8_t *data, size_t len, const char *media_type,
+                      int truncated)
+{
+    psrc *p = ctx;
+    (void)truncated; /* the parser kept what its limit allows; the budget said the rest */
+    if (p->stop || !n_names || n_names > AB_MAX_VIA)
+        return;
+    flowtext t;
+    flow_text(&t, r, (const ab_flow *)r, dir);
+    ab_level via[AB_MAX_VIA];
+    const char *app = r->app ? r->app : "flow";
+    via[0] = (ab_level){t.name, "flow", "FLOW"};
+    for (size_t i = 0; i + 1 < n_names; i++)
+        via[i + 1] = (ab_level){names[i], app, "NET"};
+    ab_member m;
+    memset(&m, 0, sizeof(m));
+    m.name = names[n_names - 1];
+    m.data = len ? data : NULL;
+    m.size = len;
+    m.source = app;
+    m.parent = "NET";
+    m.media_type = media_type;
+    m.via = via;
+    m.n_via = n_names; /* the flow and the transaction levels */
+    m.flow = &t.info;
+    if (ab_unpack_member(p->u, &m))
+        p->stop = 1;
+}
+
+static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                      int truncated, const ab_observation *obs, size_t n_obs)
+{
+    psrc *p = ctx;
+    (void)truncated;
+    if (p->stop)
+        return;
+    flowtext t;
+    flow_text(&t, &f->ref, f, dir);
+    t.info.time = (double)f->last_us / 1e6;
+    ab_member m;
+    memset(&m, 0, sizeof(m));
+    m.name = t.name;
+    m.data = n ? data : NULL;
+    m.size = n;
+    m.source = "flow";
+    m.parent = "FLOW";
+    m.flow = &t.info;
+    m.observe = obs;
+    m.n_observe = n_obs;
+    if (ab_unpack_member(p->u, &m))
+        p->stop = 1;
+}
+
+/* Over the capture's bounds for observables kept with their flow: matched on the capture. */
+static void on_observable(void *ctx, const ab_flow_ref *r, int dir, const char *type,
+                          const char *where, const char *value, size_t len)
+{
+    psrc *p = ctx;
+    (void)r;
+    (void)dir;
+    ab_unpack_observe(p->u, type, where, value, len);
+}
+
+/* A transaction record (antibody pcap --flows): its "type" key says which kind. */
+static void on_record(void *ctx, const ab_flow_ref *r, const char *json, size_t len)
+{
+    psrc *p = ctx;
+    flowtext t;
+    flow_text(&t, r, (const ab_flow *)r, AB_DIR_TO_SERVER);
+    t.info.direction = NULL;
+    /* the parsers write their kind first: {"type":"dns",... (a TLS record of an SMTP flow) */
+    char type[16] = "flow";
+    static const char lead[] = "{\"type\":\"";
+    if (len > sizeof(lead) && !memcmp(json, lead, sizeof(lead) - 1)) {
+        size_t i = 0;
+        const char *v = json + sizeof(lead) - 1;
+        while (i + 1 < sizeof(type) && v + i < json + len &&
+               ((v[i] >= 'a' && v[i] <= 'z') || v[i] == '+'))
+            i++;
+        if (v + i < json + len && v[i] == '"' && i) {
+            memcpy(type, v, i);
+            type[i] = '\0';
+        }
+    }
+    ab_unpack_record(p->u, &t.info, type, json, len);
+}
+
+/* The flow's own record when it ends ("conn", as Zeek's conn.log): its counters and why it
+ * ended; flow.time is its last packet. */
+static void on_flow_end(void *ctx, const ab_flow *f, int reason)
+{
+    psrc *p = ctx;
+    flowtext t;
+    flow_text(&t, &f->ref, f, AB_DIR_TO_SERVER);
+    t.info.direction = NULL;
+    t.info.time = (double)f->last_us / 1e6;
+    char js[512];
+    int n = snprintf(js, sizeof(js),
+                     "{\"type\":\"conn\",\"pkts_toserver\":%llu,\"pkts_toclient\":%llu,"
+                     "\"bytes_toserver\":%llu,\"bytes_toclient\":%llu,\"duration\":%.6f,"
+                     "\"reason\":\"%s\",\"midstream\":%s}",
+                     (unsigned long long)f->pkts[0], (unsigned long long)f->pkts[1],
+                     (unsigned long long)f->bytes[0], (unsigned long long)f->bytes[1],
+                     (double)(f->last_us - f->first_us) / 1e6, ab_flow_reason_name(reason),
+                     f->midstream ? "true" : "false");
+    if (n > 0 && (size_t)n < sizeof(js))
+        ab_unpack_record(p->u, &t.info, "conn", js, (size_t)n);
+}
+
+static void on_error(void *ctx, const ab_flow_ref *r, const char *msg)
+{
+    psrc *p = ctx;
+    flowtext t;
+    flow_text(&t, r, NULL, AB_DIR_TO_SERVER);
+    ab_unpack_error(p->u, t.name, AB_ERR_PARSE, "%s", msg);
+}
+
+static int on_stopped(void *ctx)
+{
+    psrc *p = ctx;
+    return p->stop || ab_unpack_stopped(p->u);
+}
+
+int ab_is_capture(const void *data, size_t len)
+{
+    return data && ab_pcap_claims(data, len);
+}
+
+static int pcap_claims(const uint8_t *data, size_t size)
+{
+    return ab_pcap_claims(data, size);
+}
+
+static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
+{
+    psrc p = {u, 0};
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
+    if (room < o.app.max_body)
+        o.app.max_body = (size_t)room;
+    int records = ab_unpack_wants_records(u);
+    ab_capture_out out = {
+        .net = {&p, on_observable, on_object, records ? on_record : NULL, on_error},
+        .stream = on_stream,
+        .flow_end = records ? on_flow_end : NULL,
+        .stopped = on_stopped,
+    };
+    char err[256];
+    ab_capture_stats st;
+    ab_status rc = ab_capture_run(data, size, &o, &out, &st, err, sizeof(err));
+    if (rc != AB_OK)
+        ab_unpack_error(u, NULL, rc, "not a capture libpcap can read: %s", err);
+    else if (err[0])
+        ab_unpack_error(u, NULL, AB_ERR_PARSE, "capture cut short after %llu frames: %s",
+                        (unsigned long long)st.frames, err);
+    return rc;
+}
+
+const ab_source ab_source_pcap = {
+    .name = "pcap", .parent = "PCAP", .claims = pcap_claims, .run = pcap_run};

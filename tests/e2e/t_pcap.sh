@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# End-to-end tests of the network source (src/net/): captures of real loopback traffic made by
+# tests/fixtures/gen_captures.py (tcpdump, curl, a small DNS responder), read with antibody pcap
+# and met in antibody scan; network IOCs and YARA on payloads and streams; --flows records
+# against tshark's fields (tests/e2e/net_check.py); synthetic hostile captures
+# (tests/fixtures/gen_pcap.py). Sourced by e2e.sh.
+
+GEN_CAPTURES="$SRCDIR/tests/fixtures/gen_captures.py"
+NET_CHECK="$SRCDIR/tests/e2e/net_check.py"
+
+captures() { $PY "$GEN_CAPTURES" "$T/caps" "$@" >/dev/null; }
+
+net_iocs() {
+  printf 'domain\tc2.example\ttest C2 domain\n' >"$T/net.ioc"
+  printf 'ip\t198.51.100.7\ttest C2 address\n' >>"$T/net.ioc"
+  printf 'url\thttp://pipe.example/pipe/2\ttest URL\n' >>"$T/net.ioc"
+  printf 'rule Body { strings: $a = "hello from the test server: /update" condition: $a }\n' >"$T/net.yar"
+  printf 'rule Stream { strings: $a = "GET /pipe/1 HTTP/1.1" condition: $a }\n' >>"$T/net.yar"
+}
+
+test_pcap_iocs_and_payloads() {
+  captures http dns
+  net_iocs
+  run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/net.ioc" --rules "$T/net.yar" \
+    "$T/caps/http.pcap" "$T/caps/dns.pcap"
+  $PY - "$T/out" "$T/caps/captures.json" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+facts = json.load(open(sys.argv[2]))
+fs = [e for e in evs if e["event"] == "finding"]
+def loc(e):
+    return [x["name"] for x in e["location"]]
+# YARA on an HTTP response body: the member under its flow direction and its transaction
+body = [e for e in fs if e["rule"] == "Body"]
+assert any(loc(e)[-2:] == ["GET /update/sample.bin", "response-body"] for e in body), body
+b = [e for e in body if loc(e)[-1] == "response-body"][0]
+assert b["location"][-1]["source"] == "http" and b["location"][1]["source"] == "flow", b["location"]
+f = b["flow"]
+assert f["app_proto"] == "http" and f["proto"] == "tcp" and f["direction"] == "to_client", f
+assert f["dest_port"] == facts["http.pcap"]["port"] and f["src_ip"] == "127.0.0.1", f
+# YARA on a stream: what the client sent in the pipelined flow
+st = [e for e in fs if e["rule"] == "Stream" and len(e["location"]) == 2]
+assert st and st[0]["flow"]["direction"] == "to_server", st
+# IOCs on parsed values, with where they were read
+obs = {(e["value"], e["where"]) for e in fs if e["matcher"] == "observable"}
+for want in [("http://pipe.example/pipe/2", "http.url"), ("update.c2.example", "dns.query"),
+             ("198.51.100.7", "dns.answer"), ("mail.c2.example", "dns.answer")]:
+    assert want in obs, (want, sorted(obs))
+udp = [e for e in fs if e["matcher"] == "observable" and e["flow"]["proto"] == "udp"]
+tcp = [e for e in fs if e["matcher"] == "observable" and e["flow"]["app_proto"] == "dns"
+       and e["flow"]["proto"] == "tcp"]
+assert udp and tcp, "DNS over UDP and over TCP"
+s = [e for e in evs if e["event"] == "summary"][0]
+assert s["objects"] == 2 and s["errors"] == 0, s
+print("ok", len(fs), "findings")
+EOF2
+}
+
+test_pcap_clean() {
+  captures http dns
+  printf 'domain\tnot-in-any-capture.example\n' >"$T/clean.ioc"
+  run 0 ab pcap --json --no-progress --no-default-pack --ioc "$T/clean.ioc" "$T/caps/http.pcap" \
+    "$T/caps/dns.pcap"
+  assert_eq "$(count finding)" 0 "findings on clean captures"
+}
+
+test_pcap_flows_tshark() {
+  captures http dns
+  run 0 ab pcap --flows --no-progress --no-default-pack "$T/caps/http.pcap"
+  $PY "$NET_CHECK" http "$T/out" "$T/caps/http.pcap" "$T/caps/captures.json"
+  run 0 ab pcap --flows --no-progress --no-default-pack "$T/caps/dns.pcap"
+  $PY "$NET_CHECK" dns "$T/out" "$T/caps/dns.pcap" "$T/caps/captures.json"
+  # every flow ends with its conn record, and records say which flow
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"flow"' in l]
+conns = [r for r in recs if r["type"] == "conn"]
+ids = {r["flow"]["id"] for r in recs}
+assert conns and {r["flow"]["id"] for r in conns} == ids, (len(conns), ids)
+assert all(r["conn"]["pkts_toserver"] > 0 for r in conns)
+EOF2
+}
+
+test_pcap_inputs() {
+  captures dns
+  echo "not a capture" >"$T/notes.txt"
+  printf 'domain\tc2.example\n' >"$T/d.ioc"
+  run 2 ab pcap --no-progress --no-default-pack --ioc "$T/d.ioc" "$T/notes.txt" "$T/missing.pcap"
+  grep -q "missing.pcap: No such file" "$T/err" || fail "no error for a missing capture"
+  run 1 ab pcap --no-progress --no-default-pack --ioc "$T/d.ioc" "$T/notes.txt" "$T/caps/dns.pcap"
+  grep -q "notes.txt: not a pcap or pcapng capture" "$T/err" || fail "no error for a text file"
+  run 2 ab pcap --no-progress --no-default-pack --ioc "$T/d.ioc" "$T/notes.txt"
+  run 2 ab pcap --no-progress --pid 1 "$T/caps/dns.pcap"
+  # met in a sweep, by content whatever its name: the same findings
+  mkdir -p "$T/tree"
+  cp "$T/caps/dns.pcap" "$T/tree/sensor-0001.dat"
+  run 1 abj --no-default-pack --ioc "$T/d.ioc" "$T/tree"
+  grep -q '"where":"dns.query"' "$T/out" || fail "a capture in a tree was not read"
+}
+
+test_pcap_synthetic_hostile() {
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" "$T/syn" >/dev/null
+  printf 'ip\t10.0.0.2\n' >"$T/s.ioc"
+  set +e
+  ab pcap --json --no-progress --no-default-pack --ioc "$T/s.ioc" "$T/syn"/*.pcap* >"$T/out" 2>"$T/err"
+  local rc=$?
+  set -e
+  [ "$rc" -le 2 ] || fail "exit $rc on synthetic captures"
+  grep -q '"event":"summary"' "$T/out" || fail "no summary"
+  ! grep -q "killed by signal\|scanner worker exited" "$T/err" || fail "a worker died: $(cat "$T/err")"
+}
