@@ -18,12 +18,15 @@
  * capture or one without the handshake is delivered all the same. Data at the expected sequence
  * is passed to data() straight from the packet (no copy). Data ahead of it (within 1 GiB) is held
  * (a copy) until the hole before it fills: at most flow_ooo_cap bytes and AB_FLOW_MAX_SEGS
- * segments per direction and stream_memcap bytes over all flows (held bytes count their segment
- * header). When a segment cannot be held within those caps (counted in memcap_drops) the hole
- * before the held data is given up: gap() reports it, the held data after it is delivered, and
- * the segment is tried again (until it fits or is in order). A hole is also given up when the
- * other end acknowledges past it (those bytes will not be sent again), when the capture cut a
- * packet short (payload_missing: the cut bytes are a gap at once), and when the flow closes.
+ * segments per direction and stream_memcap bytes over all flows. A held piece counts the memory
+ * it takes: pieces are allocated in classes of 128, 512 and 2048 bytes (a 16-byte header
+ * included), a larger one as its length + 16. Freed pieces of a class are kept
+ * for reuse until the table is freed, so their memory never exceeds the peak held. When a segment
+ * cannot be held within those caps (counted in memcap_drops) the hole before the held data is given
+ * up: gap() reports it, the held data after it is delivered, and the segment is tried again (until
+ * it fits or is in order). A hole is also given up when the other end acknowledges past it (those
+ * bytes will not be sent again), when the capture cut a packet short (payload_missing: the cut
+ * bytes are a gap at once), and when the flow closes.
  *
  * Overlaps: FIRST WINS. Bytes already delivered, or already held, win over any later copy of
  * the same sequence range; only the new bytes of a later segment are used. A segment wholly
