@@ -38,23 +38,29 @@
  *
  * Depth: at most stream_depth bytes per direction are passed to data(). The chunk that crosses
  * it is cut; from then on that direction gets no data() and no gap() call (depth_reached counts
- * it once), only the flow's close().
+ * it once, when bytes were cut: a stream of exactly stream_depth bytes is not), only close().
  *
- * Ending: an RST ends the flow at once (AB_FLOW_RST). A FIN ends its direction at its sequence;
- * data before it that arrives later is still delivered. When both directions have delivered up to
+ * Ending: an RST ends the flow at once (AB_FLOW_RST), whatever its sequence number. A FIN ends
+ * its direction at its sequence: data before it that arrives later is still delivered, bytes
+ * after it are dropped (the receiver drops them too). When both directions have delivered up to
  * their FIN the flow closes (AB_FLOW_FIN); a flow with a FIN closes after tcp_closed_timeout_s of
  * quiet otherwise (also AB_FLOW_FIN). A closed TCP flow keeps its slot (without callbacks) for
  * tcp_closed_timeout_s so the last ACKs and retransmissions do not open a mid-stream flow; a SYN
- * without ACK there starts a new flow. Before close() the held bytes of both directions are
- * delivered, with gap() for the holes between them (not for an RST'd flow's missing tail).
+ * without ACK there starts a new flow (as does one on a flow with a FIN: the ports reused).
+ * Before close() the held bytes of both directions are delivered, with gap() for the holes before
+ * them (bytes never seen after the last held ones are not reported). Any TCP packet of an unknown
+ * flow makes a flow, a lone RST or ACK included.
  *
- * Callbacks: every one may be NULL; f and its fields are valid during the call; a callback must
- * not call back into the table. open() comes before anything else of a flow, close() last and
- * exactly once (the caller frees f->user there). f->ref.app is the caller's to set.
+ * Callbacks: every one may be NULL; f, its fields and the bytes given are valid during the call
+ * only; a callback must not call back into the table. open() comes before anything else of a flow,
+ * close() last and exactly once (the caller frees f->user there). f->ref.app is the caller's to
+ * set.
  *
- * Memory: no allocation per packet on the in-order path; a held segment is one allocation. All
- * memory is bounded by max_flows (slots and hash buckets, allocated up front for the buckets)
- * and the caps above, never by the length of the capture. */
+ * Memory: no allocation per packet (a held piece comes from the free list once it has one); O(1)
+ * look-up (a keyed hash: chains cannot be chosen by the traffic), eviction and expiry. All memory
+ * is bounded by max_flows (the hash buckets, 8 bytes each for the next power of two, allocated up
+ * front; slots of about 330 bytes allocated 1024 at a time) and the caps above, never by the
+ * length of the capture. */
 #ifndef AB_FLOW_H
 #define AB_FLOW_H
 

@@ -192,14 +192,19 @@ static void in_order(ab_reasm *r, ab_half *h, ab_flow *f, int dir, const uint8_t
             cur = lim;
             continue;
         }
-        /* A held piece at cur (pieces start after base and do not overlap, so never before). */
+        /* A held piece at cur (pieces start after base and do not overlap: never before it, but
+         * should one, its bytes before cur are not given twice). */
         s = pop(h);
-        size_t ov = s->len < n - cur ? s->len : n - cur;
-        overlapped = 1;
-        if (memcmp(s->data, d + cur, ov) != 0)
-            conflict = 1;
-        deliver(r, h, f, dir, s->data, s->len);
-        cur += s->len;
+        size_t skip = (size_t)((int64_t)cur - start);
+        if (skip < s->len) {
+            size_t len = s->len - skip;
+            size_t ov = len < n - cur ? len : n - cur;
+            overlapped = 1;
+            if (memcmp(s->data + skip, d + cur, ov) != 0)
+                conflict = 1;
+            deliver(r, h, f, dir, s->data + skip, len);
+            cur += len;
+        }
         seg_free(r, h, s);
     }
     h->next_seq = base + (uint32_t)cur;
