@@ -39,6 +39,7 @@ typedef struct flow {
     struct flow *prev, *next; /* recency list (most recent at head) */
     uint64_t tick;            /* the table's packet count at the last packet */
     uint64_t hash;
+    uint64_t seen_us; /* the table's clock at the last packet (timeouts: never backwards) */
     uint64_t dead_us; /* when a closed flow closed */
     fkey key;
     uint8_t list;        /* L_*, NLISTS when free */
@@ -59,7 +60,8 @@ struct ab_flows {
     size_t mask;
     flow **chunks; /* owned, each of CHUNK slots (the last maybe fewer) */
     size_t nchunks;
-    flow *free; /* unused slots, through hnext */
+    flow *free;              /* slots given back, through hnext */
+    flow *fresh, *fresh_end; /* never used slots of the last chunk */
     size_t used;
     flist lists[NLISTS];
     uint64_t now, tick, next_id;
@@ -198,24 +200,26 @@ static void list_move(ab_flows *t, flow *f, int which)
 
 static flow *slot_get(ab_flows *t)
 {
-    if (!t->free) {
-        size_t have = t->nchunks * CHUNK;
-        if (have >= t->lim.max_flows)
-            return NULL;
-        size_t n = t->lim.max_flows - have < CHUNK ? t->lim.max_flows - have : CHUNK;
-        flow *c = calloc(n, sizeof(flow));
-        if (!c)
-            return NULL;
-        t->chunks[t->nchunks++] = c;
-        t->st.slots += n;
-        for (size_t i = n; i-- > 0;) {
-            c[i].list = NLISTS;
-            c[i].hnext = t->free;
-            t->free = &c[i];
-        }
-    }
     flow *f = t->free;
-    t->free = f->hnext;
+    if (f) {
+        t->free = f->hnext;
+    } else {
+        if (t->fresh == t->fresh_end) {
+            size_t have = t->nchunks * CHUNK;
+            if (have >= t->lim.max_flows)
+                return NULL;
+            size_t n = t->lim.max_flows - have < CHUNK ? t->lim.max_flows - have : CHUNK;
+            /* Not touched here: pages are faulted in as slots are first used. */
+            flow *c = malloc(n * sizeof(flow));
+            if (!c)
+                return NULL;
+            t->chunks[t->nchunks++] = c;
+            t->st.slots += n;
+            t->fresh = c;
+            t->fresh_end = c + n;
+        }
+        f = t->fresh++;
+    }
     memset(f, 0, sizeof(*f));
     t->used++;
     return f;
@@ -271,7 +275,7 @@ static uint64_t list_timeout_us(const ab_flows *t, int which)
 static int expired(const ab_flows *t, const flow *f)
 {
     uint64_t to = list_timeout_us(t, f->list);
-    uint64_t since = f->list == L_DEAD ? f->dead_us : f->pub.last_us;
+    uint64_t since = f->list == L_DEAD ? f->dead_us : f->seen_us;
     return to && t->now >= since && t->now - since >= to;
 }
 
@@ -391,6 +395,8 @@ static void tcp_packet(ab_flows *t, flow *f, int dir, const ab_pkt *p)
     uint8_t fl = p->tcp_flags;
     uint32_t seq = p->seq;
     size_t n = p->payload ? p->payload_len : 0;
+    if (n > AB_REASM_WINDOW)
+        n = AB_REASM_WINDOW; /* no TCP segment is this long; keeps the arithmetic in range */
     if (fl & TCP_RST) {
         close_flow(t, f, AB_FLOW_RST, 1);
         return;
@@ -407,22 +413,37 @@ static void tcp_packet(ab_flows *t, flow *f, int dir, const ab_pkt *p)
         h->init = 1;
         h->next_seq = seq;
     }
+    size_t missing = p->payload_missing < AB_REASM_WINDOW ? p->payload_missing : AB_REASM_WINDOW;
+    if (h->fin) {
+        /* Nothing after the FIN is the stream's (the receiver drops it too). */
+        int32_t room = ab_seq_diff(h->fin_seq, seq);
+        size_t r = room <= 0 ? 0 : (size_t)room;
+        if (n >= r) {
+            n = r;
+            missing = 0;
+        } else if (missing > r - n) {
+            missing = r - n;
+        }
+    }
     if (n)
         ab_reasm_segment(&t->r, h, &f->pub, dir, seq, p->payload, n);
     uint32_t end = seq + (uint32_t)n;
-    if (p->payload_missing && h->init && ab_seq_diff(h->next_seq, end) >= 0)
-        ab_reasm_skip_to(&t->r, h, &f->pub, dir, end + p->payload_missing);
+    if (missing && h->init && ab_seq_diff(h->next_seq, end) >= 0)
+        ab_reasm_skip_to(&t->r, h, &f->pub, dir, end + (uint32_t)missing);
     if ((fl & TCP_FIN) && !h->fin) {
         h->fin = 1;
-        h->fin_seq = end + p->payload_missing;
+        h->fin_seq = end + (uint32_t)missing;
         if (f->list == L_TCP)
             list_move(t, f, L_FIN);
     }
     /* The other end received bytes we never saw: the hole they were in will not fill. */
-    if ((fl & TCP_ACK) && o->init && o->head && !o->done) {
-        int32_t ahead = ab_seq_diff(p->ack, o->next_seq);
+    if ((fl & TCP_ACK) && o->init && !o->done && (o->head || (o->fin && !finished(o)))) {
+        uint32_t upto = p->ack;
+        if (o->fin && ab_seq_diff(upto, o->fin_seq) > 0)
+            upto = o->fin_seq; /* the FIN takes a sequence number, not a byte */
+        int32_t ahead = ab_seq_diff(upto, o->next_seq);
         if (ahead > 0 && (uint32_t)ahead < AB_REASM_WINDOW)
-            ab_reasm_skip_to(&t->r, o, &f->pub, !dir, p->ack);
+            ab_reasm_skip_to(&t->r, o, &f->pub, !dir, upto);
     }
     if (finished(h) && finished(o))
         close_flow(t, f, AB_FLOW_FIN, 1);
@@ -467,6 +488,7 @@ void ab_flows_packet(ab_flows *t, const ab_pkt *p)
 
     int dir = side == f->client_side ? AB_DIR_TO_SERVER : AB_DIR_TO_CLIENT;
     f->tick = t->tick;
+    f->seen_us = t->now;
     if (p->ts_us > f->pub.last_us)
         f->pub.last_us = p->ts_us;
     f->pub.ref.ts_us = p->ts_us;
@@ -535,6 +557,7 @@ void ab_flows_free(ab_flows *t)
         return;
     if (t->buckets && t->chunks)
         ab_flows_flush(t);
+    ab_reasm_release(&t->r);
     for (size_t i = 0; t->chunks && i < t->nchunks; i++)
         free(t->chunks[i]);
     free(t->chunks);

@@ -18,12 +18,15 @@
  * capture or one without the handshake is delivered all the same. Data at the expected sequence
  * is passed to data() straight from the packet (no copy). Data ahead of it (within 1 GiB) is held
  * (a copy) until the hole before it fills: at most flow_ooo_cap bytes and AB_FLOW_MAX_SEGS
- * segments per direction and stream_memcap bytes over all flows (held bytes count their segment
- * header). When a segment cannot be held within those caps (counted in memcap_drops) the hole
- * before the held data is given up: gap() reports it, the held data after it is delivered, and
- * the segment is tried again (until it fits or is in order). A hole is also given up when the
- * other end acknowledges past it (those bytes will not be sent again), when the capture cut a
- * packet short (payload_missing: the cut bytes are a gap at once), and when the flow closes.
+ * segments per direction and stream_memcap bytes over all flows. A held piece counts the memory
+ * it takes: pieces are allocated in classes of 128, 512 and 2048 bytes (a 16-byte header
+ * included), a larger one as its length + 16. Freed pieces of a class are kept
+ * for reuse until the table is freed, so their memory never exceeds the peak held. When a segment
+ * cannot be held within those caps (counted in memcap_drops) the hole before the held data is given
+ * up: gap() reports it, the held data after it is delivered, and the segment is tried again (until
+ * it fits or is in order). A hole is also given up when the other end acknowledges past it (those
+ * bytes will not be sent again), when the capture cut a packet short (payload_missing: the cut
+ * bytes are a gap at once), and when the flow closes.
  *
  * Overlaps: FIRST WINS. Bytes already delivered, or already held, win over any later copy of
  * the same sequence range; only the new bytes of a later segment are used. A segment wholly
@@ -35,23 +38,29 @@
  *
  * Depth: at most stream_depth bytes per direction are passed to data(). The chunk that crosses
  * it is cut; from then on that direction gets no data() and no gap() call (depth_reached counts
- * it once), only the flow's close().
+ * it once, when bytes were cut: a stream of exactly stream_depth bytes is not), only close().
  *
- * Ending: an RST ends the flow at once (AB_FLOW_RST). A FIN ends its direction at its sequence;
- * data before it that arrives later is still delivered. When both directions have delivered up to
+ * Ending: an RST ends the flow at once (AB_FLOW_RST), whatever its sequence number. A FIN ends
+ * its direction at its sequence: data before it that arrives later is still delivered, bytes
+ * after it are dropped (the receiver drops them too). When both directions have delivered up to
  * their FIN the flow closes (AB_FLOW_FIN); a flow with a FIN closes after tcp_closed_timeout_s of
  * quiet otherwise (also AB_FLOW_FIN). A closed TCP flow keeps its slot (without callbacks) for
  * tcp_closed_timeout_s so the last ACKs and retransmissions do not open a mid-stream flow; a SYN
- * without ACK there starts a new flow. Before close() the held bytes of both directions are
- * delivered, with gap() for the holes between them (not for an RST'd flow's missing tail).
+ * without ACK there starts a new flow (as does one on a flow with a FIN: the ports reused).
+ * Before close() the held bytes of both directions are delivered, with gap() for the holes before
+ * them (bytes never seen after the last held ones are not reported). Any TCP packet of an unknown
+ * flow makes a flow, a lone RST or ACK included.
  *
- * Callbacks: every one may be NULL; f and its fields are valid during the call; a callback must
- * not call back into the table. open() comes before anything else of a flow, close() last and
- * exactly once (the caller frees f->user there). f->ref.app is the caller's to set.
+ * Callbacks: every one may be NULL; f, its fields and the bytes given are valid during the call
+ * only; a callback must not call back into the table. open() comes before anything else of a flow,
+ * close() last and exactly once (the caller frees f->user there). f->ref.app is the caller's to
+ * set.
  *
- * Memory: no allocation per packet on the in-order path; a held segment is one allocation. All
- * memory is bounded by max_flows (slots and hash buckets, allocated up front for the buckets)
- * and the caps above, never by the length of the capture. */
+ * Memory: no allocation per packet (a held piece comes from the free list once it has one); O(1)
+ * look-up (a keyed hash: chains cannot be chosen by the traffic), eviction and expiry. All memory
+ * is bounded by max_flows (the hash buckets, 8 bytes each for the next power of two, allocated up
+ * front; slots of about 330 bytes allocated 1024 at a time) and the caps above, never by the
+ * length of the capture. */
 #ifndef AB_FLOW_H
 #define AB_FLOW_H
 

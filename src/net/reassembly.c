@@ -8,9 +8,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Pieces are allocated in size classes and freed ones kept for reuse until the table goes, so the
+ * memory they take never exceeds the peak held (<= stream_memcap): malloc and free of a
+ * packet-sized block per out-of-order segment made glibc grow and trim its heap over and over (a
+ * page fault per segment, 30 times slower). */
+static const size_t seg_classes[AB_REASM_CLASSES] = {128, 512, 2048};
+
+static int seg_class(size_t mem)
+{
+    for (int i = 0; i < AB_REASM_CLASSES; i++)
+        if (mem <= seg_classes[i])
+            return i;
+    return -1;
+}
+
+/* The memory a piece of len bytes takes (what the caps count). */
 static size_t seg_mem(size_t len)
 {
-    return sizeof(ab_seg) + len;
+    size_t m = sizeof(ab_seg) + len;
+    int c = seg_class(m);
+    return c < 0 ? m : seg_classes[c];
+}
+
+static ab_seg *seg_alloc(ab_reasm *r, size_t mem)
+{
+    int c = seg_class(mem);
+    if (c >= 0 && r->cache[c]) {
+        ab_seg *s = r->cache[c];
+        r->cache[c] = s->next;
+        r->ncache[c]--;
+        return s;
+    }
+    return malloc(mem);
+}
+
+static void seg_release(ab_reasm *r, ab_seg *s)
+{
+    int c = seg_class(seg_mem(s->len));
+    if (c >= 0) {
+        s->next = r->cache[c];
+        r->cache[c] = s;
+        r->ncache[c]++;
+        return;
+    }
+    free(s);
+}
+
+void ab_reasm_release(ab_reasm *r)
+{
+    for (int c = 0; c < AB_REASM_CLASSES; c++) {
+        while (r->cache[c]) {
+            ab_seg *s = r->cache[c];
+            r->cache[c] = s->next;
+            free(s);
+        }
+        r->ncache[c] = 0;
+    }
 }
 
 static void account(ab_reasm *r, ab_half *h, size_t mem, int add)
@@ -32,7 +85,7 @@ static void account(ab_reasm *r, ab_half *h, size_t mem, int add)
 static void seg_free(ab_reasm *r, ab_half *h, ab_seg *s)
 {
     account(r, h, seg_mem(s->len), 0);
-    free(s);
+    seg_release(r, s);
 }
 
 static ab_seg *pop(ab_half *h)
@@ -139,14 +192,19 @@ static void in_order(ab_reasm *r, ab_half *h, ab_flow *f, int dir, const uint8_t
             cur = lim;
             continue;
         }
-        /* A held piece at cur (pieces start after base and do not overlap, so never before). */
+        /* A held piece at cur (pieces start after base and do not overlap: never before it, but
+         * should one, its bytes before cur are not given twice). */
         s = pop(h);
-        size_t ov = s->len < n - cur ? s->len : n - cur;
-        overlapped = 1;
-        if (memcmp(s->data, d + cur, ov) != 0)
-            conflict = 1;
-        deliver(r, h, f, dir, s->data, s->len);
-        cur += s->len;
+        size_t skip = (size_t)((int64_t)cur - start);
+        if (skip < s->len) {
+            size_t len = s->len - skip;
+            size_t ov = len < n - cur ? len : n - cur;
+            overlapped = 1;
+            if (memcmp(s->data + skip, d + cur, ov) != 0)
+                conflict = 1;
+            deliver(r, h, f, dir, s->data + skip, len);
+            cur += len;
+        }
         seg_free(r, h, s);
     }
     h->next_seq = base + (uint32_t)cur;
@@ -162,7 +220,7 @@ static void in_order(ab_reasm *r, ab_half *h, ab_flow *f, int dir, const uint8_t
 
 static ab_seg *seg_new(ab_reasm *r, ab_half *h, uint32_t seq, const uint8_t *d, size_t len)
 {
-    ab_seg *s = malloc(seg_mem(len));
+    ab_seg *s = seg_alloc(r, seg_mem(len));
     if (!s)
         return NULL;
     s->next = NULL;

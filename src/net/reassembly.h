@@ -12,7 +12,8 @@
 #define AB_REASM_WINDOW ((uint32_t)1 << 30)
 
 /* A held out-of-order piece: len bytes at seq, never overlapping another of its list. Owned by
- * its ab_half (malloc'd, freed when delivered or dropped). */
+ * its ab_half while held (from ab_reasm's cache or malloc, back to it when delivered or dropped).
+ */
 typedef struct ab_seg {
     struct ab_seg *next;
     uint32_t seq, len;
@@ -30,8 +31,13 @@ typedef struct ab_half {
     size_t held;
 } ab_half;
 
-/* What the halves of all flows share: limits, the global held count, counters, callbacks. */
+#define AB_REASM_CLASSES 3
+
+/* What the halves of all flows share: limits, the global held count, counters, callbacks, and
+ * freed pieces kept for reuse (owned here, freed by ab_reasm_release). */
 typedef struct ab_reasm {
+    ab_seg *cache[AB_REASM_CLASSES];
+    size_t ncache[AB_REASM_CLASSES];
     uint64_t depth; /* 0: unlimited */
     size_t memcap, ooo_cap;
     size_t held;       /* over all flows */
@@ -47,6 +53,8 @@ void ab_reasm_segment(ab_reasm *r, ab_half *h, ab_flow *f, int dir, uint32_t seq
 void ab_reasm_skip_to(ab_reasm *r, ab_half *h, ab_flow *f, int dir, uint32_t seq);
 /* Deliver everything held, gaps between (before a close). */
 void ab_reasm_flush(ab_reasm *r, ab_half *h, ab_flow *f, int dir);
+/* Free the cache of pieces (nothing may be held any more). */
+void ab_reasm_release(ab_reasm *r);
 /* Free what is held without delivering it; done = 1. */
 void ab_reasm_drop(ab_reasm *r, ab_half *h);
 

@@ -454,7 +454,7 @@ static void test_gap_at_cap(void **state)
     col c;
     ab_flow_limits l;
     ab_flow_limits_default(&l);
-    l.flow_ooo_cap = 3 * (sizeof(void *) + 8 + 10); /* three 10-byte pieces with headers */
+    l.flow_ooo_cap = 3 * 128; /* three small pieces (each takes 128 bytes) */
     ab_flows *t = table(&c, &l);
     handshake(t);
     uint32_t b = CISN + 1;
@@ -484,7 +484,7 @@ static void test_gap_at_memcap(void **state)
     col c;
     ab_flow_limits l;
     ab_flow_limits_default(&l);
-    l.stream_memcap = 2 * (sizeof(void *) + 8 + 10);
+    l.stream_memcap = 2 * 128; /* two small pieces */
     ab_flows *t = table(&c, &l);
     /* Flow 1 holds two pieces: the whole memcap. */
     tcp(t, C2S, ACK, 100, 1, "1111111111");
@@ -620,6 +620,45 @@ static void test_fin_rst_timeout(void **state)
     now_us = 1000000;
 }
 
+/* Bytes past a FIN are not the stream's; an ACK past a hole before the FIN ends the flow; a
+ * clock that goes back does not time flows out. */
+static void test_fin_edges(void **state)
+{
+    (void)state;
+    col c;
+    ab_flows *t = table(&c, NULL);
+    handshake(t);
+    tcp(t, C2S, FIN | ACK, CISN + 1, SISN + 1, "last");
+    tcp(t, C2S, ACK, CISN + 3, SISN + 1, "stXYZ"); /* "st" again, then past the FIN */
+    tcp(t, C2S, ACK, CISN + 6, SISN + 1, "after");
+    assert_string_equal(c.f[0].s[0], "last");
+    assert_int_equal(stats(t).ooo_segments, 0);
+    /* The server's FIN comes ahead of data the capture lost; the client acks all of it. */
+    tcp(t, S2C, ACK, SISN + 1, CISN + 6, "ab");
+    tcp(t, S2C, FIN | ACK, SISN + 6, CISN + 6, NULL);
+    assert_int_equal(c.f[0].reason, 0);
+    tcp(t, C2S, ACK, CISN + 6, SISN + 7, NULL); /* the FIN acknowledged */
+    assert_string_equal(c.f[0].s[1], "ab<gap3>");
+    assert_int_equal(c.f[0].reason, AB_FLOW_FIN);
+    /* The clock jumps back an hour: the next flow is not timed out by the old "now". */
+    uint64_t saved = now_us;
+    now_us += 3600ull * 1000000u;
+    ab_pkt p = pkt_ep(3, 1000, 4, 53, 0, 0, 0, "a");
+    p.proto = 17;
+    ab_flows_packet(t, &p);
+    now_us = saved;
+    p = pkt_ep(5, 1000, 4, 53, 0, 0, 0, "b");
+    p.proto = 17;
+    ab_flows_packet(t, &p);
+    p = pkt_ep(6, 1000, 4, 53, 0, 0, 0, "c");
+    p.proto = 17;
+    ab_flows_packet(t, &p);
+    assert_int_equal(stats(t).timeouts, 0);
+    assert_int_equal(stats(t).active, 3);
+    ab_flows_free(t);
+    assert_int_equal(c.opens, c.closes);
+}
+
 /* LRU: the least recently active flow goes when the table is full. */
 static void test_evict_order(void **state)
 {
@@ -698,7 +737,7 @@ static void test_many_flows_bounded(void **state)
     assert_int_equal(s.peak_active, 1000);
     assert_int_equal(s.slots, 1000);
     assert_int_equal(s.evicted, 99000);
-    assert_true(s.peak_held_bytes <= 600 * 100);
+    assert_true(s.peak_held_bytes <= 500 * 128);
     ab_flows_flush(t);
     s = stats(t);
     assert_int_equal(s.active, 0);
@@ -819,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_gap_on_ack),
         cmocka_unit_test(test_stream_depth),
         cmocka_unit_test(test_fin_rst_timeout),
+        cmocka_unit_test(test_fin_edges),
         cmocka_unit_test(test_evict_order),
         cmocka_unit_test(test_many_flows_bounded),
         cmocka_unit_test(test_udp),
