@@ -449,6 +449,10 @@ AB_API ab_status ab_scanner_set_hash(ab_scanner *sc, int on); /* compute hashes 
 /* AB_EVENT_FLOW per flow and per transaction of every capture read (default off: the parsers then
  * build no records). */
 AB_API ab_status ab_scanner_set_flow_records(ab_scanner *sc, int on);
+/* 0: the files given are containers only: no matcher runs on their own bytes, only on what the
+ * sources find in them (antibody pcap: a capture's flows and payloads, not its raw bytes, which
+ * would only repeat the stream matches). Default 1. */
+AB_API ab_status ab_scanner_set_match_top_level(ab_scanner *sc, int on);
 /* 1 when data (len bytes, the first 24 are enough) starts like a pcap or pcapng capture: how
  * `antibody pcap` checks its inputs. Reads the magic numbers only. */
 AB_API int ab_is_capture(const void *data, size_t len);

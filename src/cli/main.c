@@ -1423,8 +1423,14 @@ static int cmd_scan(int argc, char **argv, int pcap)
     inited = 1;
     if (ab_scanner_new(&sc) != AB_OK || open_outputs(c, paths, n_paths) != 0)
         goto out;
+    /* A capture is read as a stream, in bounded memory: its size is no reason to skip it (an
+     * explicit --max-filesize still applies). */
+    if (pcap)
+        ab_scanner_set_max_filesize(sc, 0);
     if (apply_settings(sc, argc, argv) != 0 || load_content(c, sc) != 0)
         goto out;
+    if (pcap) /* a capture's own bytes would only repeat its flows' matches */
+        ab_scanner_set_match_top_level(sc, 0);
     if (pcap && !(n_paths = check_captures(c, paths, n_paths))) {
         rc = 2; /* no capture at all: said above */
         goto out;

@@ -296,6 +296,14 @@ FLAG_SETTER(ab_scanner_set_scan_remote_fs, scan_remote_fs)
 FLAG_SETTER(ab_scanner_set_hash, hash_all)
 FLAG_SETTER(ab_scanner_set_list_objects, list_objects)
 FLAG_SETTER(ab_scanner_set_flow_records, flow_records)
+
+ab_status ab_scanner_set_match_top_level(ab_scanner *sc, int on)
+{
+    if (!sc)
+        return AB_ERR_ARG;
+    sc->containers_only = !on;
+    return AB_OK;
+}
 FLAG_SETTER(ab_scanner_set_strict, strict)
 FLAG_SETTER(ab_scanner_set_strings, strings)
 
@@ -580,8 +588,8 @@ size_t ab_scanner_ioc_count_unmatched(const ab_scanner *sc, unsigned scope)
          * domain, url, email: observables only (match/observables.h). */
         int net = t == AB_IOC_IP || t == AB_IOC_CIDR;
         int obs = net || t == AB_IOC_DOMAIN || t == AB_IOC_URL || t == AB_IOC_EMAIL ||
-                  t == AB_IOC_JA3 || t == AB_IOC_JA3S || t == AB_IOC_JA4 ||
-                  t == AB_IOC_CERT_SHA1 || t == AB_IOC_CERT_SHA256; /* captures */
+                  t == AB_IOC_JA3 || t == AB_IOC_JA3S || t == AB_IOC_JA4 || t == AB_IOC_CERT_SHA1 ||
+                  t == AB_IOC_CERT_SHA256; /* captures */
         int matched = (net && (scope & AB_SCOPE_CONNECTIONS)) || (obs && (scope & AB_SCOPE_FILES));
         if (!matched)
             n += ab_iocs_count(sc->iocs, (ab_ioc_type)t);
@@ -885,7 +893,11 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
     }
     ab_verdict v;
     const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
-    ab_status st = run_matchers(e, obj, &vars, hold, allowed, err, errlen);
+    ab_status st = AB_OK;
+    if (e->sc->containers_only && obj->depth == 0 && obj->kind == AB_OBJ_FILE)
+        *allowed = 0; /* a container only: its members are matched, not its own bytes */
+    else
+        st = run_matchers(e, obj, &vars, hold, allowed, err, errlen);
     /* Inside the object's verdict: a limit hit on the container joins its findings. Members go
      * to em, each in a verdict of its own. */
     if (e->unpack && !*allowed && !v.stop && obj->n_observe)

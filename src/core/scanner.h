@@ -26,7 +26,7 @@ struct ab_scanner {
     ab_exclude **excludes; /* owned: globs and regexes, in the order added */
     size_t n_excludes;
     int follow_symlinks, one_file_system, scan_pseudo_fs, scan_remote_fs, hash_all, list_objects,
-        flow_records, strict, lookalike;
+        flow_records, containers_only, strict, lookalike;
     int strings;               /* report matched strings */
     unsigned max_cpu;          /* percent of one core per worker; 0: no limit */
     uint64_t max_io;           /* bytes per second over all workers; 0: no limit */

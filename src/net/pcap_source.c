@@ -218,6 +218,9 @@ static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
     psrc p = {u, 0};
     ab_capture_opts o;
     ab_capture_opts_default(&o);
+    /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
+     * packet (a record header and 34 bytes): the budget grows by that, no more. */
+    ab_unpack_widen_budget(u, 2 * (uint64_t)size, size / 50 * 3);
     uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
     if (room < o.app.max_body)
         o.app.max_body = (size_t)room;

@@ -758,6 +758,15 @@ void ab_unpack_observe(ab_unpack *u, const char *type, const char *where, const 
     u->cur->observables_len = o->n;
 }
 
+void ab_unpack_widen_budget(ab_unpack *u, uint64_t bytes, uint64_t members)
+{
+    uint64_t cap = UINT64_MAX / 4; /* no wrap, whatever the caller says */
+    if (u->lim.max_unpacked < cap && bytes < cap)
+        u->lim.max_unpacked += bytes;
+    if (u->lim.max_members < cap && members < cap)
+        u->lim.max_members += members;
+}
+
 int ab_unpack_wants_records(const ab_unpack *u)
 {
     return u->sc && u->sc->flow_records && u->down && u->down->record;

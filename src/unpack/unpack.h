@@ -164,6 +164,12 @@ const ab_mail_info *ab_unpack_mail(const ab_unpack *u);
  * 128 bytes; the rest are ignored. */
 void ab_unpack_add_password(ab_unpack *u, const char *password, size_t len);
 
+/* Sources whose members are bounded by the container's own size (a capture: each flow direction
+ * keeps at most its stream depth, so its members are about twice its bytes, plus what bodies
+ * decompress to): the file's budget grows by bytes and members for this container, so a big
+ * capture is read to its end. What decompresses is still bounded by the rest of the budget. */
+void ab_unpack_widen_budget(ab_unpack *u, uint64_t bytes, uint64_t members);
+
 /* Sources of captures: 1 when the scanner wants flow records (ab_scanner_set_flow_records). */
 int ab_unpack_wants_records(const ab_unpack *u);
 /* A flow record of the container being unpacked (a capture): type "flow", "http", ...; json one
