@@ -109,3 +109,34 @@ test_pcap_synthetic_hostile() {
   grep -q '"event":"summary"' "$T/out" || fail "no summary"
   ! grep -q "killed by signal\|scanner worker exited" "$T/err" || fail "a worker died: $(cat "$T/err")"
 }
+
+# antibody pcap matches a capture's flows, not its raw bytes (antibody scan does both); a capture
+# is read to its end whatever the per-file budget (its members are bounded by its size); an
+# explicit --max-filesize still applies.
+test_pcap_budget_and_raw_bytes() {
+  captures http
+  net_iocs
+  run 1 ab pcap --json --no-progress --no-default-pack --rules "$T/net.yar" --max-unpacked 1K \
+    --max-members 2 "$T/caps/http.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+fs = [e for e in evs if e["event"] == "finding"]
+assert not [e for e in fs if len(e["location"]) == 1], "a finding on the capture's raw bytes"
+assert not [e for e in fs if e["matcher"] == "limit"], [e["reason"] for e in fs if e["matcher"] == "limit"]
+# the last flow (pipelining) is read too: its stream rule and both bodies
+assert any(e["rule"] == "Stream" for e in fs), "the last flow was not read"
+s = [e for e in evs if e["event"] == "summary"][0]
+assert s["skipped_total"] == 0, s
+EOF2
+  run 1 abj --no-default-pack --rules "$T/net.yar" "$T/caps/http.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"finding"' in l]
+assert [e for e in fs if len(e["location"]) == 1], "antibody scan did not match the raw bytes"
+assert [e for e in fs if len(e["location"]) > 1], "antibody scan did not read the flows"
+EOF2
+  run 2 ab pcap --json --no-progress --no-default-pack --rules "$T/net.yar" --max-filesize 1K \
+    "$T/caps/http.pcap"
+  grep -q '"too-large":1' "$T/out" || fail "--max-filesize was not applied"
+}
