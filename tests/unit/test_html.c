@@ -565,11 +565,11 @@ static void hostile(const char *pre, const char *unit, size_t times, int refused
     char *s = repeat(pre, unit, times, "<a href=\"http://tail.example.com/\">t</a>", &n);
     got g;
     ab_unpack_counts c;
+    /* No clock here (a loaded machine is no failure): a shape that made the parser quadratic
+     * would take hours at these sizes, and the test's timeout ends it; the time is printed. */
     double t0 = now();
     ab_status st = run(s, n, &g, &c);
-    double dt = now() - t0;
-    if (dt > 5)
-        fail_msg("%s x %zu took %.1f s", unit, times, dt);
+    print_message("%s x %zu: %.2f s\n", unit, times, now() - t0);
     if (refused) {
         assert_int_equal(st, AB_ERR_LIMIT);
         assert_true(c.errors >= 1);
@@ -605,7 +605,7 @@ static void test_hostile(void **state)
     ab_unpack_counts c;
     double t0 = now();
     ab_status st = run(s, n, &g, &c);
-    assert_true(now() - t0 < 20);
+    print_message("4000 formatting elements: %.2f s\n", now() - t0); /* no clock asserts */
     assert_int_equal(st, AB_ERR_LIMIT);
     assert_non_null(strstr(c.last_error, "parse tree"));
     got_free(&g);
@@ -618,7 +618,7 @@ static void test_hostile(void **state)
     strcpy(attrs + n, ">");
     t0 = now();
     st = run(attrs, strlen(attrs), &g, &c);
-    assert_true(now() - t0 < 5);
+    print_message("200000 attributes: %.2f s\n", now() - t0);
     assert_int_equal(st, AB_ERR_LIMIT);
     got_free(&g);
     /* 1000 attributes: parsed */
