@@ -743,8 +743,7 @@ static int client_bytes(smtp_call *c, const uint8_t *p, size_t n)
             used = st->bdat_left < n ? (size_t)st->bdat_left : n;
             msg_add(st, p, used);
             st->bdat_left -= used;
-            if (st->bdat_left == 0) {
-                pending_push(st, P_OTHER);
+            if (st->bdat_left == 0) { /* the BDAT command's reply follows its chunk */
                 st->cmode = C_CMD;
                 if (st->bdat_last && msg_end(c) != 0)
                     return -1;
