@@ -11,6 +11,8 @@
 #include "net/dns.h"
 #include "net/http.h"
 #include "net/pcapsrc.h"
+#include "net/smtp.h"
+#include "net/tls.h"
 
 #define HEAD_MAX         64   /* bytes a direction may send before its protocol must be known */
 #define PROGRESS_FRAMES  4096 /* frames between progress calls */
@@ -18,9 +20,11 @@
 
 enum { APP_HTTP, APP_TLS, APP_SMTP, APP_DNS_TCP, APP_DNS_UDP };
 
-/* By content: HTTP first, DNS over TCP last (a length prefix is the weakest sign). */
-static const ab_app_proto *const tcp_apps[] = {&ab_app_http, &ab_app_dns};
-static const int tcp_app_ids[] = {APP_HTTP, APP_DNS_TCP};
+/* By content: TLS first (its record header is the most specific), SMTP before HTTP (a banner
+ * "220 " is no method), DNS over TCP last (a length prefix is the weakest sign). */
+static const ab_app_proto *const tcp_apps[] = {&ab_app_tls, &ab_app_smtp, &ab_app_http,
+                                               &ab_app_dns};
+static const int tcp_app_ids[] = {APP_TLS, APP_SMTP, APP_HTTP, APP_DNS_TCP};
 #define N_TCP_APPS (sizeof(tcp_apps) / sizeof(tcp_apps[0]))
 
 typedef struct dirbuf {
@@ -50,6 +54,7 @@ typedef struct cap {
     size_t stream_bytes; /* kept over all open flows */
     size_t obs_bytes;    /* observable values kept over all open flows */
     ab_net_out net;      /* what the parsers are given: observables through obs_keep */
+    ab_flow *cur;        /* the flow the table called back about, during the call */
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -103,18 +108,25 @@ static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
 
 /* ---- observables: kept with their direction, given with its stream ---- */
 
-/* The flow of a parser's ab_flow_ref: the parsers get &f->ref (flow.h: ref is ab_flow's first
- * member) and give it back. */
-static ab_flow *flow_of(const ab_flow_ref *r)
+/* The flow a parser speaks of: the one being fed (cap.cur, set around every call into the flow
+ * table), never its ref pointer: a parser inside another (TLS after SMTP's STARTTLS) passes a
+ * ref of its own. What the caller gets is the flow's ref, with the app the parser says
+ * ("smtp+tls"). */
+static const ab_flow_ref *flow_ref(cap *c, const ab_flow_ref *r)
 {
-    return (ab_flow *)r;
+    if (!c->cur)
+        return r;
+    if (r && r != &c->cur->ref && r->app)
+        c->cur->ref.app = r->app;
+    return &c->cur->ref;
 }
 
 static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type, const char *where,
                      const char *value, size_t len)
 {
     cap *c = ctx;
-    fstate *s = flow_of(r)->user;
+    fstate *s = c->cur ? c->cur->user : NULL;
+    r = flow_ref(c, r);
     if (s && dir >= 0 && dir <= 1) {
         for (size_t i = 0; i < s->n_obs[dir]; i++) { /* the same name asked ten times: once */
             const ab_observation *o = &s->obs[dir][i];
@@ -143,21 +155,21 @@ static void fwd_object(void *ctx, const ab_flow_ref *r, int dir, const char *con
 {
     const ab_net_out *o = &((cap *)ctx)->out->net;
     if (o->object)
-        o->object(o->ctx, r, dir, names, n_names, data, len, media_type, truncated);
+        o->object(o->ctx, flow_ref(ctx, r), dir, names, n_names, data, len, media_type, truncated);
 }
 
 static void fwd_record(void *ctx, const ab_flow_ref *r, const char *json, size_t len)
 {
     const ab_net_out *o = &((cap *)ctx)->out->net;
     if (o->record)
-        o->record(o->ctx, r, json, len);
+        o->record(o->ctx, flow_ref(ctx, r), json, len);
 }
 
 static void fwd_error(void *ctx, const ab_flow_ref *r, const char *msg)
 {
     const ab_net_out *o = &((cap *)ctx)->out->net;
     if (o->error)
-        o->error(o->ctx, r, msg);
+        o->error(o->ctx, flow_ref(ctx, r), msg);
 }
 
 static void obs_free(cap *c, fstate *s)
@@ -230,6 +242,7 @@ static void on_open(void *ctx, ab_flow *f)
 static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 {
     cap *c = ctx;
+    c->cur = f;
     fstate *s = f->user;
     if (!s)
         return;
@@ -258,6 +271,7 @@ static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 {
     cap *c = ctx;
+    c->cur = f;
     fstate *s = f->user;
     if (!s)
         return;
@@ -273,6 +287,7 @@ static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 {
     cap *c = ctx;
+    c->cur = f;
     fstate *s = f->user;
     if (!s || !p->payload_len)
         return;
@@ -294,6 +309,7 @@ static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 static void on_close(void *ctx, ab_flow *f, int reason)
 {
     cap *c = ctx;
+    c->cur = f;
     fstate *s = f->user;
     if (s) {
         if (s->app && !s->dead)
@@ -334,7 +350,7 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
     if (errlen)
         err[0] = '\0';
     /* observables come here first (obs_keep), the rest straight to out */
-    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}};
+    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL};
     ab_pcapsrc *src = NULL;
     ab_decoder *dec = NULL;
     ab_flows *flows = NULL;

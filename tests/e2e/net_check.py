@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """net_check.py WHAT JSONL CAPTURE FACTS: antibody's flow records against tshark's fields.
 
-WHAT is http or dns. JSONL is `antibody pcap --flows` output for CAPTURE; FACTS is
+WHAT is http, dns or tls. JSONL is `antibody pcap --flows` output for CAPTURE; FACTS is
 gen_captures.py's captures.json (the ports, so tshark decodes what is on a random port). The
 values antibody extracts must be exactly those tshark extracts, as multisets:
   http: (http.host, http.request.uri, http.user_agent) of every request
   dns:  dns.qry.name of every query (qr false) and of every response (qr true)
+  tls:  (tls.handshake.extensions_server_name, tls.handshake.ja3, tls.handshake.ja3s) of every
+        handshake (one flow each in these captures)
 Exits 1 with a diff when they differ, or when either side found nothing (a test that can fail).
 """
 import collections
@@ -52,6 +54,14 @@ elif what == "dns":
     theirs = [(n, "response" if qr == "1" else "query")
               for n, qr in tshark("dns", ["dns.qry.name", "dns.flags.response"],
                                   ["udp.port==%d,dns" % port, "tcp.port==%d,dns" % port])]
+elif what == "tls":
+    ours = [(r["tls"].get("sni", ""), r["tls"].get("ja3", ""), r["tls"].get("ja3s", ""))
+            for r in records if r["type"] == "tls"]
+    hello = tshark("tls.handshake.type == 1", ["tls.handshake.extensions_server_name",
+                                               "tls.handshake.ja3"], ["tcp.port==%d,tls" % port])
+    shello = tshark("tls.handshake.type == 2", ["tls.handshake.ja3s"], ["tcp.port==%d,tls" % port])
+    theirs = [(sni, ja3, shello[i][0] if i < len(shello) else "")
+              for i, (sni, ja3) in enumerate(hello)]
 else:
     sys.exit("net_check: unknown WHAT " + what)
 

@@ -140,3 +140,47 @@ EOF2
     "$T/caps/http.pcap"
   grep -q '"too-large":1' "$T/out" || fail "--max-filesize was not applied"
 }
+
+# TLS (by content, also on port 25 from the first byte, as WellMail was seen) and SMTP with
+# STARTTLS: SNI, JA3/JA3S/JA4, the certificates' hashes and names, a client certificate asked
+# for (mutual TLS), the envelope's addresses; SNI, JA3 and JA3S agree with tshark.
+test_pcap_tls_smtp() {
+  captures tls smtp
+  $PY - "$T/caps/captures.json" "$T/tls.ioc" <<'EOF2'
+import json, sys
+f = json.load(open(sys.argv[1]))
+t = f["tls_port25.pcap"]
+with open(sys.argv[2], "w") as o:
+    o.write("cert-sha256\t%s\tserver certificate\n" % t["server_cert_sha256"])
+    o.write("cert-sha1\t%s\tclient certificate\n" % t["client_cert_sha1"])
+    o.write("domain\tmail.c2.example\tSNI\n")
+    o.write("email\tresearcher@our-university.example\tSMTP recipient\n")
+EOF2
+  run 1 ab pcap --json --flows --no-progress --no-default-pack --ioc "$T/tls.ioc" \
+    "$T/caps/tls_port25.pcap" "$T/caps/smtp.pcap"
+  $PY - "$T/out" "$T/caps/captures.json" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+facts = json.load(open(sys.argv[2]))
+obs = {(e["value"], e["where"], e["flow"]["app_proto"]) for e in evs
+       if e["event"] == "finding" and e["matcher"] == "observable"}
+t = facts["tls_port25.pcap"]
+for want in [(t["server_cert_sha256"], "tls.cert", "tls"),
+             (t["client_cert_sha1"], "tls.client_cert", "tls"),
+             ("mail.c2.example", "tls.sni", "tls"),
+             ("researcher@our-university.example", "smtp.rcpt_to", "smtp")]:
+    assert want in obs, (want, sorted(obs))
+tls = [e for e in evs if e["event"] == "flow" and e["type"] == "tls"]
+p25 = [e for e in tls if e["flow"]["dest_port"] == t["port"]]
+assert p25 and p25[0]["tls"]["client_cert_requested"] is True and p25[0]["tls"]["client_certs"], p25
+# the SMTP session that said STARTTLS went on in TLS: its handshake is seen too
+smtp = [e for e in evs if e["event"] == "flow" and e["type"] == "smtp"]
+assert any(e["smtp"].get("starttls") for e in smtp), smtp
+assert any(e["flow"]["dest_port"] == facts["smtp.pcap"]["port"] for e in tls), "no TLS after STARTTLS"
+# the message sent over plain SMTP is a member, unstuffed
+EOF2
+  for c in tls12 tls13 tls_port25; do
+    run 0 ab pcap --flows --no-progress --no-default-pack "$T/caps/$c.pcap"
+    $PY "$NET_CHECK" tls "$T/out" "$T/caps/$c.pcap" "$T/caps/captures.json"
+  done
+}
