@@ -39,7 +39,8 @@ typedef struct smtp_state {
     size_t pq_head, pq_len;
     /* STARTTLS */
     int starttls_sent, starttls;
-    void *tls; /* owned: ab_app_tls state */
+    void *tls;    /* owned: ab_app_tls state */
+    int tls_dead; /* the TLS parser gave up (said so): the rest of the flow is ignored */
     /* session */
     char *banner, *helo, *auth;
     const char *helo_cmd;
@@ -652,9 +653,12 @@ static int tls_start(smtp_call *c)
     return 0;
 }
 
+/* The SMTP session outlives a TLS parser that gave up: its record is still given at close. */
 static int tls_feed(smtp_call *c, int dir, const uint8_t *p, size_t n)
 {
-    return ab_app_tls.data(c->st->tls, c->f, dir, p, n, c->out);
+    if (!c->st->tls_dead && ab_app_tls.data(c->st->tls, c->f, dir, p, n, c->out) != 0)
+        c->st->tls_dead = 1;
+    return 0;
 }
 
 /* ---- ab_app_proto ---- */
@@ -810,10 +814,12 @@ static int smtp_gap(void *vst, const ab_flow_ref *f, int dir, uint64_t n, const 
     if (st->dead)
         return -1;
     call_init(&c, st, f, out);
-    if (dir == AB_DIR_TO_SERVER && st->cmode == C_TLS)
-        return ab_app_tls.gap(st->tls, c.f, dir, n, out);
-    if (dir == AB_DIR_TO_CLIENT && st->smode == S_TLS)
-        return ab_app_tls.gap(st->tls, c.f, dir, n, out);
+    if ((dir == AB_DIR_TO_SERVER && st->cmode == C_TLS) ||
+        (dir == AB_DIR_TO_CLIENT && st->smode == S_TLS)) {
+        if (!st->tls_dead && ab_app_tls.gap(st->tls, c.f, dir, n, out) != 0)
+            st->tls_dead = 1;
+        return 0;
+    }
     if (dir == AB_DIR_TO_SERVER && st->cmode == C_DATA) {
         st->msg_incomplete = 1; /* the terminator is still looked for */
         st->dot = D_MID;

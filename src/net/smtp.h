@@ -25,7 +25,9 @@
  * STARTTLS: after the client sent STARTTLS, a direction whose next line would begin with 0x16
  * (a TLS handshake record: the server's 220 came, the client started TLS) goes on in an
  * embedded ab_app_tls state (tls.h), whose observables and record are those of the TLS parser,
- * with the flow's app "smtp+tls" from then on (SMTP records after it too).
+ * with the flow's app "smtp+tls" from then on (SMTP records after it too). When the TLS parser
+ * gives up (it says why), the rest of the flow is ignored and the SMTP session is still
+ * reported at close.
  *
  * Observables: MAIL FROM and RCPT TO addresses (when they have an '@') as "email" where
  * "smtp.mail_from" / "smtp.rcpt_to"; the HELO/EHLO name as "domain" where "smtp.helo" when it is

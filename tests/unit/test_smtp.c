@@ -316,7 +316,7 @@ static pki srv;
 static void starttls(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 0, "mx.wellmail.test", 0};
+    hs_opts o = {TLS1_2_VERSION, 0, "mx.wellmail.test", 0, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, NULL, r);
     conv c;

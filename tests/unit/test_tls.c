@@ -43,6 +43,7 @@ static int feed(const conv *c, size_t piece, got *g, const ab_net_limits *lim)
     return r;
 }
 
+/* The same result for pieces of 1, 2, 3, 7, 100 bytes and whole segments. */
 static void check_pieces(const conv *c, const got *whole, const ab_net_limits *lim)
 {
     static const size_t pieces[] = {1, 2, 3, 7, 100};
@@ -82,7 +83,7 @@ static int teardown(void **state)
 static void tls12_mutual(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1};
+    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -149,7 +150,7 @@ static void tls12_mutual(void **state)
 static void tls13_sni_alpn(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_3_VERSION, 1, "www.example.org", 1};
+    hs_opts o = {TLS1_3_VERSION, 1, "www.example.org", 1, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -189,7 +190,7 @@ static void tls13_sni_alpn(void **state)
 static void tls12_no_sni_no_alpn(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0};
+    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -214,6 +215,36 @@ static void tls12_no_sni_no_alpn(void **state)
     assert_in(g->rec[0], "\"version\":\"TLS 1.2\"");
     check_pieces(&r->c, g, &lim);
     conv_write_seed(&r->c, "tls12_plain");
+    conv_free(&r->c);
+    free(r);
+    free(g);
+}
+
+/* A resumed session: TLS 1.2 (session ticket, abbreviated handshake: no certificate) and TLS
+ * 1.3 (a pre_shared_key the server accepts). */
+static void resumption(void **state)
+{
+    (void)state;
+    static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+    got *g = malloc(sizeof(*g));
+    hs_result *r = malloc(sizeof(*r));
+    for (int i = 0; i < 2; i++) {
+        hs_opts o = {versions[i], 0, "mail.wellmess.test", 0, 1};
+        handshake(&o, &srv, &cli, r);
+        assert_true(r->resumed);
+        assert_int_equal(feed(&r->c, 0, g, NULL), 0);
+        assert_int_equal(g->n_rec, 1);
+        assert_in(g->rec[0], "\"resumed\":true");
+        assert_null(strstr(g->rec[0], "server_certs"));
+        assert_null(strstr(g->rec[0], "incomplete"));
+        check_pieces(&r->c, g, NULL);
+        conv_free(&r->c);
+    }
+    /* a full handshake is not a resumption */
+    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0, 0};
+    handshake(&o, &srv, &cli, r);
+    assert_int_equal(feed(&r->c, 0, g, NULL), 0);
+    assert_null(strstr(g->rec[0], "resumed"));
     conv_free(&r->c);
     free(r);
     free(g);
@@ -632,6 +663,7 @@ int main(void)
         cmocka_unit_test(detect_rules),
         cmocka_unit_test(hostile),
         cmocka_unit_test(tshark_capture),
+        cmocka_unit_test(resumption),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
