@@ -269,7 +269,7 @@ static int end_tx(smtp_call *c)
 static void msg_add(smtp_state *st, const uint8_t *p, size_t n)
 {
     st->msg_size += n;
-    if (st->msg_len >= st->lim.max_body)
+    if (n == 0 || st->msg_len >= st->lim.max_body) /* BDAT 0: nothing, and msg may be NULL */
         return;
     size_t k = st->lim.max_body - st->msg_len < n ? st->lim.max_body - st->msg_len : n;
     if (st->msg_len + k > st->msg_alloc) {
@@ -312,7 +312,7 @@ static int msg_end(smtp_call *c)
     st->cmode = C_CMD;
     snprintf(name, sizeof(name), "message-%d", st->msg_number);
     const char *names[1] = {name};
-    if (c->out->object)
+    if (c->out->object && st->msg_len) /* an empty message is only the record's */
         c->out->object(c->out->ctx, c->f, AB_DIR_TO_SERVER, names, 1, st->msg, st->msg_len,
                        "message/rfc822", st->msg_size > st->lim.max_body);
     return report(c, 1);
@@ -479,7 +479,7 @@ static int cmd_mail(smtp_call *c, const char *p, size_t n)
     if (end_tx(c) != 0) /* a new transaction ends an open one (RFC 5321 3.3) */
         return -1;
     path_of(&p, &n);
-    st->mail_from = dup_field(p, n);
+    set_field(&st->mail_from, p, n);
     st->in_tx = 1;
     if (memchr(p, '@', n))
         observe(c, AB_DIR_TO_SERVER, "email", "smtp.mail_from", p,
