@@ -39,7 +39,8 @@ typedef struct smtp_state {
     size_t pq_head, pq_len;
     /* STARTTLS */
     int starttls_sent, starttls;
-    void *tls; /* owned: ab_app_tls state */
+    void *tls;    /* owned: ab_app_tls state */
+    int tls_dead; /* the TLS parser gave up (said so): the rest of the flow is ignored */
     /* session */
     char *banner, *helo, *auth;
     const char *helo_cmd;
@@ -268,7 +269,7 @@ static int end_tx(smtp_call *c)
 static void msg_add(smtp_state *st, const uint8_t *p, size_t n)
 {
     st->msg_size += n;
-    if (st->msg_len >= st->lim.max_body)
+    if (n == 0 || st->msg_len >= st->lim.max_body) /* BDAT 0: nothing, and msg may be NULL */
         return;
     size_t k = st->lim.max_body - st->msg_len < n ? st->lim.max_body - st->msg_len : n;
     if (st->msg_len + k > st->msg_alloc) {
@@ -311,7 +312,7 @@ static int msg_end(smtp_call *c)
     st->cmode = C_CMD;
     snprintf(name, sizeof(name), "message-%d", st->msg_number);
     const char *names[1] = {name};
-    if (c->out->object)
+    if (c->out->object && st->msg_len) /* an empty message is only the record's */
         c->out->object(c->out->ctx, c->f, AB_DIR_TO_SERVER, names, 1, st->msg, st->msg_len,
                        "message/rfc822", st->msg_size > st->lim.max_body);
     return report(c, 1);
@@ -478,7 +479,7 @@ static int cmd_mail(smtp_call *c, const char *p, size_t n)
     if (end_tx(c) != 0) /* a new transaction ends an open one (RFC 5321 3.3) */
         return -1;
     path_of(&p, &n);
-    st->mail_from = dup_field(p, n);
+    set_field(&st->mail_from, p, n);
     st->in_tx = 1;
     if (memchr(p, '@', n))
         observe(c, AB_DIR_TO_SERVER, "email", "smtp.mail_from", p,
@@ -652,9 +653,12 @@ static int tls_start(smtp_call *c)
     return 0;
 }
 
+/* The SMTP session outlives a TLS parser that gave up: its record is still given at close. */
 static int tls_feed(smtp_call *c, int dir, const uint8_t *p, size_t n)
 {
-    return ab_app_tls.data(c->st->tls, c->f, dir, p, n, c->out);
+    if (!c->st->tls_dead && ab_app_tls.data(c->st->tls, c->f, dir, p, n, c->out) != 0)
+        c->st->tls_dead = 1;
+    return 0;
 }
 
 /* ---- ab_app_proto ---- */
@@ -810,10 +814,12 @@ static int smtp_gap(void *vst, const ab_flow_ref *f, int dir, uint64_t n, const 
     if (st->dead)
         return -1;
     call_init(&c, st, f, out);
-    if (dir == AB_DIR_TO_SERVER && st->cmode == C_TLS)
-        return ab_app_tls.gap(st->tls, c.f, dir, n, out);
-    if (dir == AB_DIR_TO_CLIENT && st->smode == S_TLS)
-        return ab_app_tls.gap(st->tls, c.f, dir, n, out);
+    if ((dir == AB_DIR_TO_SERVER && st->cmode == C_TLS) ||
+        (dir == AB_DIR_TO_CLIENT && st->smode == S_TLS)) {
+        if (!st->tls_dead && ab_app_tls.gap(st->tls, c.f, dir, n, out) != 0)
+            st->tls_dead = 1;
+        return 0;
+    }
     if (dir == AB_DIR_TO_SERVER && st->cmode == C_DATA) {
         st->msg_incomplete = 1; /* the terminator is still looked for */
         st->dot = D_MID;

@@ -19,13 +19,15 @@
  * CRLF), a leading dot removed from every line (RFC 5321 4.5.2); BDAT: the chunks' bytes as
  * they are, the message ends with the LAST chunk. Up to lim->max_body bytes of it are kept and
  * given to out->object with names {"message-N"} (N from 1 in the flow), media_type
- * "message/rfc822", truncated when more came; a gap or the end of the flow inside it gives
- * what came ("message_incomplete").
+ * "message/rfc822", truncated when more came (an empty one gives none); a gap or the end of the
+ * flow inside it gives what came ("message_incomplete").
  *
  * STARTTLS: after the client sent STARTTLS, a direction whose next line would begin with 0x16
  * (a TLS handshake record: the server's 220 came, the client started TLS) goes on in an
  * embedded ab_app_tls state (tls.h), whose observables and record are those of the TLS parser,
- * with the flow's app "smtp+tls" from then on (SMTP records after it too).
+ * with the flow's app "smtp+tls" from then on (SMTP records after it too). When the TLS parser
+ * gives up (it says why), the rest of the flow is ignored and the SMTP session is still
+ * reported at close.
  *
  * Observables: MAIL FROM and RCPT TO addresses (when they have an '@') as "email" where
  * "smtp.mail_from" / "smtp.rcpt_to"; the HELO/EHLO name as "domain" where "smtp.helo" when it is

@@ -32,7 +32,7 @@ enum {
     HS_CERT_REQUEST = 13,
     HS_SERVER_DONE = 14,
 };
-enum { MAL_CH = 1, MAL_SH = 2, MAL_CERT = 4, MAL_HS = 8 };
+enum { MAL_CH = 1, MAL_SH = 2, MAL_CERT = 4 };
 
 /* One certificate as the record reports it. Strings are owned (malloc), NULL when absent. */
 typedef struct tls_cert {
@@ -61,7 +61,7 @@ typedef struct tls_dir {
     size_t buf_len, buf_alloc;
     uint8_t alert[2];
     size_t alert_len;
-    tls_cert certs[TLS_MAX_CERTS];
+    tls_cert *certs; /* owned: TLS_MAX_CERTS of them, allocated at the first certificate */
     size_t n_certs;
 } tls_dir;
 
@@ -860,16 +860,21 @@ static int in_names(const tls_cert *ce, const char *s)
 static void one_cert(tls_call *c, int dir, const uint8_t *der, size_t n)
 {
     tls_dir *d = &c->st->d[dir];
-    if (d->n_certs >= TLS_MAX_CERTS) {
+    const char *where = dir == AB_DIR_TO_CLIENT ? "tls.cert" : "tls.client_cert";
+    char sha1[41], sha256[65];
+    digest_hex(EVP_sha1(), der, n, sha1);
+    digest_hex(EVP_sha256(), der, n, sha256);
+    /* every certificate's hashes are matched, even past what the record keeps */
+    observe(c, dir, "cert-sha1", where, sha1, strlen(sha1));
+    observe(c, dir, "cert-sha256", where, sha256, strlen(sha256));
+    if (d->n_certs >= TLS_MAX_CERTS ||
+        (!d->certs && !(d->certs = calloc(TLS_MAX_CERTS, sizeof(tls_cert))))) {
         c->st->certs_cut = 1;
         return;
     }
     tls_cert *ce = &d->certs[d->n_certs++];
-    const char *where = dir == AB_DIR_TO_CLIENT ? "tls.cert" : "tls.client_cert";
-    digest_hex(EVP_sha1(), der, n, ce->sha1);
-    digest_hex(EVP_sha256(), der, n, ce->sha256);
-    observe(c, dir, "cert-sha1", where, ce->sha1, strlen(ce->sha1));
-    observe(c, dir, "cert-sha256", where, ce->sha256, strlen(ce->sha256));
+    memcpy(ce->sha1, sha1, sizeof(sha1));
+    memcpy(ce->sha256, sha256, sizeof(sha256));
     const unsigned char *q = der;
     X509 *x = n <= (size_t)0x7fffffff ? d2i_X509(NULL, &q, (long)n) : NULL;
     if (!x) {
@@ -973,12 +978,12 @@ static void put_true(ab_json *j, const char *key, int v)
 
 static void put_malformed(ab_json *j, int m)
 {
-    static const char *const names[] = {"client_hello", "server_hello", "certificate", "handshake"};
+    static const char *const names[] = {"client_hello", "server_hello", "certificate"};
     if (!m)
         return;
     ab_json_key(j, "malformed");
     ab_json_arr_begin(j);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 3; i++)
         if (m & (1 << i))
             ab_json_cstr(j, names[i]);
     ab_json_arr_end(j);
@@ -1297,6 +1302,7 @@ static void tls_free(void *vst)
         free(st->d[i].buf);
         for (size_t k = 0; k < st->d[i].n_certs; k++)
             cert_free(&st->d[i].certs[k]);
+        free(st->d[i].certs);
     }
     free(st->ch.sni);
     for (size_t i = 0; i < st->ch.n_alpn; i++)

@@ -2,7 +2,7 @@
  * directions of one TCP flow: what a passive observer can read before encryption starts.
  *
  * detect: by content only, from either side: a record header of type 22 (handshake), version
- * 0x0300..0x0304, a length of 1..TLS_MAX_RECORD, and a ClientHello (1) or ServerHello (2) as the
+ * 0x0300..0x0304, a length of 4..TLS_MAX_RECORD, and a ClientHello (1) or ServerHello (2) as the
  * first message; or (to the server) an SSLv2-compatible ClientHello (a 2-byte header with the
  * top bit set, message type 1, version 0x0002..0x0304), whose record is skipped: it has no
  * extensions to fingerprint ("sslv2_hello" in the record).
@@ -34,8 +34,9 @@
  * ServerHello: legacy version, cipher, extensions (supported_versions, ALPN, pre_shared_key);
  *   JA3S "Version,Cipher,Extensions" (decimal, legacy version) and its MD5. A HelloRetryRequest
  *   (the RFC 8446 random) is noted and the next ServerHello read instead.
- * Certificate (TLS <= 1.2, either direction: from the client it is mutual TLS): up to
- *   TLS_MAX_CERTS certificates of at most lim->max_cert_size bytes each are read with OpenSSL
+ * Certificate (TLS <= 1.2, either direction: from the client it is mutual TLS): every
+ *   certificate's SHA-1 and SHA-256 are observed; up to TLS_MAX_CERTS per direction, of at most
+ *   lim->max_cert_size bytes each, are read with OpenSSL
  *   (d2i_X509): subject and issuer (RFC 2253 one-line), serial (lower-case hex), validity (ISO
  *   8601 UTC), SHA-1 and SHA-256 of the DER, the subjectAltName DNS names and IP addresses (at
  *   most TLS_MAX_NAMES), the subject CN. A CertificateRequest sets client_cert_requested.
@@ -46,27 +47,27 @@
  * names; a leading "*." left out) as "domain", SAN IP addresses as "ip", where "tls.cert.name".
  *
  * Record: one per flow, when both directions stopped (or at close, a fatal error or a gap),
- * when a ClientHello or ServerHello was read. Keys in this order, each left out when there is
- * nothing to say:
- *   "type": "tls"
- *   "version" (negotiated: "TLS 1.3", "TLS 1.2", "TLS 1.1", "TLS 1.0", "SSL 3.0", or "0x%04x"),
- *   "client_version" (the ClientHello's legacy version, the same names), "client_versions"
- *   (supported_versions offered, names), "sni", "alpn" [offered], "alpn_selected", "cipher"
- *   (number, the JA3S value), "cipher_name" (IANA name, for the suites TLS_CIPHER_NAMES knows),
- *   "ja3", "ja3_string", "ja3s", "ja3s_string", "ja4", "client_cert_requested" (bool),
- *   "server_certs" [{"subject", "issuer", "serial", "not_before", "not_after", "sha1",
- *   "sha256", "cn", "names" [...], "self_signed" (bool: subject == issuer), "error" (OpenSSL
- *   could not read it: only "sha1", "sha256" and "error" then)}], "client_certs" [same],
- *   "certs_cut" (bool), "resumed" (bool: an abbreviated TLS <= 1.2 handshake, or a TLS 1.3
- *   pre_shared_key accepted), "hello_retry" (bool), "sslv2_hello" (bool), "lists_cut" (bool),
- *   "alert" (the description number of the first plaintext alert), "incomplete" (bool: the flow
- *   closed or a gap came before both directions were encrypted), "malformed" ["client_hello",
- *   "server_hello", "certificate", "handshake"]. Strings that are not UTF-8 get "<key>_b64"
+ * when a hello was read (or found malformed, or was SSLv2). In TLS 1.3 the certificates, the
+ * CertificateRequest and the server's ALPN answer are encrypted: they are not in it. Keys in this
+ * order, each left out when there is nothing to say: "type": "tls" "version" (negotiated:
+ * "TLS 1.3", "TLS 1.2", "TLS 1.1", "TLS 1.0", "SSL 3.0", or "0x%04x"), "client_version" (the
+ * ClientHello's legacy version, the same names), "client_versions" (supported_versions offered,
+ * names), "sni", "alpn" [offered], "alpn_selected", "cipher" (number, the JA3S value),
+ * "cipher_name" (IANA name, for the 35 common suites tls.c names), "ja3", "ja3_string", "ja3s",
+ * "ja3s_string", "ja4", "client_cert_requested" (bool), "server_certs" [{"subject", "issuer",
+ * "serial", "not_before", "not_after", "sha1", "sha256", "cn", "names" [...], "self_signed" (bool:
+ * subject == issuer), "error" (OpenSSL could not read it: only "sha1", "sha256" and "error"
+ * then)}], "client_certs" [same], "certs_cut" (bool), "resumed" (bool: an abbreviated TLS <= 1.2
+ * handshake, or a TLS 1.3 pre_shared_key accepted), "hello_retry" (bool), "sslv2_hello" (bool),
+ * "lists_cut" (bool), "alert" (the description number of the first plaintext alert), "incomplete"
+ * (bool: the flow closed or a gap came before both directions were encrypted), "malformed"
+ * ["client_hello", "server_hello", "certificate"]. Strings that are not UTF-8 get "<key>_b64"
  *   (report/json.h).
  *
- * Speed: bytes of a stopped direction are ignored at once; records and messages are read in
- * place when whole, copied into a per-direction buffer (one allocation, grown to its bound)
- * only when split. */
+ * Speed: bytes of a stopped direction are ignored at once; record bodies are never copied;
+ * a handshake message whole in one record is read in place, one split across records is copied
+ * into a per-direction buffer (one allocation, grown to its bound); messages not read are
+ * skipped, never kept. */
 #ifndef AB_NET_TLS_H
 #define AB_NET_TLS_H
 

@@ -267,6 +267,15 @@ static void auth_bdat_refused_data(void **state)
     conv_write_seed(&c, "auth_bdat");
     got_free(g);
     conv_free(&c);
+    /* an empty BDAT message: a record, no object (fuzz_smtp found memcpy to NULL here) */
+    memset(&c, 0, sizeof(c));
+    say(&c, 0, "EHLO a.example\r\nMAIL FROM:<u@a.example>\r\nBDAT 0 LAST\r\nQUIT\r\n");
+    assert_int_equal(feed(&c, 0, g), 0);
+    assert_int_equal(g->n_objs, 0);
+    assert_int_equal(g->n_rec, 1);
+    assert_non_null(strstr(g->rec[0], "\"message\":1,\"message_size\":0,\"bdat\":true}"));
+    got_free(g);
+    conv_free(&c);
     free(g);
 }
 
@@ -316,7 +325,7 @@ static pki srv;
 static void starttls(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 0, "mx.wellmail.test", 0};
+    hs_opts o = {TLS1_2_VERSION, 0, "mx.wellmail.test", 0, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, NULL, r);
     conv c;

@@ -43,6 +43,7 @@ static int feed(const conv *c, size_t piece, got *g, const ab_net_limits *lim)
     return r;
 }
 
+/* The same result for pieces of 1, 2, 3, 7, 100 bytes and whole segments. */
 static void check_pieces(const conv *c, const got *whole, const ab_net_limits *lim)
 {
     static const size_t pieces[] = {1, 2, 3, 7, 100};
@@ -82,7 +83,7 @@ static int teardown(void **state)
 static void tls12_mutual(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1};
+    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -149,7 +150,7 @@ static void tls12_mutual(void **state)
 static void tls13_sni_alpn(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_3_VERSION, 1, "www.example.org", 1};
+    hs_opts o = {TLS1_3_VERSION, 1, "www.example.org", 1, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -189,7 +190,7 @@ static void tls13_sni_alpn(void **state)
 static void tls12_no_sni_no_alpn(void **state)
 {
     (void)state;
-    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0};
+    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0, 0};
     hs_result *r = malloc(sizeof(*r));
     handshake(&o, &srv, &cli, r);
     got *g = malloc(sizeof(*g));
@@ -214,6 +215,36 @@ static void tls12_no_sni_no_alpn(void **state)
     assert_in(g->rec[0], "\"version\":\"TLS 1.2\"");
     check_pieces(&r->c, g, &lim);
     conv_write_seed(&r->c, "tls12_plain");
+    conv_free(&r->c);
+    free(r);
+    free(g);
+}
+
+/* A resumed session: TLS 1.2 (session ticket, abbreviated handshake: no certificate) and TLS
+ * 1.3 (a pre_shared_key the server accepts). */
+static void resumption(void **state)
+{
+    (void)state;
+    static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
+    got *g = malloc(sizeof(*g));
+    hs_result *r = malloc(sizeof(*r));
+    for (int i = 0; i < 2; i++) {
+        hs_opts o = {versions[i], 0, "mail.wellmess.test", 0, 1};
+        handshake(&o, &srv, &cli, r);
+        assert_true(r->resumed);
+        assert_int_equal(feed(&r->c, 0, g, NULL), 0);
+        assert_int_equal(g->n_rec, 1);
+        assert_in(g->rec[0], "\"resumed\":true");
+        assert_null(strstr(g->rec[0], "server_certs"));
+        assert_null(strstr(g->rec[0], "incomplete"));
+        check_pieces(&r->c, g, NULL);
+        conv_free(&r->c);
+    }
+    /* a full handshake is not a resumption */
+    hs_opts o = {TLS1_2_VERSION, 0, NULL, 0, 0};
+    handshake(&o, &srv, &cli, r);
+    assert_int_equal(feed(&r->c, 0, g, NULL), 0);
+    assert_null(strstr(g->rec[0], "resumed"));
     conv_free(&r->c);
     free(r);
     free(g);
@@ -571,6 +602,56 @@ static void hostile(void **state)
     free(g);
 }
 
+/* corpus/tls/loopback_mtls_s_client: `openssl s_server -tls1_2 -verify 1 -alpn h2` and
+ * `openssl s_client -servername cap.wellmess.test -alpn h2,http/1.1 -cert` (OpenSSL 3.0.19) on
+ * loopback, captured with tcpdump, each direction's TCP payload taken out with tshark's
+ * "follow,tcp,raw". The JA3 and JA3S are what tshark 4.0.17 said for that capture
+ * (tls.handshake.ja3, tls.handshake.ja3s); the hashes what `openssl x509 -outform der | sha256sum`
+ * and `openssl x509 -fingerprint -sha1` said of the certificate. */
+static void tshark_capture(void **state)
+{
+    (void)state;
+    const char *dir = getenv("TLS_SEEDS");
+    if (!dir)
+        skip();
+    char path[512];
+    snprintf(path, sizeof(path), "%s/loopback_mtls_s_client", dir);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static uint8_t b[65536];
+    size_t n = fread(b, 1, sizeof(b), fp);
+    fclose(fp);
+    conv c;
+    memset(&c, 0, sizeof(c));
+    for (size_t o = 0; o + 2 <= n;) {
+        unsigned h = (unsigned)b[o] << 8 | b[o + 1];
+        size_t len = h & 0x3fff;
+        o += 2;
+        assert_true(len <= n - o);
+        conv_add(&c, h >> 15, b + o, len);
+        o += len;
+    }
+    got *g = malloc(sizeof(*g));
+    assert_int_equal(feed(&c, 0, g, NULL), 0);
+    assert_int_equal(g->n_rec, 1);
+    assert_true(has_obs(g, "ja3", "tls.client", "5a1edc7f170af1014fc65c994878e63c"));
+    assert_true(has_obs(g, "ja3s", "tls.server", "e195432758194ce2d482396b82e0d48e"));
+    assert_in(g->rec[0], "\"ja3s_string\":\"771,49196,65281-11-35-16-23\"");
+    assert_true(has_obs(g, "domain", "tls.sni", "cap.wellmess.test"));
+    assert_true(has_obs(g, "cert-sha256", "tls.cert",
+                        "c9ae41efee4c04f8e095750081eaec0cfa94b01a416109da16bf41c28a79f07a"));
+    assert_true(
+        has_obs(g, "cert-sha1", "tls.client_cert", "fb4ba70d57424c495d5182659ae97a8f8bb0268b"));
+    assert_in(g->rec[0], "\"alpn\":[\"h2\",\"http/1.1\"],\"alpn_selected\":\"h2\"");
+    assert_in(g->rec[0], "\"client_cert_requested\":true");
+    assert_in(g->rec[0], "\"serial\":\"020bb500bc8aef2cc4ce298f16ebd37a085d69e1\","
+                         "\"not_before\":\"2026-12-02T13:13:03Z\",\"not_after\":"
+                         "\"2027-01-01T13:13:03Z\"");
+    check_pieces(&c, g, NULL);
+    conv_free(&c);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +662,8 @@ int main(void)
         cmocka_unit_test(ja4_alpn_rules),
         cmocka_unit_test(detect_rules),
         cmocka_unit_test(hostile),
+        cmocka_unit_test(tshark_capture),
+        cmocka_unit_test(resumption),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

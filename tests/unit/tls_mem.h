@@ -335,12 +335,14 @@ typedef struct hs_opts {
     int client_cert;
     const char *sni;
     int alpn;
+    int resume; /* 1: a first handshake, then the one captured resumes its session */
 } hs_opts;
 
 typedef struct hs_result {
     conv c;
     seen_hello hello;
     unsigned cipher;
+    int resumed; /* OpenSSL says the session was resumed */
 } hs_result;
 
 static inline void drain(BIO *from, BIO *to, conv *c, int dir)
@@ -353,28 +355,13 @@ static inline void drain(BIO *from, BIO *to, conv *c, int dir)
     }
 }
 
-static inline void handshake(const hs_opts *o, pki *server, pki *client, hs_result *r)
+/* One connection between the two contexts, its bytes in r->c (sess: resumed). */
+static inline void hs_run(SSL_CTX *sctx, SSL_CTX *cctx, const hs_opts *o, SSL_SESSION *sess,
+                          SSL_SESSION **sess_out, hs_result *r)
 {
-    memset(r, 0, sizeof(*r));
-    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
-    assert_non_null(sctx);
-    assert_non_null(cctx);
-    SSL_CTX_set_min_proto_version(sctx, o->version);
-    SSL_CTX_set_max_proto_version(sctx, o->version);
-    SSL_CTX_set_max_proto_version(cctx, TLS1_3_VERSION);
-    SSL_CTX_set_security_level(sctx, 0); /* whatever the system policy: our test curves */
-    SSL_CTX_set_security_level(cctx, 0);
-    assert_int_equal(SSL_CTX_use_certificate(sctx, server->cert), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(sctx, server->key), 1);
-    SSL_CTX_set_client_hello_cb(sctx, hello_cb, &r->hello);
-    SSL_CTX_set_alpn_select_cb(sctx, alpn_select, NULL);
-    if (o->client_cert) {
-        SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER, accept_any);
-        assert_int_equal(SSL_CTX_use_certificate(cctx, client->cert), 1);
-        assert_int_equal(SSL_CTX_use_PrivateKey(cctx, client->key), 1);
-    }
-    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
     SSL *s = SSL_new(sctx), *c = SSL_new(cctx);
+    if (sess)
+        SSL_set_session(c, sess);
     BIO *s_in = BIO_new(BIO_s_mem()), *s_out = BIO_new(BIO_s_mem());
     BIO *c_in = BIO_new(BIO_s_mem()), *c_out = BIO_new(BIO_s_mem());
     BIO_set_mem_eof_return(s_in, -1);
@@ -402,11 +389,49 @@ static inline void handshake(const hs_opts *o, pki *server, pki *client, hs_resu
     drain(s_out, c_in, &r->c, AB_DIR_TO_CLIENT);
     assert_int_equal(SSL_read(c, buf, sizeof(buf)), 8);
     r->cipher = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(s));
+    if (sess)
+        r->resumed = SSL_session_reused(c);
+    if (sess_out)
+        *sess_out = SSL_get1_session(c);
+    /* closed as if both said close_notify: SSL_free would otherwise spoil the session */
+    SSL_set_shutdown(c, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(s);
     SSL_free(c);
+}
+
+static inline void handshake(const hs_opts *o, pki *server, pki *client, hs_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(sctx);
+    assert_non_null(cctx);
+    SSL_CTX_set_min_proto_version(sctx, o->version);
+    SSL_CTX_set_max_proto_version(sctx, o->version);
+    SSL_CTX_set_max_proto_version(cctx, TLS1_3_VERSION);
+    SSL_CTX_set_security_level(sctx, 0); /* whatever the system policy: our test curves */
+    SSL_CTX_set_security_level(cctx, 0);
+    assert_int_equal(SSL_CTX_use_certificate(sctx, server->cert), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(sctx, server->key), 1);
+    SSL_CTX_set_client_hello_cb(sctx, hello_cb, &r->hello);
+    SSL_CTX_set_alpn_select_cb(sctx, alpn_select, NULL);
+    if (o->client_cert) {
+        SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER, accept_any);
+        assert_int_equal(SSL_CTX_use_certificate(cctx, client->cert), 1);
+        assert_int_equal(SSL_CTX_use_PrivateKey(cctx, client->key), 1);
+    }
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    SSL_SESSION *sess = NULL;
+    if (o->resume) {
+        hs_run(sctx, cctx, o, NULL, &sess, r);
+        assert_non_null(sess);
+        conv_free(&r->c);
+        memset(r, 0, sizeof(*r));
+    }
+    hs_run(sctx, cctx, o, sess, NULL, r);
+    SSL_SESSION_free(sess);
     SSL_CTX_free(sctx);
     SSL_CTX_free(cctx);
 }
 
-/* The same result for pieces of 1, 2, 3, 7, 100 bytes and whole segments. */
 #endif
