@@ -61,7 +61,7 @@ typedef struct ab_net_out {
     /* A value a parser read: type is an IOC type name: "ip", "domain", "url", "email", "ja3",
      * "ja3s", "ja4", "cert-sha1", "cert-sha256" (hashes lower-case hex; ja3/ja3s the MD5, the
      * full string goes in the record); where a static token of where it was read
-     * ("dns.query", "dns.answer", "http.host", "http.url", "tls.sni", "tls.cert.san",
+     * ("dns.query", "dns.answer", "http.host", "http.url", "tls.sni", "tls.cert.name",
      * "smtp.mail_from", ...). len bytes, no NUL needed. */
     void (*observable)(void *ctx, const ab_flow_ref *f, int dir, const char *type,
                        const char *where, const char *value, size_t len);
