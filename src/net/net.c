@@ -9,3 +9,31 @@ void ab_net_limits_default(ab_net_limits *l)
     l->max_tx = 10000;
     l->max_cert_size = (size_t)64 << 10;
 }
+
+int ab_net_is_hostname(const char *s, size_t n)
+{
+    if (n && s[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return 0;
+    size_t label = 0, dots = 0;
+    int alpha = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '.') {
+            if (!label)
+                return 0;
+            label = 0;
+            dots++;
+            continue;
+        }
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return 0;
+        if (!(ch >= '0' && ch <= '9'))
+            alpha = 1;
+        if (++label > 63)
+            return 0;
+    }
+    return label && dots && alpha;
+}

@@ -94,6 +94,11 @@ typedef struct ab_net_limits {
 
 void ab_net_limits_default(ab_net_limits *l);
 
+/* 1 when s[0..n) (one trailing dot allowed) is a host name as parsers report them: at most 253
+ * bytes, at least two labels of [A-Za-z0-9_-] of 1..63 bytes, not all digits (an IPv4 address is
+ * no name). */
+int ab_net_is_hostname(const char *s, size_t n);
+
 /* An application protocol parser over one TCP flow's in-order bytes, both directions. */
 typedef struct ab_app_proto {
     const char *name; /* "http", "tls", "smtp", "dns" (DNS over TCP) */

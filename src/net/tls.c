@@ -168,33 +168,10 @@ static int hostname_part(const char *s, size_t n, const char **start, size_t *ou
         s += 2;
         n -= 2;
     }
-    if (n && s[n - 1] == '.')
-        n--;
-    if (n == 0 || n > 253)
-        return 0;
-    size_t label = 0, dots = 0;
-    int alpha = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-            dots++;
-            continue;
-        }
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return 0;
-        if (!(ch >= '0' && ch <= '9'))
-            alpha = 1;
-        if (++label > 63)
-            return 0;
-    }
-    if (label == 0 || dots == 0 || !alpha)
+    if (!ab_net_is_hostname(s, n))
         return 0;
     *start = s;
-    *out_n = n;
+    *out_n = n && s[n - 1] == '.' ? n - 1 : n;
     return 1;
 }
 
