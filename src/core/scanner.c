@@ -744,6 +744,7 @@ static void fill_vars(ab_engine *e, const ab_object *obj, ab_yara_vars *v, char 
     v->md5 = obj->hashed ? obj->md5 : "";
     v->unpack_parent = obj->unpack_parent ? obj->unpack_parent : "";
     v->unpack_source = obj->unpack_source ? obj->unpack_source : "";
+    v->flow = obj->flow;
     if (obj->st) {
         v->owner = cached_name(e->users, obj->st->st_uid, 0);
         v->group = cached_name(e->groups, obj->st->st_gid, 1);

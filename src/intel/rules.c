@@ -509,16 +509,23 @@ static void compiler_cb(int level, const char *file, int line, const YR_RULE *ru
                 line > 0 ? (unsigned)line : 0, "%s", msg);
 }
 
-/* External variables rules written for Loki/THOR expect; declared empty at compile time. */
+/* External variables: those rules written for Loki/THOR expect, and the flow an object was
+ * carried in (captures), so that a network rule can say "in what a client sent over HTTP" or
+ * "TLS to port 25" (docs/antibody.1, EXTERNAL VARIABLES). Declared empty at compile time. */
 static int define_externals(YR_COMPILER *c)
 {
-    static const char *const strs[] = {"filename",      "filepath",      "extension",
-                                       "filetype",      "owner",         "group",
-                                       "unpack_parent", "unpack_source", "md5"};
+    static const char *const strs[] = {"filename", "filepath",   "extension",     "filetype",
+                                       "owner",    "group",      "unpack_parent", "unpack_source",
+                                       "md5",      "flow_proto", "app_proto",     "flow_direction",
+                                       "src_ip",   "dest_ip"};
+    static const char *const ints[] = {"filemode", "src_port", "dest_port"};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (yr_compiler_define_string_variable(c, strs[i], "") != ERROR_SUCCESS)
             return -1;
-    return yr_compiler_define_integer_variable(c, "filemode", 0) == ERROR_SUCCESS ? 0 : -1;
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        if (yr_compiler_define_integer_variable(c, ints[i], 0) != ERROR_SUCCESS)
+            return -1;
+    return 0;
 }
 
 static YR_COMPILER *new_compiler_cb(YR_COMPILER_CALLBACK_FUNC cb, void *user)
@@ -1053,6 +1060,14 @@ static void set_vars(YR_SCANNER *s, const ab_yara_vars *v)
     yr_scanner_define_string_variable(s, "unpack_parent", v->unpack_parent ? v->unpack_parent : "");
     yr_scanner_define_string_variable(s, "unpack_source", v->unpack_source ? v->unpack_source : "");
     yr_scanner_define_integer_variable(s, "filemode", v->filemode);
+    const ab_flow_info *f = v->flow;
+    yr_scanner_define_string_variable(s, "flow_proto", f && f->proto ? f->proto : "");
+    yr_scanner_define_string_variable(s, "app_proto", f && f->app_proto ? f->app_proto : "");
+    yr_scanner_define_string_variable(s, "flow_direction", f && f->direction ? f->direction : "");
+    yr_scanner_define_string_variable(s, "src_ip", f && f->src_ip ? f->src_ip : "");
+    yr_scanner_define_string_variable(s, "dest_ip", f && f->dest_ip ? f->dest_ip : "");
+    yr_scanner_define_integer_variable(s, "src_port", f ? f->src_port : 0);
+    yr_scanner_define_integer_variable(s, "dest_port", f ? f->dest_port : 0);
 }
 
 /* What a libyara error code means, in words (messages never show the number: it means nothing

@@ -53,6 +53,7 @@ typedef struct ab_yara_vars {
     const char *md5; /* Loki's legacy external: the MD5 when hashes are computed, else "" */
     const char *unpack_parent, *unpack_source; /* THOR's: "ZIP", "ZIP>OLE"; "" at top level */
     int64_t filemode;
+    const ab_flow_info *flow; /* the flow the object was carried in (captures), or NULL */
 } ab_yara_vars;
 
 ab_status ab_yara_new(const ab_rules *r, unsigned timeout_s, ab_yara **out);

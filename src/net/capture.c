@@ -318,7 +318,9 @@ static void on_close(void *ctx, ab_flow *f, int reason)
             s->app->free_state(s->st);
         for (int d = 0; d < 2; d++) {
             dirbuf *b = &s->stream[d];
-            if ((b->len || s->n_obs[d]) && c->out->stream)
+            /* what the client sent is given even when empty: it carries the flow's endpoints
+             * (a SYN to a C2 address and nothing more is still a contact) */
+            if ((b->len || s->n_obs[d] || d == AB_DIR_TO_SERVER) && c->out->stream)
                 c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
                                s->n_obs[d]);
             c->stream_bytes -= b->len;

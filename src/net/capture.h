@@ -39,7 +39,8 @@ typedef struct ab_capture_out {
     ab_net_out net; /* the parsers' observables, objects, records and errors */
     /* A flow ended: dir's first bytes (at most stream_depth; truncated when there were more or
      * a gap was skipped) and the values the parsers read from what dir sent (at most
-     * AB_CAPTURE_MAX_OBS, deduplicated), once per direction that carried either. May be NULL.
+     * AB_CAPTURE_MAX_OBS, deduplicated), once per direction that carried either, and always
+     * for AB_DIR_TO_SERVER (perhaps with n 0 and no observables). May be NULL.
      * Observables past the bounds go to net.observable at once instead, so none is lost. */
     void (*stream)(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
                    int truncated, const ab_observation *obs, size_t n_obs);

@@ -119,6 +119,17 @@ static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
     flowtext t;
     flow_text(&t, &f->ref, f, dir);
     t.info.time = (double)f->last_us / 1e6;
+    /* What the client sent (given for every flow, capture.h) also carries the flow's two
+     * addresses, so ip and cidr IOCs match either end, once per flow. */
+    ab_observation all[2 + AB_CAPTURE_MAX_OBS];
+    if (dir == AB_DIR_TO_SERVER && n_obs <= AB_CAPTURE_MAX_OBS) {
+        all[0] = (ab_observation){"ip", "flow.src_ip", t.src, strlen(t.src)};
+        all[1] = (ab_observation){"ip", "flow.dest_ip", t.dst, strlen(t.dst)};
+        if (n_obs)
+            memcpy(all + 2, obs, n_obs * sizeof(*obs));
+        obs = all;
+        n_obs += 2;
+    }
     ab_member m;
     memset(&m, 0, sizeof(m));
     m.name = t.name;
