@@ -33,6 +33,10 @@ run() {
   fi
 }
 ab() { "$ANTIBODY" "$@"; }
+# antibody's flow externals (docs/antibody.1), defined empty as antibody does for a file, for the
+# yara CLI in parity tests (the pack's network.yar uses them)
+YARA_DEFS=(-d flow_proto= -d app_proto= -d flow_direction= -d src_ip= -d dest_ip= -d src_port=0
+  -d dest_port=0)
 # Scan with JSON output, no default pack unless asked.
 abj() { "$ANTIBODY" scan --json --no-progress "$@"; }
 # findings PATH-PREFIX: "relative-path<TAB>rule" lines from $T/out, sorted.
@@ -233,7 +237,7 @@ rule parity_text { strings: $a = "quick brown" condition: $a }
 rule parity_mz { condition: uint16(0) == 0x5A4D }
 rule parity_hex { strings: $h = { 6A 75 6D 70 73 } condition: $h }
 EOF
-  yara -r "$T/all.yar" "$T/fx" | awk '{r=$1; $1=""; sub(/^ /,""); print $0 "\t" r}' |
+  yara "${YARA_DEFS[@]}" -r "$T/all.yar" "$T/fx" | awk '{r=$1; $1=""; sub(/^ /,""); print $0 "\t" r}' |
     sed "s|^$T/fx/||" | sort >"$T/yara"
   run 1 abj --no-default-pack --rules "$T/all.yar" "$T/fx"
   findings "$T/fx/" | sort >"$T/ab"

@@ -55,7 +55,7 @@ parity_one() {
   x="$T/x/$base"
   rm -rf "$x" "$x.scratch"
   $PY "$PARITY" extract "$x" "$f" >"$x.manifest" || { echo "parity: cannot extract $base"; return 1; }
-  yara -r -w "$SRCDIR"/rules/apt29-2020/*.yar "$T/docs.yar" "$x" 2>"$T/yara.err" |
+  yara "${YARA_DEFS[@]}" -r -w "$SRCDIR"/rules/apt29-2020/*.yar "$T/docs.yar" "$x" 2>"$T/yara.err" |
     $PY "$PARITY" join "$x.manifest" | LC_ALL=C sort >"$T/yara.tsv"
   [ ! -s "$T/yara.err" ] || { cat "$T/yara.err"; return 1; }
   set +e

@@ -203,7 +203,7 @@ test_unpack_parity() {
       noise.zip) ;;
       *) fail "parity: no extractor for $base" ;;
     esac
-    yara -r "${rules[@]}" "$x" 2>/dev/null | awk -v p="$x/" '{ sub(p, "", $2); print $2 "\t" $1 }' |
+    yara "${YARA_DEFS[@]}" -r "${rules[@]}" "$x" 2>/dev/null | awk -v p="$x/" '{ sub(p, "", $2); print $2 "\t" $1 }' |
       sort >"$T/yara.tsv"
     set +e; abj "$f" >"$T/out" 2>/dev/null; set -e
     $PY "$JQ" locs "$T/u/fmt" <"$T/out" | sed -n "s|^$base!||p" | sort >"$T/ab.tsv"
