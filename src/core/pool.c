@@ -1998,6 +1998,7 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
 #define LIVE_BACKLOG_CAP ((size_t)64 << 20)  /* bytes held for the worker; past it, batches drop */
 #define LIVE_TICK_S      1.0                 /* the clock sent to the worker (idle flows end) */
 #define LIVE_READ_MAX    1024                /* frames read from libpcap per turn of the loop */
+#define LIVE_STOP_READS  64 /* reads of what the kernel holds at a stop (x LIVE_READ_MAX) */
 #define LIVE_FINISH_JOBS 10 /* the final flush may take this many member deadlines in all */
 
 /* A message for the worker, in the order it is to be sent. */
@@ -2182,6 +2183,24 @@ static void live_start_ending(live *L)
     L->end_by = ab_now() + (double)LIVE_FINISH_JOBS * (L->p->sc->timeout + KILL_GRACE_S);
 }
 
+/* Frames ready at the reader into batches. Returns what read returned. */
+static int live_read(live *L)
+{
+    int max = LIVE_READ_MAX;
+    if (L->in->count && L->in->count - L->cs.packets < (uint64_t)max)
+        max = (int)(L->in->count - L->cs.packets);
+    if (max <= 0)
+        return 0;
+    int n = L->in->read(L->in->ctx, max, live_add, L, L->err, sizeof(L->err));
+    if (n < 0) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "capture ended: %s", L->err);
+        pool_error(L->p, L->in->path, AB_ERR_IO, msg);
+        live_start_ending(L);
+    }
+    return n;
+}
+
 /* One turn: wait for the reader, the worker or a timer, and do what is due. */
 static void live_turn(live *L)
 {
@@ -2209,17 +2228,8 @@ static void live_turn(live *L)
     int rc = poll(pfd, n, ms);
     if (rc > 0 && wi >= 0 && (pfd[wi].revents & (POLLIN | POLLHUP | POLLERR)))
         drain(p, w);
-    if (!L->ending && ri >= 0 && rc > 0 && pfd[ri].revents) {
-        int max = LIVE_READ_MAX;
-        if (L->in->count && L->in->count - L->cs.packets < (uint64_t)max)
-            max = (int)(L->in->count - L->cs.packets);
-        if (max > 0 && L->in->read(L->in->ctx, max, live_add, L, L->err, sizeof(L->err)) < 0) {
-            char msg[400];
-            snprintf(msg, sizeof(msg), "capture ended: %s", L->err);
-            pool_error(p, L->in->path, AB_ERR_IO, msg);
-            live_start_ending(L);
-        }
-    }
+    if (!L->ending && ri >= 0 && rc > 0 && pfd[ri].revents)
+        live_read(L);
     now = ab_now();
     if (ab_wire_frames_count(&L->batch) &&
         (L->ending || now - L->batch_t0 >= LIVE_BATCH_AGE || L->batch.len >= LIVE_BATCH_BYTES))
@@ -2252,9 +2262,14 @@ static void live_stop_now(live *L)
         return;
     const ab_live_input *in = L->in;
     double now = ab_now();
-    if (L->p->sc->cancel || L->p->stop || (in->duration > 0 && now - L->p->t0 >= in->duration) ||
-        (in->count && L->cs.packets >= in->count))
+    if (L->p->stop || (in->count && L->cs.packets >= in->count)) {
         live_start_ending(L);
+    } else if (L->p->sc->cancel || (in->duration > 0 && now - L->p->t0 >= in->duration)) {
+        /* What the kernel holds already happened before the stop: it is read first (bounded). */
+        for (int i = 0; i < LIVE_STOP_READS && !L->ending && live_read(L) > 0; i++)
+            ;
+        live_start_ending(L);
+    }
 }
 
 ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *sink)
