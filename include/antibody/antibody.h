@@ -307,7 +307,24 @@ typedef struct ab_summary {
     uint64_t members;      /* objects inside containers scanned (not counted in objects) */
     uint64_t member_bytes; /* their bytes (not counted in bytes) */
     const char *current;   /* progress callbacks only: an object being scanned, or NULL */
+    const struct ab_capture_summary *capture; /* ab_scan_live only: the capture's counters */
 } ab_summary;
+
+/* What a live capture (ab_scan_live) saw and lost. The kernel's counters are libpcap's
+ * (pcap_stats: on Linux since the capture was opened); kernel_ok 0 when it could not say. */
+typedef struct ab_capture_summary {
+    const char *interface;
+    uint64_t packets;           /* frames read from the interface (after --bpf) */
+    uint64_t bytes;             /* their captured bytes */
+    int kernel_ok;              /* the three kernel counters below are known */
+    uint64_t kernel_received;   /* ps_recv: packets that passed the filter */
+    uint64_t kernel_dropped;    /* ps_drop: dropped by the kernel, its buffer full (we were slow) */
+    uint64_t interface_dropped; /* ps_ifdrop: dropped by the interface or its driver */
+    uint64_t dropped_behind;    /* frames antibody dropped itself: the worker was behind and the
+                                 * parent's backlog full (whole batches, never silently) */
+    uint64_t worker_restarts;   /* workers lost (crash, deadline) and replaced; their flows in
+                                 * flight were lost, each said in an error event */
+} ab_capture_summary;
 
 /* One add call's content: an ab_scanner_add_rules/_iocs/_pack or _rules_string call. */
 typedef struct ab_content_source {
@@ -608,6 +625,39 @@ AB_API ab_status ab_scan_connections(ab_scanner *sc, const ab_sink *sink);
  * bits, or AB_SCOPE_FILES without paths. */
 AB_API ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths, size_t n,
                               const ab_sink *sink);
+
+/* Live capture ("antibody sniff"): frames are read from an interface with libpcap in the calling
+ * process, which never parses them; one worker decodes them, follows the flows and scans their
+ * members (flow directions, HTTP bodies, SMTP messages) as in a capture file, each as it ends
+ * (idle flows time out by the clock). All fields may be 0/NULL except interface. */
+typedef struct ab_live_opts {
+    const char *interface; /* "eth0", "lo", "any" */
+    const char *bpf;       /* a pcap-filter(7) expression, or NULL: every packet */
+    /* When running as root: once the capture is open (before any packet is read or any worker
+     * started) the process becomes this user (supplementary groups, group, user; then checks that
+     * root cannot be regained) with no new privileges. NULL: "nobody". Not root: nothing changes
+     * (a capability such as CAP_NET_RAW is dropped once the capture is open). */
+    const char *user;
+    int no_promisc;      /* 1: do not put the interface in promiscuous mode */
+    unsigned snaplen;    /* bytes kept per packet (0: 262144, at most 262144) */
+    size_t buffer_bytes; /* the kernel's capture buffer (0: 32 MiB) */
+    double duration;     /* stop after this many seconds (0: when cancelled) */
+    uint64_t count;      /* stop after this many packets (0: no limit) */
+    /* Called once the capture is open, privileges dropped and the worker started: the caller may
+     * say it is listening. user: who the process runs as now. May be NULL. */
+    void (*ready)(void *ctx, const char *interface, const char *user);
+    void *ready_ctx;
+} ab_live_opts;
+
+/* Capture until ab_scanner_cancel (SIGINT, SIGTERM: the normal end of a live capture, so the
+ * summary is complete, not interrupted), the duration or the count. Every flow still open at the
+ * end is flushed and scanned. Returns AB_OK when the capture ran (errors on the way are events);
+ * before that, AB_ERR_IO (the interface cannot be opened: ab_scanner_last_error says why, and
+ * "root or CAP_NET_RAW is needed" when that is the reason), AB_ERR_PARSE (a bad bpf filter),
+ * AB_ERR_NOTFOUND (no such user), AB_ERR_ARG. The summary carries an ab_capture_summary. A worker
+ * that dies (a parser crash) or passes a deadline costs the flows in flight: one error event names
+ * the member or says the pipeline, and a new worker goes on with the next packets. */
+AB_API ab_status ab_scan_live(ab_scanner *sc, const ab_live_opts *opts, const ab_sink *sink);
 
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */

@@ -29,6 +29,7 @@ static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] [--processes] [--connections] PATH...\n"
     "       antibody scan [OPTIONS] --pid PID... | --processes | --connections\n"
     "       antibody pcap [OPTIONS] [--flows] CAPTURE...\n"
+    "       antibody sniff -i IFACE [--bpf FILTER] [SNIFF OPTIONS] [OPTIONS]\n"
     "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
     "\n"
@@ -76,6 +77,16 @@ static const char usage_text[] =
     "Network (pcap and pcapng captures, read by content; also met in a scan):\n"
     "      --flows            one JSON line per flow and per transaction (event \"flow\":\n"
     "                         HTTP, DNS; docs/findings.md); implies --json\n"
+    "Live capture (antibody sniff; there -i is the interface, --ioc the IOCs):\n"
+    "  -i, --interface IFACE  capture on IFACE (lo, eth0, any) through libpcap; each flow\n"
+    "                         is scanned as it ends (idle ones by the clock), as in pcap\n"
+    "      --bpf FILTER       only packets FILTER passes (pcap-filter(7), as tcpdump)\n"
+    "      --user USER        as root, become USER once the capture is open (default nobody)\n"
+    "      --no-promisc       do not put the interface in promiscuous mode\n"
+    "      --snaplen N        bytes kept per packet (default and at most 262144)\n"
+    "      --duration SECS    stop after SECS seconds; --count N: after N packets\n"
+    "                         SIGINT/SIGTERM is the normal end: the open flows are scanned and\n"
+    "                         the summary (kernel and antibody drops) is complete\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -177,12 +188,20 @@ enum {
     OPT_PROTECT_DOMAINS,
     OPT_MAIL_INDEX,
     OPT_FLOWS,
+    OPT_IOC,
+    OPT_INTERFACE,
+    OPT_BPF,
+    OPT_USER,
+    OPT_NO_PROMISC,
+    OPT_SNAPLEN,
+    OPT_DURATION,
+    OPT_COUNT,
 };
 
 static const struct option long_opts[] = {
     {"rules", required_argument, NULL, 'r'},
     {"rules-no-recurse", no_argument, NULL, OPT_RULES_NO_RECURSE},
-    {"ioc", required_argument, NULL, 'i'},
+    {"ioc", required_argument, NULL, OPT_IOC},
     {"no-default-pack", no_argument, NULL, OPT_NO_DEFAULT_PACK},
     {"pack", required_argument, NULL, OPT_PACK},
     {"jobs", required_argument, NULL, 'j'},
@@ -234,6 +253,13 @@ static const struct option long_opts[] = {
     {"protect-domains", required_argument, NULL, OPT_PROTECT_DOMAINS},
     {"mail-index", no_argument, NULL, OPT_MAIL_INDEX},
     {"flows", no_argument, NULL, OPT_FLOWS},
+    {"interface", required_argument, NULL, OPT_INTERFACE},
+    {"bpf", required_argument, NULL, OPT_BPF},
+    {"user", required_argument, NULL, OPT_USER},
+    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"count", required_argument, NULL, OPT_COUNT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -271,6 +297,8 @@ typedef struct cli {
     int mail_index;                      /* --mail-index: "message" records in the JSON report */
     int flows;                           /* --flows: "flow" records (triage without rules) */
     ab_mailindex *mindex;                /* owned, while the sweep runs */
+    int sniff;                           /* antibody sniff: -i is the interface */
+    ab_live_opts live;                   /* antibody sniff: its options (strings in argv) */
 } cli;
 
 /* The scanner being run, for the signal handler: a first SIGINT/SIGTERM stops the sweep cleanly
@@ -745,6 +773,43 @@ static int pack_named(const cli *c, const char *name)
     return 0;
 }
 
+/* The options of antibody sniff (refused elsewhere). 0 when valid. */
+static int parse_sniff_opt(cli *c, int opt, const char *arg)
+{
+    unsigned long long v = 0;
+    if (!c->sniff)
+        return usage_error("%s", "--bpf, --user, --no-promisc, --snaplen, --duration and --count "
+                                 "are for antibody sniff");
+    switch (opt) {
+    case OPT_BPF:
+        c->live.bpf = arg;
+        return 0;
+    case OPT_USER:
+        if (!*arg)
+            return usage_error("%s", "--user: give a user name");
+        c->live.user = arg;
+        return 0;
+    case OPT_NO_PROMISC:
+        c->live.no_promisc = 1;
+        return 0;
+    case OPT_SNAPLEN:
+        if (parse_uint(arg, 262144, &v) || v < 64)
+            return usage_error("--snaplen: expected 64..262144 bytes, got '%s'", arg);
+        c->live.snaplen = (unsigned)v;
+        return 0;
+    case OPT_DURATION:
+        if (parse_uint(arg, 100000000, &v) || v == 0)
+            return usage_error("--duration: expected seconds (1..100000000), got '%s'", arg);
+        c->live.duration = (double)v;
+        return 0;
+    default: /* OPT_COUNT */
+        if (parse_uint(arg, UINT64_MAX, &v) || v == 0)
+            return usage_error("--count: expected a number of packets, got '%s'", arg);
+        c->live.count = v;
+        return 0;
+    }
+}
+
 static int parse_scan_args(cli *c, int argc, char **argv)
 {
     int opt;
@@ -757,8 +822,28 @@ static int parse_scan_args(cli *c, int argc, char **argv)
                 return usage_error("too many --rules (max %s)", "4096");
             break;
         case 'i':
+            if (c->sniff) { /* antibody sniff -i IFACE, as tcpdump */
+                c->live.interface = optarg;
+                break;
+            }
+            __attribute__((fallthrough)); /* -i is --ioc in scan and pcap */
+        case OPT_IOC:
             if (push(c->iocs, &c->n_iocs, optarg))
                 return usage_error("too many --ioc (max %s)", "4096");
+            break;
+        case OPT_INTERFACE:
+            if (!c->sniff)
+                return usage_error("%s", "--interface is for antibody sniff");
+            c->live.interface = optarg;
+            break;
+        case OPT_BPF:
+        case OPT_USER:
+        case OPT_NO_PROMISC:
+        case OPT_SNAPLEN:
+        case OPT_DURATION:
+        case OPT_COUNT:
+            if (parse_sniff_opt(c, opt, optarg) != 0)
+                return 2;
             break;
         case OPT_PACK:
             if (pack_named(c, optarg))
@@ -1359,8 +1444,24 @@ static int check_captures(cli *c, char **paths, int n)
     return ok;
 }
 
-static int cmd_scan(int argc, char **argv, int pcap)
+/* antibody sniff: the capture is open and privileges are dropped. */
+static void on_listening(void *ctx, const char *iface, const char *user)
 {
+    cli *c = ctx;
+    if (c->quiet)
+        return;
+    ab_console_clear_progress(&c->con);
+    fputs("antibody: sniff: listening on ", stderr);
+    ab_console_write_safe(stderr, iface);
+    fputs(" as ", stderr);
+    ab_console_write_safe(stderr, user);
+    fputs(" (Ctrl-C or SIGTERM stops, with the summary)\n", stderr);
+}
+
+/* mode: 0 scan, 1 pcap, 2 sniff. */
+static int cmd_scan(int argc, char **argv, int mode)
+{
+    int pcap = mode == 1;
     cli *c = calloc(1, sizeof(*c));
     ab_scanner *sc = NULL;
     int rc = 2, inited = 0;
@@ -1373,7 +1474,10 @@ static int cmd_scan(int argc, char **argv, int pcap)
     c->color = -1;
     ab_buf_init(&c->line, 0);
     c->con.err = stderr;
-    argv[0] = (char *)(pcap ? "antibody pcap" : "antibody scan"); /* getopt names it */
+    c->sniff = mode == 2;
+    argv[0] = (char *)(pcap        ? "antibody pcap"
+                       : mode == 2 ? "antibody sniff"
+                                   : "antibody scan"); /* getopt names it */
     rc = parse_scan_args(c, argc, argv);
     if (rc != 0) {
         rc = rc < 0 ? 0 : rc;
@@ -1392,7 +1496,17 @@ static int cmd_scan(int argc, char **argv, int pcap)
             goto out;
         }
     }
-    if (!n_paths && !c->n_pids && !c->processes && !c->connections) {
+    if (c->sniff) {
+        if (n_paths || c->n_pids || c->processes || c->connections) {
+            rc = usage_error("%s", "antibody sniff reads an interface (-i IFACE): no PATH, --pid, "
+                                   "--processes or --connections");
+            goto out;
+        }
+        if (!c->live.interface) {
+            rc = usage_error("%s", "antibody sniff: give the interface to capture on (-i IFACE)");
+            goto out;
+        }
+    } else if (!n_paths && !c->n_pids && !c->processes && !c->connections) {
         rc = usage_error("%s", "nothing to scan: give a PATH, --pid, --processes or --connections");
         goto out;
     }
@@ -1448,7 +1562,7 @@ static int cmd_scan(int argc, char **argv, int pcap)
     c->con.quiet = c->quiet;
     if (c->con.progress)
         ab_scanner_set_progress(sc, ab_console_progress, &c->con);
-    unsigned scope = scan_scope(c, n_paths);
+    unsigned scope = c->sniff ? AB_SCOPE_FILES : scan_scope(c, n_paths);
     /* ip/cidr IOCs are the ones connections match and processes do not */
     if (scope == AB_SCOPE_CONNECTIONS &&
         ab_scanner_ioc_count_unmatched(sc, AB_SCOPE_PROCESSES) ==
@@ -1463,7 +1577,10 @@ static int cmd_scan(int argc, char **argv, int pcap)
     ab_sink snk = {sink, c};
     running_scanner = sc;
     install_stop_handlers();
-    ab_status st = scope == AB_SCOPE_FILES
+    c->live.ready = on_listening;
+    c->live.ready_ctx = c;
+    ab_status st = c->sniff ? ab_scan_live(sc, &c->live, &snk)
+                   : scope == AB_SCOPE_FILES
                        ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
                    : c->n_pids
                        ? ab_scan_pids(sc, c->pids, c->n_pids, 0, &snk)
@@ -1525,5 +1642,7 @@ int main(int argc, char **argv)
         return cmd_scan(argc - 1, argv + 1, 0);
     if (!strcmp(cmd, "pcap"))
         return cmd_scan(argc - 1, argv + 1, 1);
+    if (!strcmp(cmd, "sniff"))
+        return cmd_scan(argc - 1, argv + 1, 2);
     return usage_error("unknown command '%s'", cmd);
 }

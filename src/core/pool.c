@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -19,10 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/live.h"
 #include "core/scanner.h"
 #include "core/throttle.h"
 #include "core/wire.h"
 #include "host/procinfo.h"
+#include "net/capture.h"
 #include "unpack/unpack.h"
 
 #define MAX_WORKERS       256
@@ -114,6 +117,7 @@ typedef struct pool {
     char current[8192];        /* progress: the member being scanned */
     uint8_t scratch[BEAT_CAP]; /* beat_refresh's copy of a slot */
     ab_status fatal;
+    int live_ending; /* a live capture is ending: a lost worker is not replaced */
 } pool;
 
 /* ---- events to the sink (parent only) ---- */
@@ -180,6 +184,8 @@ typedef struct wctx {
     ab_engine *eng;       /* the worker's (h_top sets a part on it) */
     int split_ok;         /* the object being scanned is a file this worker may split */
     uint64_t split_chunk; /* smallest part of a split mbox (SPLIT_MIN_CHUNK) */
+    int live;             /* an AB_JOB_LIVE job runs: frames arrive on the socket */
+    ab_buf live_loc;      /* its location ([path]) encoded for the slot: "parsing frames" */
 } wctx;
 
 static int send_all(int fd, const void *data, size_t len)
@@ -324,7 +330,7 @@ static int w_read_frame(int fd, ab_buf *b);
  * queues nothing behind a job once it was handed one back). */
 static void w_give_back(wctx *w)
 {
-    if (w->returned || w->quit_after)
+    if (w->returned || w->quit_after || w->live) /* live: the socket carries frames, not jobs */
         return;
     struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
     if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
@@ -412,6 +418,10 @@ static void h_scanned(void *ctx, const ab_object *m)
     wctx *w = ctx;
     if (w->list_objects)
         w_send_object(w, m);
+    /* A live capture's member is done: what runs now is the pipeline again, with a deadline of
+     * its own (a parser stalling later is not blamed on this member). */
+    if (w->live && m->parent && m->parent->depth == 0)
+        slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
 }
 
 /* Reads one frame (blocking). Returns the type, 0 on EOF/error. */
@@ -906,6 +916,75 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     w_send_simple(w, AB_MSG_DONE, st == AB_OK ? obj.size : 0, st == AB_OK ? 1 : 0);
 }
 
+/* ---- live captures, the worker side ---- */
+
+typedef struct live_pump {
+    wctx *w;
+    ab_buf in;      /* the message being handled */
+    uint64_t bytes; /* captured bytes taken */
+} live_pump;
+
+/* unpack.h ab_live_feed.pump: waits for the parent's next message (the slot says "no member":
+ * no deadline while waiting), then gives it to the pipeline with the slot saying "parsing frames"
+ * (a deadline: a parser that stalls is killed and blamed on the capture, not on a member). */
+static int w_live_pump(void *ctx, struct ab_capture *cap)
+{
+    live_pump *lp = ctx;
+    wctx *w = lp->w;
+    slot_write(w->slot, w->jobs, NULL, 0);
+    int type = w_read_frame(w->fd, &lp->in);
+    slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
+    ab_wire_reader r = {(const uint8_t *)lp->in.data, (const uint8_t *)lp->in.data + lp->in.len, 0};
+    if (type == AB_MSG_TICK) {
+        uint64_t now = ab_wire_get_u64(&r);
+        if (!r.bad)
+            ab_capture_tick(cap, now);
+        return !r.bad;
+    }
+    if (type != AB_MSG_FRAMES)
+        return 0; /* QUIT (the end: every flow is flushed), or the parent is gone */
+    uint32_t n = ab_wire_get_frames_count(&r);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        ab_wire_pkt pk;
+        ab_wire_get_pkt(&r, &pk);
+        if (r.bad)
+            break;
+        lp->bytes += pk.caplen;
+        ab_capture_frame(cap, (int)pk.linktype, pk.ts_us, pk.data, pk.caplen, pk.wirelen);
+    }
+    ab_wire_frames_end(&r);
+    return !r.bad; /* a malformed batch from the parent (a bug): the capture ends */
+}
+
+/* AB_JOB_LIVE: the capture is one object without bytes whose members (flow directions, payloads)
+ * are scanned as they end; it runs until the parent says QUIT, then DONE. */
+static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
+{
+    (void)sc;
+    ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
+    const char *loc[1] = {j->path}, *locsrc[1] = {"live"};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.kind = AB_OBJ_FILE;
+    obj.path = j->path;
+    obj.location = loc;
+    obj.location_source = locsrc;
+    obj.location_len = 1;
+    live_pump lp = {.w = w};
+    ab_buf_init(&lp.in, IN_BUF_CAP);
+    ab_live_feed feed = {&lp, w_live_pump, j->restarts << 40};
+    ab_buf_init(&w->live_loc, BEAT_CAP);
+    ab_wire_put_location(&w->live_loc, loc, locsrc, 1);
+    w->live = 1;
+    if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
+        w_send_error(w, j->path, AB_ERR_ARG,
+                     "unpacking is off: a live capture has nothing to scan");
+    w->live = 0;
+    w_send_done(w, eng, lp.bytes, 1);
+    ab_buf_release(&lp.in);
+    ab_buf_release(&w->live_loc);
+}
+
 static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
 {
     static wctx w; /* static: the hooks' context outlives nothing, and the stack stays small */
@@ -958,6 +1037,8 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
         if (job.kind == AB_JOB_PROC)
             w_scan_proc(sc, eng, &w, job.path, (pid_t)job.pid);
+        else if (job.kind == AB_JOB_LIVE)
+            w_scan_live(sc, eng, &w, &job);
         else
             w_scan_file(sc, eng, &w, &job);
     }
@@ -1062,6 +1143,8 @@ static void beat_refresh(pool *p, worker *w)
             start = now;
         if (len) /* a member started: the deadline is per member */
             w->deadline = start + p->sc->timeout + KILL_GRACE_S;
+        else if (w->q[0].kind == AB_JOB_LIVE) /* waiting for frames: no deadline */
+            w->deadline = INFINITY;
         return;
     }
     /* Still torn (a worker killed inside slot_write): keep the last member it said. */
@@ -1196,6 +1279,17 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         char *obj = nl > 1 ? strstr(msg, "on this object") : NULL;
         if (obj && strlen(obj) == strlen("on this object")) /* a member was being scanned */
             snprintf(obj, sizeof(msg) - (size_t)(obj - msg), "on this member");
+        if (w->q[0].kind == AB_JOB_LIVE) { /* the worker held every open flow */
+            char *o2 = strstr(msg, " on this object");
+            if (o2 && !strcmp(o2, " on this object"))
+                snprintf(o2, sizeof(msg) - (size_t)(o2 - msg),
+                         " while decoding and parsing frames");
+            size_t k = strlen(msg);
+            snprintf(msg + k, sizeof(msg) - k, "; the flows open in this worker are lost%s",
+                     respawn && !p->sc->cancel && !p->live_ending
+                         ? ", the capture goes on in a new worker"
+                         : "");
+        }
         if (w->q[0].kind == AB_JOB_PART) { /* which messages went unscanned */
             size_t k = strlen(msg);
             const ab_wire_part *pt = &w->q[0].part;
@@ -1221,7 +1315,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     ab_buf_release(&w->beat);
     slot_free(w);
     w->pid = 0;
-    if (p->sc->cancel)
+    if (p->sc->cancel || p->live_ending)
         respawn = 0; /* the sweep is ending: no new workers */
     if (respawn && p->bad_starts < MAX_BAD_STARTS && spawn(p, w) != AB_OK)
         p->fatal = AB_ERR_IO;
@@ -1894,5 +1988,382 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
     if (f.proc)
         closedir(f.proc);
     free(unique);
+    return st;
+}
+
+/* ---- live captures, the parent side (core/live.h) ---- */
+
+#define LIVE_BATCH_BYTES ((size_t)256 << 10) /* a batch is sent when this big, */
+#define LIVE_BATCH_AGE   0.05                /* or this old (seconds) */
+#define LIVE_BACKLOG_CAP ((size_t)64 << 20)  /* bytes held for the worker; past it, batches drop */
+#define LIVE_TICK_S      1.0                 /* the clock sent to the worker (idle flows end) */
+#define LIVE_READ_MAX    1024                /* frames read from libpcap per turn of the loop */
+#define LIVE_STOP_READS  64 /* reads of what the kernel holds at a stop (x LIVE_READ_MAX) */
+#define LIVE_FINISH_JOBS 10 /* the final flush may take this many member deadlines in all */
+
+/* A message for the worker, in the order it is to be sent. */
+typedef struct live_msg {
+    struct live_msg *next;
+    ab_buf b;        /* the whole frame (owned) */
+    size_t off;      /* bytes of it sent */
+    uint32_t frames; /* captured frames in it */
+} live_msg;
+
+typedef struct live {
+    pool *p;
+    const ab_live_input *in;
+    ab_buf batch; /* AB_MSG_FRAMES being filled */
+    double batch_t0;
+    live_msg *head, *tail;
+    size_t backlog; /* bytes queued */
+    pid_t job_pid;  /* the worker holding the live job, 0: none */
+    uint64_t restarts;
+    ab_capture_summary cs;
+    int ending;    /* no more reading: the rest is sent, then QUIT */
+    double end_by; /* ending: the worker is killed after this */
+    char err[256];
+} live;
+
+static void live_msg_free(live_msg *m)
+{
+    ab_buf_release(&m->b);
+    free(m);
+}
+
+/* Queue frame b (moved) of frames captured frames; past the backlog cap it is dropped and its
+ * frames counted. Control messages (frames 0) are never dropped: they are a few bytes. */
+static void live_queue(live *L, ab_buf *b, uint32_t frames)
+{
+    live_msg *m = NULL;
+    if (frames == 0 || L->backlog + b->len <= LIVE_BACKLOG_CAP)
+        m = calloc(1, sizeof(*m));
+    if (!m) {
+        L->cs.dropped_behind += frames;
+        ab_buf_release(b);
+        return;
+    }
+    m->b = *b;
+    m->frames = frames;
+    ab_buf_init(b, IN_BUF_CAP);
+    L->backlog += m->b.len;
+    if (L->tail)
+        L->tail->next = m;
+    else
+        L->head = m;
+    L->tail = m;
+}
+
+static void live_close_batch(live *L)
+{
+    uint32_t n = ab_wire_frames_count(&L->batch);
+    if (!n)
+        return;
+    if (ab_wire_finish(&L->batch) != AB_OK) { /* cannot happen: frames_add kept it in bounds */
+        L->cs.dropped_behind += n;
+        ab_wire_frames_begin(&L->batch);
+        return;
+    }
+    live_queue(L, &L->batch, n);
+    ab_wire_frames_begin(&L->batch);
+}
+
+static void live_control(live *L, uint8_t type, uint64_t arg)
+{
+    ab_buf b;
+    ab_buf_init(&b, 64);
+    ab_wire_begin(&b, type);
+    if (type == AB_MSG_TICK)
+        ab_wire_u64(&b, arg);
+    if (ab_wire_finish(&b) == AB_OK)
+        live_queue(L, &b, 0);
+    else
+        ab_buf_release(&b);
+}
+
+/* One frame from the reader into the batch. */
+static void live_add(void *ctx, const ab_wire_pkt *pk)
+{
+    live *L = ctx;
+    ab_wire_pkt q = *pk;
+    if (q.caplen > AB_WIRE_MAX_CAPLEN) /* the snapshot length is capped at this: cannot happen */
+        q.caplen = AB_WIRE_MAX_CAPLEN;
+    if (q.wirelen < q.caplen)
+        q.wirelen = q.caplen;
+    L->cs.packets++;
+    L->cs.bytes += q.caplen;
+    if (!ab_wire_frames_count(&L->batch))
+        L->batch_t0 = ab_now();
+    if (ab_wire_frames_add(&L->batch, &q) != 0) {
+        live_close_batch(L);
+        if (ab_wire_frames_add(&L->batch, &q) != 0) {
+            L->cs.dropped_behind++; /* out of memory */
+            return;
+        }
+    }
+    if (L->batch.len >= LIVE_BATCH_BYTES)
+        live_close_batch(L);
+}
+
+/* Send what the socket takes. -1: the worker is gone. */
+static int live_flush(live *L, worker *w)
+{
+    while (L->head) {
+        live_msg *m = L->head;
+        ssize_t n = send(w->fd, m->b.data + m->off, m->b.len - m->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n <= 0)
+            return -1;
+        m->off += (size_t)n;
+        if (m->off < m->b.len)
+            continue;
+        L->head = m->next;
+        if (!L->head)
+            L->tail = NULL;
+        L->backlog -= m->b.len;
+        live_msg_free(m);
+    }
+    return 0;
+}
+
+/* The worker holding the job is gone (worker_lost said why and started another): a message it
+ * had only in part is of no use to the next one. */
+static void live_worker_gone(live *L)
+{
+    L->job_pid = 0;
+    L->restarts++;
+    live_msg *m = L->head;
+    if (m && m->off) {
+        L->head = m->next;
+        if (!L->head)
+            L->tail = NULL;
+        L->backlog -= m->b.len;
+        live_msg_free(m);
+    }
+}
+
+/* Hand the live job to a ready worker that holds none. */
+static void live_give_job(live *L, worker *w)
+{
+    job j;
+    memset(&j, 0, sizeof(j));
+    j.kind = AB_JOB_LIVE;
+    if (!(j.path = strdup(L->in->path))) {
+        L->p->fatal = AB_ERR_NOMEM;
+        return;
+    }
+    w->q[0] = j;
+    w->nq = 1;
+    w->deadline = INFINITY; /* until the worker's slot says it is parsing */
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    ab_wire_begin(&b, AB_MSG_JOB);
+    ab_wire_job wj = {.kind = AB_JOB_LIVE, .path = j.path, .restarts = L->restarts};
+    ab_wire_put_job(&b, &wj);
+    int rc = send_frame(w->fd, &b); /* a fresh socket: a small frame is taken at once */
+    ab_buf_release(&b);
+    L->job_pid = w->pid;
+    if (rc != 0) {
+        drain(L->p, w);
+        if (w->pid)
+            worker_lost(L->p, w, AB_ERR_INTERNAL, "cannot hand the capture to a scanner worker", 1);
+    }
+}
+
+static void live_start_ending(live *L)
+{
+    if (L->ending)
+        return;
+    L->ending = 1;
+    L->p->live_ending = 1;
+    live_close_batch(L);
+    live_control(L, AB_MSG_QUIT, 0);
+    L->end_by = ab_now() + (double)LIVE_FINISH_JOBS * (L->p->sc->timeout + KILL_GRACE_S);
+}
+
+/* Frames ready at the reader into batches. Returns what read returned. */
+static int live_read(live *L)
+{
+    int max = LIVE_READ_MAX;
+    if (L->in->count && L->in->count - L->cs.packets < (uint64_t)max)
+        max = (int)(L->in->count - L->cs.packets);
+    if (max <= 0)
+        return 0;
+    int n = L->in->read(L->in->ctx, max, live_add, L, L->err, sizeof(L->err));
+    if (n < 0) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "capture ended: %s", L->err);
+        pool_error(L->p, L->in->path, AB_ERR_IO, msg);
+        live_start_ending(L);
+    }
+    return n;
+}
+
+/* One turn: wait for the reader, the worker or a timer, and do what is due. */
+static void live_turn(live *L)
+{
+    pool *p = L->p;
+    worker *w = &p->w[0];
+    struct pollfd pfd[2];
+    nfds_t n = 0;
+    int wi = -1, ri = -1;
+    int has_job = w->pid && w->nq && L->job_pid == w->pid;
+    double now = ab_now(), next = now + PROGRESS_INTERVAL;
+    if (w->pid) {
+        wi = (int)n;
+        pfd[n++] = (struct pollfd){.fd = w->fd,
+                                   .events = (short)(POLLIN | (has_job && L->head ? POLLOUT : 0))};
+        if (w->nq && w->deadline < next)
+            next = w->deadline;
+    }
+    if (!L->ending) {
+        ri = (int)n;
+        pfd[n++] = (struct pollfd){.fd = L->in->fd, .events = POLLIN};
+        if (ab_wire_frames_count(&L->batch) && L->batch_t0 + LIVE_BATCH_AGE < next)
+            next = L->batch_t0 + LIVE_BATCH_AGE;
+    }
+    int ms = next > now ? (int)((next - now) * 1000) + 1 : 0;
+    int rc = poll(pfd, n, ms);
+    if (rc > 0 && wi >= 0 && (pfd[wi].revents & (POLLIN | POLLHUP | POLLERR)))
+        drain(p, w);
+    if (!L->ending && ri >= 0 && rc > 0 && pfd[ri].revents)
+        live_read(L);
+    now = ab_now();
+    if (ab_wire_frames_count(&L->batch) &&
+        (L->ending || now - L->batch_t0 >= LIVE_BATCH_AGE || L->batch.len >= LIVE_BATCH_BYTES))
+        live_close_batch(L);
+}
+
+/* The member the worker is on may have passed its deadline (wait_events does this for sweeps). */
+static void live_deadline(live *L)
+{
+    pool *p = L->p;
+    worker *w = &p->w[0];
+    if (!w->pid || !w->nq)
+        return;
+    beat_refresh(p, w); /* every turn: a live job has no deadline until its slot gives one */
+    double now = ab_now();
+    if (now > w->deadline) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "scan exceeded the time limit (%u s + %d s); worker killed",
+                 p->sc->timeout, KILL_GRACE_S);
+        worker_lost(p, w, AB_ERR_TIMEOUT, msg, 1);
+    } else if (L->ending && now > L->end_by) {
+        worker_lost(p, w, AB_ERR_TIMEOUT,
+                    "the capture's last flows were not all scanned in time; worker killed", 0);
+    }
+}
+
+static void live_stop_now(live *L)
+{
+    if (L->ending)
+        return;
+    const ab_live_input *in = L->in;
+    double now = ab_now();
+    if (L->p->stop || (in->count && L->cs.packets >= in->count)) {
+        live_start_ending(L);
+    } else if (L->p->sc->cancel || (in->duration > 0 && now - L->p->t0 >= in->duration)) {
+        /* What the kernel holds already happened before the stop: it is read first (bounded). */
+        for (int i = 0; i < LIVE_STOP_READS && !L->ending && live_read(L) > 0; i++)
+            ;
+        live_start_ending(L);
+    }
+}
+
+ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *sink)
+{
+    if (!sc || !sc->compiled || !in || !in->read || !in->path)
+        return AB_ERR_ARG;
+    pool *p = calloc(1, sizeof(*p));
+    live *L = calloc(1, sizeof(*L));
+    ab_status st = AB_ERR_NOMEM;
+    if (!p || !L)
+        goto out;
+    p->sc = sc;
+    p->sink = sink;
+    p->t0 = ab_now();
+    p->n = 1; /* one worker owns the flows (the capture's state) */
+    L->p = p;
+    L->in = in;
+    L->cs.interface = in->path + 5;
+    ab_buf_init(&L->batch, IN_BUF_CAP);
+    ab_wire_frames_begin(&L->batch);
+    p->w[0].fd = -1;
+    if ((st = spawn(p, &p->w[0])) != AB_OK) {
+        ab_scanner_set_error(sc, "cannot start a scanner worker: %s", strerror(errno));
+        goto out;
+    }
+    if (in->ready)
+        in->ready(in->ready_ctx);
+    double next_tick = p->t0 + LIVE_TICK_S;
+    for (;;) {
+        worker *w = &p->w[0];
+        if (L->job_pid && w->pid != L->job_pid)
+            live_worker_gone(L);
+        if (p->fatal != AB_OK)
+            break;
+        live_stop_now(L);
+        if (L->job_pid && w->pid == L->job_pid && !w->nq) /* DONE: the capture's end is scanned */
+            break;
+        if (!w->pid) /* lost while ending: no new worker */
+            break;
+        if (w->ready && !w->nq && !L->job_pid) {
+            if (L->ending && !L->head)
+                break;
+            live_give_job(L, w);
+            continue;
+        }
+        double now = ab_now();
+        if (!L->ending && now >= next_tick) {
+            live_close_batch(L); /* the clock after the frames it follows */
+            live_control(L, AB_MSG_TICK, (uint64_t)(now * 1e6));
+            next_tick = now + LIVE_TICK_S;
+        }
+        if (w->pid && L->job_pid == w->pid && L->head && live_flush(L, w) != 0) {
+            drain(p, w);
+            if (w->pid)
+                worker_lost(p, w, AB_OK, NULL, !L->ending);
+            continue;
+        }
+        live_turn(L);
+        live_deadline(L);
+        maybe_progress(p);
+    }
+    st = p->fatal;
+    if (st != AB_OK)
+        ab_scanner_set_error(sc, "scanner workers keep dying at start-up; capture aborted");
+out:
+    if (p) {
+        shutdown_workers(p);
+        while (L && L->head) {
+            live_msg *m = L->head;
+            L->head = m->next;
+            if (m->frames)
+                L->cs.dropped_behind += m->frames; /* never sent: the worker was gone */
+            live_msg_free(m);
+        }
+        if (L) {
+            L->cs.dropped_behind += ab_wire_frames_count(&L->batch);
+            ab_buf_release(&L->batch);
+            L->cs.worker_restarts = L->restarts;
+            if (in->stats)
+                in->stats(in->ctx, &L->cs);
+        }
+        if (st == AB_OK || p->fatal != AB_OK) {
+            p->sum.seconds = ab_now() - p->t0;
+            p->sum.capture = L ? &L->cs : NULL;
+            ab_event ev = {.kind = AB_EVENT_SUMMARY};
+            ev.u.summary = p->sum; /* a live capture ends by a stop: not "interrupted" */
+            int was_stopped = p->stop;
+            p->stop = 0;
+            if (!was_stopped)
+                deliver(p, &ev);
+        }
+    }
+    sc->cancel = 0;
+    free(L);
+    free(p);
     return st;
 }

@@ -925,6 +925,18 @@ void ab_engine_scan_members(ab_engine *e, ab_object *obj, const ab_emit *em)
     ab_verdict_end(&v);
 }
 
+int ab_engine_scan_live(ab_engine *e, ab_object *obj, const ab_source *as,
+                        ab_status (*run)(ab_unpack *u, void *ctx), void *ctx, const ab_emit *em)
+{
+    if (!e->unpack)
+        return -1;
+    ab_verdict v;
+    const ab_emit *hold = ab_verdict_begin(&v, obj, em, e->sc->min_score, e->sc->levels);
+    ab_unpack_run_live(e->unpack, obj, as, run, ctx, hold, em);
+    ab_verdict_end(&v);
+    return 0;
+}
+
 /* ---- in-process buffer scans ---- */
 
 typedef struct direct_ctx {

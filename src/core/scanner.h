@@ -91,6 +91,15 @@ void ab_engine_set_part(ab_engine *e, const struct ab_mbox_range *range, uint64_
  * did that); its limit findings still join a verdict of obj's. */
 void ab_engine_scan_members(ab_engine *e, ab_object *obj, const ab_emit *em);
 
+/* A live capture (obj without data): run yields its members (unpack.h ab_unpack_run_live), each
+ * scanned as a member; obj's own findings (observables over the flows' bounds, limits) are its
+ * verdict's, delivered at the end. -1 when unpacking is off (nothing would be scanned). */
+struct ab_source;
+struct ab_unpack;
+int ab_engine_scan_live(ab_engine *e, ab_object *obj, const struct ab_source *as,
+                        ab_status (*run)(struct ab_unpack *u, void *ctx), void *ctx,
+                        const ab_emit *em);
+
 /* Build ab_walk_opts from the scanner settings (excludes point into sc). */
 void ab_scanner_walk_opts(const ab_scanner *sc, ab_walk_opts *o);
 

@@ -536,6 +536,8 @@ void ab_wire_put_job(ab_buf *b, const ab_wire_job *j)
         ab_wire_u64(b, j->part.len);
         ab_wire_u64(b, j->part.first);
     }
+    if (j->kind == AB_JOB_LIVE)
+        ab_wire_u64(b, j->restarts);
 }
 
 void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
@@ -552,6 +554,10 @@ void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
         j->part.len = ab_wire_get_u64(r);
         j->part.first = ab_wire_get_u64(r);
         if (!part_ok(&j->part, j->file_size))
+            r->bad = 1;
+    } else if (j->kind == AB_JOB_LIVE) {
+        j->restarts = ab_wire_get_u64(r);
+        if (!j->path || strncmp(j->path, "live:", 5) || !j->path[5])
             r->bad = 1;
     } else if (j->kind != AB_JOB_FILE && j->kind != AB_JOB_PROC) {
         r->bad = 1;
@@ -620,5 +626,75 @@ void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *
     rec->json_len = n;
     if (!rec->path || !nl || !rec->flow || !rec->type || !is_token(rec->type) || !rec->json ||
         !ab_json_check_object(rec->json, rec->json_len))
+        r->bad = 1;
+}
+
+/* ---- frames of a live capture ---- */
+
+#define FRAME_HDR 20 /* ts_us, linktype, caplen, wirelen */
+
+void ab_wire_frames_begin(ab_buf *b)
+{
+    ab_wire_begin(b, AB_MSG_FRAMES);
+    ab_wire_u32(b, 0); /* the count, patched by each add */
+}
+
+uint32_t ab_wire_frames_count(const ab_buf *b)
+{
+    uint32_t n = 0;
+    if (b->len >= 9)
+        memcpy(&n, b->data + 5, 4);
+    return n;
+}
+
+static int pkt_ok(const ab_wire_pkt *p)
+{
+    return p->caplen <= AB_WIRE_MAX_CAPLEN && p->wirelen >= p->caplen && p->linktype < 65536;
+}
+
+int ab_wire_frames_add(ab_buf *b, const ab_wire_pkt *p)
+{
+    uint32_t n = ab_wire_frames_count(b);
+    if (b->len < 9 || n >= AB_WIRE_MAX_FRAMES || !pkt_ok(p) ||
+        b->len - 5 + FRAME_HDR + (size_t)p->caplen > AB_WIRE_MAX_FRAME ||
+        ab_buf_reserve(b, FRAME_HDR + (size_t)p->caplen) != AB_OK)
+        return -1; /* reserved: the appends below cannot fail half-way */
+    ab_wire_u64(b, p->ts_us);
+    ab_wire_u32(b, p->linktype);
+    ab_wire_u32(b, p->caplen);
+    ab_wire_u32(b, p->wirelen);
+    ab_buf_add(b, p->data, p->caplen);
+    n++;
+    memcpy(b->data + 5, &n, 4);
+    return 0;
+}
+
+uint32_t ab_wire_get_frames_count(ab_wire_reader *r)
+{
+    uint32_t n = ab_wire_get_u32(r);
+    if (n == 0 || n > AB_WIRE_MAX_FRAMES) {
+        r->bad = 1;
+        return 0;
+    }
+    return r->bad ? 0 : n;
+}
+
+void ab_wire_get_pkt(ab_wire_reader *r, ab_wire_pkt *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->ts_us = ab_wire_get_u64(r);
+    p->linktype = ab_wire_get_u32(r);
+    p->caplen = ab_wire_get_u32(r);
+    p->wirelen = ab_wire_get_u32(r);
+    if (r->bad || !pkt_ok(p)) {
+        r->bad = 1;
+        return;
+    }
+    p->data = take(r, p->caplen);
+}
+
+void ab_wire_frames_end(ab_wire_reader *r)
+{
+    if (r->p != r->end)
         r->bad = 1;
 }

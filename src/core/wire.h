@@ -29,6 +29,8 @@ enum {
     AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
     AB_MSG_SPLIT = 'P',      /* worker -> parent: the file's other parts, jobs for any worker */
     AB_MSG_RECORD = 'W',     /* worker -> parent: a flow or transaction record */
+    AB_MSG_FRAMES = 'N',     /* parent -> worker: a batch of captured frames (AB_JOB_LIVE) */
+    AB_MSG_TICK = 'T',       /* parent -> worker: [u64 now_us]: idle flows time out (AB_JOB_LIVE) */
 };
 
 typedef struct ab_wire_reader {
@@ -83,11 +85,13 @@ void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *
 
 /* Jobs (parent -> worker, AB_MSG_JOB): a kind, the object's identity, then what the kind needs.
  * [u8 kind][u64 dev][u64 ino][u32 pid][str path], and for AB_JOB_PART [u64 file size][u64 off]
- * [u64 len][u64 first]. */
+ * [u64 len][u64 first]; for AB_JOB_LIVE [u64 restarts] (the path must start "live:"). */
 enum {
     AB_JOB_FILE = 1, /* a file: every matcher, every source */
     AB_JOB_PROC = 2, /* a process's memory ("pid:N") */
     AB_JOB_PART = 3, /* a part of a split mbox: its messages only (unpack.h ab_mbox_range) */
+    AB_JOB_LIVE = 4, /* a live capture ("live:IFACE"): frames follow as AB_MSG_FRAMES and
+                      * AB_MSG_TICK; AB_MSG_QUIT ends it (every flow flushed, then DONE) */
 };
 #define AB_WIRE_MAX_PARTS 64 /* parts of one split file */
 
@@ -102,6 +106,7 @@ typedef struct ab_wire_job {
     const char *path;   /* decoded: points into the frame */
     uint64_t file_size; /* AB_JOB_PART: the size the parts were cut from */
     ab_wire_part part;  /* AB_JOB_PART */
+    uint64_t restarts;  /* AB_JOB_LIVE: live workers lost before this one (flow ids go on) */
 } ab_wire_job;
 
 void ab_wire_put_job(ab_buf *b, const ab_wire_job *j);
@@ -113,5 +118,28 @@ void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j);
  * with increasing first message numbers. parts holds AB_WIRE_MAX_PARTS. */
 void ab_wire_put_split(ab_buf *b, uint64_t file_size, const ab_wire_part *parts, size_t n);
 void ab_wire_get_split(ab_wire_reader *r, uint64_t *file_size, ab_wire_part *parts, size_t *n);
+
+/* AB_MSG_FRAMES: [u32 count] count x ([u64 ts_us][u32 linktype][u32 caplen][u32 wirelen]
+ * [caplen bytes]). A batch holds 1..AB_WIRE_MAX_FRAMES frames; each caplen is at most
+ * AB_WIRE_MAX_CAPLEN, wirelen >= caplen, linktype a DLT_ value (< 65536); nothing after the last.
+ * The writer starts a batch with ab_wire_frames_begin and appends with ab_wire_frames_add (which
+ * refuses, returning -1, a frame breaking those bounds or one that would take the batch past
+ * AB_WIRE_MAX_FRAME). The reader takes the count, then each frame in turn: ab_wire_get_pkt sets
+ * r->bad on a frame out of bounds, and ab_wire_frames_end on bytes left over. */
+#define AB_WIRE_MAX_FRAMES 65536
+#define AB_WIRE_MAX_CAPLEN 262144
+
+typedef struct ab_wire_pkt {
+    uint64_t ts_us;
+    uint32_t linktype, caplen, wirelen;
+    const uint8_t *data; /* caplen bytes; decoded: points into the frame */
+} ab_wire_pkt;
+
+void ab_wire_frames_begin(ab_buf *b);
+int ab_wire_frames_add(ab_buf *b, const ab_wire_pkt *p);
+uint32_t ab_wire_frames_count(const ab_buf *b); /* frames in a batch being written */
+uint32_t ab_wire_get_frames_count(ab_wire_reader *r);
+void ab_wire_get_pkt(ab_wire_reader *r, ab_wire_pkt *p);
+void ab_wire_frames_end(ab_wire_reader *r);
 
 #endif

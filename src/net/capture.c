@@ -336,33 +336,105 @@ static void on_close(void *ctx, ab_flow *f, int reason)
 
 /* ---- the capture ---- */
 
+struct ab_capture {
+    ab_capture_opts o; /* a copy: the caller's may go */
+    ab_capture_stats stats;
+    cap c;
+    ab_decoder *dec; /* owned */
+    ab_flows *flows; /* owned */
+    int finished;    /* ab_capture_finish ran */
+};
+
+ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out, ab_capture **res)
+{
+    *res = NULL;
+    ab_capture *k = calloc(1, sizeof(*k));
+    if (!k)
+        return AB_ERR_NOMEM;
+    if (opts)
+        k->o = *opts;
+    else
+        ab_capture_opts_default(&k->o);
+    /* observables come here first (obs_keep), the rest straight to out */
+    k->c = (cap){&k->o, out, &k->stats, 0, 0, {&k->c, obs_keep, fwd_object, fwd_record, fwd_error},
+                 NULL};
+    ab_status st = ab_decoder_new(&k->o.decode, &k->dec);
+    ab_flow_cb cb = {&k->c, on_open, on_data, on_gap, on_dgram, on_close};
+    if (st == AB_OK)
+        st = ab_flows_new(&k->o.flow, &cb, &k->flows);
+    if (st != AB_OK) {
+        ab_capture_free(k);
+        return st;
+    }
+    *res = k;
+    return AB_OK;
+}
+
+/* One frame counted; decoded and given to the flows unless skip. */
+static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t *data,
+                     size_t caplen, size_t wirelen, int skip)
+{
+    k->stats.frames++;
+    k->stats.bytes += caplen;
+    if (skip || k->finished)
+        return;
+    ab_pkt p;
+    if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1)
+        ab_flows_packet(k->flows, &p);
+}
+
+void ab_capture_frame(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t *data,
+                      size_t caplen, size_t wirelen)
+{
+    frame_in(k, linktype, ts_us, data, caplen, wirelen, 0);
+}
+
+void ab_capture_tick(ab_capture *k, uint64_t now_us)
+{
+    if (!k->finished)
+        ab_flows_tick(k->flows, now_us);
+}
+
+void ab_capture_finish(ab_capture *k)
+{
+    if (k->finished)
+        return;
+    ab_flows_flush(k->flows);
+    k->finished = 1;
+}
+
+void ab_capture_get_stats(const ab_capture *k, ab_capture_stats *stats)
+{
+    *stats = k->stats;
+    ab_decoder_stats(k->dec, &stats->decode);
+    ab_flows_stats(k->flows, &stats->flow);
+}
+
+void ab_capture_free(ab_capture *k)
+{
+    if (!k)
+        return;
+    ab_flows_free(k->flows); /* flushes what is left: every flow's state is freed in on_close */
+    ab_decoder_free(k->dec);
+    free(k);
+}
+
 ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
                          const ab_capture_out *out, ab_capture_stats *stats, char *err,
                          size_t errlen)
 {
-    ab_capture_opts dflt;
     ab_capture_stats local;
-    if (!opts) {
-        ab_capture_opts_default(&dflt);
-        opts = &dflt;
-    }
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof(*stats));
     if (errlen)
         err[0] = '\0';
-    /* observables come here first (obs_keep), the rest straight to out */
-    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL};
     ab_pcapsrc *src = NULL;
-    ab_decoder *dec = NULL;
-    ab_flows *flows = NULL;
+    ab_capture *k = NULL;
     ab_status st = ab_pcap_open_mem(data, size, &src, err, errlen);
     if (st != AB_OK)
         return st;
-    if ((st = ab_decoder_new(&opts->decode, &dec)) != AB_OK)
-        goto out;
-    ab_flow_cb cb = {&c, on_open, on_data, on_gap, on_dgram, on_close};
-    if ((st = ab_flows_new(&opts->flow, &cb, &flows)) != AB_OK)
+    if ((st = ab_capture_new(opts, out, &k)) != AB_OK)
         goto out;
     for (;;) {
         const uint8_t *frame;
@@ -374,30 +446,25 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
             snprintf(err, errlen, "%s", ab_pcap_error(src));
         if (r <= 0)
             break;
-        stats->frames++;
-        stats->bytes += caplen;
-        if (stats->frames % PROGRESS_FRAMES == 0) {
+        uint64_t n = k->stats.frames + 1;
+        if (n % PROGRESS_FRAMES == 0) {
             if (out->progress)
-                out->progress(out->net.ctx, stats->frames);
-            if (out->stopped && out->stopped(out->net.ctx))
+                out->progress(out->net.ctx, n);
+            if (out->stopped && out->stopped(out->net.ctx)) {
+                k->stats.frames = n; /* counted, as before the split into calls */
+                k->stats.bytes += caplen;
                 break;
+            }
         }
-        if (stats->frames <= opts->skip_frames)
-            continue;
-        ab_pkt p;
-        if (ab_decode(dec, linktype, ts, frame, caplen, wirelen, &p) == 1)
-            ab_flows_packet(flows, &p);
+        frame_in(k, linktype, ts, frame, caplen, wirelen, n <= k->o.skip_frames);
     }
-    ab_flows_flush(flows);
+    ab_capture_finish(k);
     if (out->progress)
-        out->progress(out->net.ctx, stats->frames);
+        out->progress(out->net.ctx, k->stats.frames);
 out:
-    if (dec)
-        ab_decoder_stats(dec, &stats->decode);
-    if (flows)
-        ab_flows_stats(flows, &stats->flow);
-    ab_flows_free(flows);
-    ab_decoder_free(dec);
+    if (k)
+        ab_capture_get_stats(k, stats);
+    ab_capture_free(k);
     ab_pcap_close(src);
     return st;
 }

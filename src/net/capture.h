@@ -62,6 +62,23 @@ typedef struct ab_capture_stats {
     uint64_t parser_errors;    /* flows a parser gave up on */
 } ab_capture_stats;
 
+/* The pipeline fed frame by frame (a live capture): the same stages and callbacks as
+ * ab_capture_run. opts is copied (NULL: defaults); out is borrowed and must outlive the capture.
+ * AB_ERR_ARG (bad limits), AB_ERR_NOMEM. */
+typedef struct ab_capture ab_capture;
+ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out, ab_capture **cap);
+/* One frame: its link type (DLT_), time, captured bytes and length on the wire. */
+void ab_capture_frame(ab_capture *cap, int linktype, uint64_t ts_us, const uint8_t *data,
+                      size_t caplen, size_t wirelen);
+/* Time passes without frames: idle flows time out by now_us (flow.h ab_flows_tick). */
+void ab_capture_tick(ab_capture *cap, uint64_t now_us);
+/* The end: every flow flushed and closed (its streams and records given). Frames after it are
+ * only counted. */
+void ab_capture_finish(ab_capture *cap);
+void ab_capture_get_stats(const ab_capture *cap, ab_capture_stats *stats);
+/* Flushes what is still open (as ab_capture_finish), then frees. NULL is fine. */
+void ab_capture_free(ab_capture *cap);
+
 /* Read the capture data[0..size) through the pipeline. Returns AB_OK (also for a capture cut
  * short: what was read is reported and err says where it ended), AB_ERR_PARSE when it is not a
  * capture libpcap reads, AB_ERR_NOMEM. stats may be NULL. */

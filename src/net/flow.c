@@ -21,6 +21,7 @@
 
 #define CHUNK            1024 /* slots allocated at a time */
 #define EXPIRE_PER_CHECK 2    /* flows a list's tail gives up per packet at most */
+#define EXPIRE_PER_TICK  4096 /* the same per ab_flows_tick */
 
 /* The 5-tuple with the smaller (address, port) end first; padding zeroed (compared by memcmp). */
 typedef struct fkey {
@@ -499,6 +500,22 @@ void ab_flows_packet(ab_flows *t, const ab_pkt *p)
         tcp_packet(t, f, dir, p);
     else if (t->cb.dgram)
         t->cb.dgram(t->cb.ctx, &f->pub, dir, p);
+}
+
+void ab_flows_tick(ab_flows *t, uint64_t now_us)
+{
+    if (!t)
+        return;
+    if (now_us > t->now)
+        t->now = now_us;
+    for (int l = 0; l < NLISTS; l++) {
+        for (int i = 0; i < EXPIRE_PER_TICK; i++) {
+            flow *f = t->lists[l].tail;
+            if (!f || !expired(t, f))
+                break;
+            expire(t, f);
+        }
+    }
 }
 
 void ab_flows_flush(ab_flows *t)

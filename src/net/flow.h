@@ -127,6 +127,10 @@ typedef struct ab_flows ab_flows;
 ab_status ab_flows_new(const ab_flow_limits *lim, const ab_flow_cb *cb, ab_flows **out);
 /* One packet; its time is p->ts_us. */
 void ab_flows_packet(ab_flows *t, const ab_pkt *p);
+/* The clock moves on without a packet (a live capture gone quiet): now_us becomes "now" when it
+ * is later, and idle flows time out as a packet would make them (at most 4096 per list and
+ * call: bounded work; the rest at the next call or packet). */
+void ab_flows_tick(ab_flows *t, uint64_t now_us);
 /* End of capture: every flow's held bytes delivered (gaps between), every flow closed with
  * AB_FLOW_END and its slot freed. The table stays usable. */
 void ab_flows_flush(ab_flows *t);

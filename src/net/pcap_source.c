@@ -19,7 +19,8 @@
 
 typedef struct psrc {
     ab_unpack *u;
-    int stop; /* a member said stop: read no further */
+    int stop;         /* a member said stop: read no further */
+    uint64_t id_base; /* added to flow ids: a live capture's later workers go on from it */
 } psrc;
 
 static const char *proto_name(uint8_t p, char *buf, size_t n)
@@ -55,7 +56,7 @@ typedef struct flowtext {
     ab_flow_info info;
 } flowtext;
 
-static void flow_text(flowtext *t, const ab_flow_ref *r, const ab_flow *f, int dir)
+static void flow_text(const psrc *p, flowtext *t, const ab_flow_ref *r, const ab_flow *f, int dir)
 {
     char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8];
     ab_ipaddr_format(&r->client, t->src, sizeof(t->src));
@@ -65,7 +66,7 @@ static void flow_text(flowtext *t, const ab_flow_ref *r, const ab_flow *f, int d
     endpoint(b, sizeof(b), &r->server, r->server_port);
     snprintf(t->name, sizeof(t->name), "%s->%s%s%s", dir == AB_DIR_TO_SERVER ? a : b,
              dir == AB_DIR_TO_SERVER ? b : a, r->proto == 6 ? "" : " ", r->proto == 6 ? "" : proto);
-    t->info = (ab_flow_info){.id = r->id,
+    t->info = (ab_flow_info){.id = r->id + p->id_base,
                              .start = f ? (double)f->first_us / 1e6 : 0,
                              .time = (double)r->ts_us / 1e6,
                              .proto = proto,
@@ -88,7 +89,7 @@ static void on_object(void *ctx, const ab_flow_ref *r, int dir, const char *cons
     if (p->stop || !n_names || n_names > AB_MAX_VIA)
         return;
     flowtext t;
-    flow_text(&t, r, (const ab_flow *)r, dir);
+    flow_text(p, &t, r, (const ab_flow *)r, dir);
     ab_level via[AB_MAX_VIA];
     const char *app = r->app ? r->app : "flow";
     via[0] = (ab_level){t.name, "flow", "FLOW"};
@@ -117,7 +118,7 @@ static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
     if (p->stop)
         return;
     flowtext t;
-    flow_text(&t, &f->ref, f, dir);
+    flow_text(p, &t, &f->ref, f, dir);
     t.info.time = (double)f->last_us / 1e6;
     /* What the client sent (given for every flow, capture.h) also carries the flow's two
      * addresses, so ip and cidr IOCs match either end, once per flow. */
@@ -159,7 +160,7 @@ static void on_record(void *ctx, const ab_flow_ref *r, const char *json, size_t 
 {
     psrc *p = ctx;
     flowtext t;
-    flow_text(&t, r, (const ab_flow *)r, AB_DIR_TO_SERVER);
+    flow_text(p, &t, r, (const ab_flow *)r, AB_DIR_TO_SERVER);
     t.info.direction = NULL;
     /* the parsers write their kind first: {"type":"dns",... (a TLS record of an SMTP flow) */
     char type[16] = "flow";
@@ -184,7 +185,7 @@ static void on_flow_end(void *ctx, const ab_flow *f, int reason)
 {
     psrc *p = ctx;
     flowtext t;
-    flow_text(&t, &f->ref, f, AB_DIR_TO_SERVER);
+    flow_text(p, &t, &f->ref, f, AB_DIR_TO_SERVER);
     t.info.direction = NULL;
     t.info.time = (double)f->last_us / 1e6;
     char js[512];
@@ -204,7 +205,7 @@ static void on_error(void *ctx, const ab_flow_ref *r, const char *msg)
 {
     psrc *p = ctx;
     flowtext t;
-    flow_text(&t, r, NULL, AB_DIR_TO_SERVER);
+    flow_text(p, &t, r, NULL, AB_DIR_TO_SERVER);
     ab_unpack_error(p->u, t.name, AB_ERR_PARSE, "%s", msg);
 }
 
@@ -226,7 +227,7 @@ static int pcap_claims(const uint8_t *data, size_t size)
 
 static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
 {
-    psrc p = {u, 0};
+    psrc p = {u, 0, 0};
     ab_capture_opts o;
     ab_capture_opts_default(&o);
     /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
@@ -251,6 +252,44 @@ static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
         ab_unpack_error(u, NULL, AB_ERR_PARSE, "capture cut short after %llu frames: %s",
                         (unsigned long long)st.frames, err);
     return rc;
+}
+
+/* A live capture (unpack.h ab_live_feed): the same pipeline and members, frames from the feed.
+ * The budget grows with the bytes that arrive, as a file's grows with its size (pcap_run). */
+ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
+{
+    const ab_live_feed *feed = arg;
+    psrc p = {u, 0, feed->first_flow_id};
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    uint64_t room = ab_unpack_max_member(u);
+    if (room < o.app.max_body)
+        o.app.max_body = (size_t)room;
+    int records = ab_unpack_wants_records(u);
+    ab_capture_out out = {
+        .net = {&p, on_observable, on_object, records ? on_record : NULL, on_error},
+        .stream = on_stream,
+        .flow_end = records ? on_flow_end : NULL,
+    };
+    ab_capture *cap = NULL;
+    ab_status rc = ab_capture_new(&o, &out, &cap);
+    if (rc != AB_OK) {
+        ab_unpack_error(u, NULL, rc, "cannot start the capture pipeline");
+        return rc;
+    }
+    ab_capture_stats before, now;
+    memset(&before, 0, sizeof(before));
+    /* Frames are taken to the end even when members stop being scanned (the budget spent, said
+     * once as a limit finding): the parent must not back up behind a worker that reads nothing. */
+    while (feed->pump(feed->ctx, cap) > 0) {
+        ab_capture_get_stats(cap, &now);
+        uint64_t db = now.bytes - before.bytes, df = now.frames - before.frames;
+        ab_unpack_widen_budget(u, 2 * db, db / 50 * 3 + df);
+        before = now;
+    }
+    ab_capture_finish(cap);
+    ab_capture_free(cap);
+    return AB_OK;
 }
 
 const ab_source ab_source_pcap = {

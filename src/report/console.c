@@ -394,6 +394,23 @@ static void print_count(FILE *f, uint64_t n, const char *one, const char *many)
     fprintf(f, "%llu %s", (unsigned long long)n, n == 1 ? one : many);
 }
 
+/* A live capture's counters: what was read, and every drop, whoever dropped. */
+static void print_capture(ab_console *c, const ab_capture_summary *k)
+{
+    fputs("antibody: capture ", c->out);
+    ab_console_write_safe(c->out, k->interface ? k->interface : "?");
+    fprintf(c->out, ": %llu packets, ", (unsigned long long)k->packets);
+    print_size(c->out, (double)k->bytes);
+    if (k->kernel_ok)
+        fprintf(c->out, "; kernel: %llu received, %llu dropped, %llu dropped by the interface",
+                (unsigned long long)k->kernel_received, (unsigned long long)k->kernel_dropped,
+                (unsigned long long)k->interface_dropped);
+    else
+        fputs("; kernel counters unknown", c->out);
+    fprintf(c->out, "; dropped: worker behind %llu; workers restarted %llu\n",
+            (unsigned long long)k->dropped_behind, (unsigned long long)k->worker_restarts);
+}
+
 static void print_summary(ab_console *c, const ab_summary *s)
 {
     fputs("antibody: ", c->out);
@@ -427,6 +444,8 @@ static void print_summary(ab_console *c, const ab_summary *s)
     fprintf(c->out, ", %.2f s%s%s\n", s->seconds,
             s->interrupted ? " (INTERRUPTED: incomplete)" : "",
             s->skipped_total && !c->list_skipped ? "; --list-skipped lists what was skipped" : "");
+    if (s->capture)
+        print_capture(c, s->capture);
 }
 
 static void print_error(ab_console *c, const ab_error *e)

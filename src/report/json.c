@@ -871,6 +871,32 @@ static double to_microseconds(double seconds)
     return fabs(seconds) < 1e9 ? round(seconds * 1e6) / 1e6 : seconds;
 }
 
+/* A live capture's counters (antibody sniff): "capture" in the summary. */
+static void put_capture_summary(ab_json *j, const ab_capture_summary *c)
+{
+    ab_json_key(j, "capture");
+    ab_json_obj_begin(j);
+    ab_json_key(j, "interface");
+    ab_json_str(j, c->interface ? c->interface : "", c->interface ? strlen(c->interface) : 0);
+    ab_json_key(j, "packets");
+    ab_json_uint(j, c->packets);
+    ab_json_key(j, "bytes");
+    ab_json_uint(j, c->bytes);
+    if (c->kernel_ok) {
+        ab_json_key(j, "kernel_received");
+        ab_json_uint(j, c->kernel_received);
+        ab_json_key(j, "kernel_dropped");
+        ab_json_uint(j, c->kernel_dropped);
+        ab_json_key(j, "interface_dropped");
+        ab_json_uint(j, c->interface_dropped);
+    }
+    ab_json_key(j, "dropped_worker_behind");
+    ab_json_uint(j, c->dropped_behind);
+    ab_json_key(j, "worker_restarts");
+    ab_json_uint(j, c->worker_restarts);
+    ab_json_obj_end(j);
+}
+
 static void put_summary(ab_json *j, const ab_summary *s)
 {
     ab_json_key(j, "objects");
@@ -902,6 +928,8 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_bool(j, s->interrupted);
     ab_json_key(j, "suppressed");
     ab_json_uint(j, s->suppressed);
+    if (s->capture)
+        put_capture_summary(j, s->capture);
 }
 
 static void put_load(ab_json *j, const ab_load_info *l)

@@ -939,6 +939,43 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
 
 static void part_begin(ab_unpack *u, size_t size);
 
+/* A top-level object starts: a new per-file budget and location stack. */
+static void top_begin(ab_unpack *u, const ab_object *obj, const ab_emit *down)
+{
+    u->members = u->unpacked = u->scanned = u->scanned_bytes = 0;
+    u->reported = 0;
+    u->spent = 0;
+    u->container_said = 0;
+    u->down = down;
+    u->loc[0] = obj->location[0];
+    u->locsrc[0] = obj->location_source ? obj->location_source[0] : "file";
+    u->parent[0] = "";
+    slot_clear(u, 0);
+    file_pw_clear(u);
+}
+
+void ab_unpack_run_live(ab_unpack *u, ab_object *obj, const ab_source *as,
+                        ab_status (*run)(ab_unpack *u, void *ctx), void *ctx, const ab_emit *self,
+                        const ab_emit *down)
+{
+    if (!u || obj->depth != 0)
+        return;
+    ab_unpack_limits saved = u->lim;
+    top_begin(u, obj, down);
+    u->cur = obj;
+    u->self = self;
+    u->src = as;
+    u->msource = u->mparent = NULL;
+    u->cprod = u->ccons = 0;
+    u->container_said = 1;
+    if (u->hooks.container)
+        u->hooks.container(u->hooks.ctx);
+    ab_unpack_process_init();
+    run(u, ctx);
+    u->cur = NULL;
+    u->lim = saved;
+}
+
 void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down)
 {
     if (!u || !obj->data || obj->kind == AB_OBJ_PROCESS)
@@ -948,16 +985,7 @@ void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const a
         if (u->hooks.top)
             u->hooks.top(u->hooks.ctx, obj);
         part_begin(u, obj->size);
-        u->members = u->unpacked = u->scanned = u->scanned_bytes = 0;
-        u->reported = 0;
-        u->spent = 0;
-        u->container_said = 0;
-        u->down = down;
-        u->loc[0] = obj->location[0];
-        u->locsrc[0] = obj->location_source ? obj->location_source[0] : "file";
-        u->parent[0] = "";
-        slot_clear(u, 0);
-        file_pw_clear(u);
+        top_begin(u, obj, down);
     }
     for (size_t i = 0; i < N_SOURCES && !u->spent && !ab_unpack_stopped(u); i++) {
         const ab_source *s = sources[i];

@@ -224,6 +224,26 @@ void ab_unpack_process_init(void);
  * depth 0 this starts a new per-file budget. */
 void ab_unpack_object(ab_unpack *u, ab_object *obj, const ab_emit *self, const ab_emit *down);
 
+/* A top-level object whose bytes are not in memory but keep arriving (a live capture: obj has no
+ * data): run(u, ctx) yields its members as source as would (ab_unpack_member and the rest), with
+ * a fresh per-file budget that run may widen as bytes arrive (ab_unpack_widen_budget). self: obj's
+ * verdict; down: the members'. */
+void ab_unpack_run_live(ab_unpack *u, ab_object *obj, const ab_source *as,
+                        ab_status (*run)(ab_unpack *u, void *ctx), void *ctx, const ab_emit *self,
+                        const ab_emit *down);
+
+/* Live captures (src/net/pcap_source.c): the frames arrive through feed; pump waits for the next
+ * message and gives it to cap (ab_capture_frame/_tick); it returns > 0 while more may come, 0 at
+ * the end (then every flow is flushed and its members scanned). */
+struct ab_capture;
+typedef struct ab_live_feed {
+    void *ctx;
+    int (*pump)(void *ctx, struct ab_capture *cap);
+    uint64_t first_flow_id; /* flow ids of this capture start after it (a restarted worker) */
+} ab_live_feed;
+/* run for ab_unpack_run_live: ctx is an ab_live_feed. */
+ab_status ab_pcap_live_run(ab_unpack *u, void *feed);
+
 /* A big mbox is split across workers (core/pool.c): each part is a run of whole messages. The
  * worker that owns the file scans it as a whole (hashes, YARA, every source) but unpacks only
  * the first part; every other part is a job of its own that unpacks only its messages. Members

@@ -787,6 +787,40 @@ static void test_udp(void **state)
     assert_int_equal(c.closes, 3);
 }
 
+/* The clock without packets (a live capture gone quiet): idle flows time out at a tick as a later
+ * packet would end them; a tick before their timeout, or one going back, ends nothing. */
+static void test_tick(void **state)
+{
+    (void)state;
+    col c;
+    ab_flows *t = table(&c, NULL);
+    now_us = 1000000;
+    ab_pkt q = pkt_ep(1, 53000, 2, 53, 0, 0, 0, "query");
+    q.proto = 17;
+    ab_flows_packet(t, &q);
+    handshake(t);
+    tcp(t, C2S, ACK, CISN + 1, SISN + 1, "held open");
+    ab_flows_tick(t, now_us + 59 * 1000000u);
+    assert_int_equal(c.closes, 0);
+    ab_flows_tick(t, now_us + 60 * 1000000u); /* the UDP flow's timeout */
+    assert_int_equal(c.closes, 1);
+    assert_int_equal(c.f[0].reason, AB_FLOW_TIMEOUT);
+    ab_flows_tick(t, now_us); /* back in time: nothing */
+    ab_flows_tick(t, now_us + 299 * 1000000u);
+    assert_int_equal(c.closes, 1);
+    ab_flows_tick(t, now_us + 300 * 1000000u); /* the TCP flow's, its bytes delivered */
+    assert_int_equal(c.closes, 2);
+    assert_int_equal(c.f[1].reason, AB_FLOW_TIMEOUT);
+    assert_string_equal(c.f[1].s[0], "held open");
+    ab_flow_stats st = stats(t);
+    assert_int_equal(st.timeouts, 2);
+    assert_int_equal(st.active, 0);
+    ab_flows_tick(NULL, 1); /* NULL is fine */
+    ab_flows_free(t);
+    assert_int_equal(c.opens, c.closes);
+    assert_int_equal(c.bad, 0);
+}
+
 /* flush: held bytes delivered with the holes as gaps, every flow closed AB_FLOW_END. */
 static void test_flush(void **state)
 {
@@ -863,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_many_flows_bounded),
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_flush),
+        cmocka_unit_test(test_tick),
         cmocka_unit_test(test_one_sided),
         cmocka_unit_test(test_bad_args),
     };

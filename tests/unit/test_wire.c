@@ -405,6 +405,146 @@ static void test_job_and_split(void **state)
     ab_buf_release(&b);
 }
 
+static ab_wire_reader frames_reader(const ab_buf *b)
+{
+    /* past the frame header [u32 len][u8 type]: what the worker decodes */
+    return (ab_wire_reader){(const uint8_t *)b->data + 5, (const uint8_t *)b->data + b->len, 0};
+}
+
+/* Live capture frames: a batch round trip; the writer refuses frames out of bounds; the reader
+ * refuses counts, lengths and link types out of bounds, short frames and bytes left over. */
+static void test_frames(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME + 64);
+    static uint8_t big[AB_WIRE_MAX_CAPLEN + 1];
+    const uint8_t a[] = {1, 2, 3, 4, 5};
+    ab_wire_frames_begin(&b);
+    assert_int_equal(ab_wire_frames_count(&b), 0);
+    ab_wire_pkt p = {
+        .ts_us = 1700000000123456ULL, .linktype = 1, .caplen = 5, .wirelen = 60, .data = a};
+    assert_int_equal(ab_wire_frames_add(&b, &p), 0);
+    ab_wire_pkt q = {.ts_us = 2, .linktype = 113, .caplen = 0, .wirelen = 0, .data = a};
+    assert_int_equal(ab_wire_frames_add(&b, &q), 0);
+    assert_int_equal(ab_wire_frames_count(&b), 2);
+    /* refused by the writer: caplen over the cap, wirelen under caplen, a bad link type */
+    ab_wire_pkt bad = {
+        .caplen = AB_WIRE_MAX_CAPLEN + 1, .wirelen = AB_WIRE_MAX_CAPLEN + 1, .data = big};
+    assert_int_equal(ab_wire_frames_add(&b, &bad), -1);
+    bad = (ab_wire_pkt){.caplen = 5, .wirelen = 4, .data = a};
+    assert_int_equal(ab_wire_frames_add(&b, &bad), -1);
+    bad = (ab_wire_pkt){.linktype = 70000, .caplen = 5, .wirelen = 5, .data = a};
+    assert_int_equal(ab_wire_frames_add(&b, &bad), -1);
+    assert_int_equal(ab_wire_frames_count(&b), 2);
+    assert_int_equal(ab_wire_finish(&b), AB_OK);
+    assert_int_equal((uint8_t)b.data[4], AB_MSG_FRAMES);
+
+    ab_wire_reader r = frames_reader(&b);
+    assert_int_equal(ab_wire_get_frames_count(&r), 2);
+    ab_wire_pkt g;
+    ab_wire_get_pkt(&r, &g);
+    assert_false(r.bad);
+    assert_true(g.ts_us == 1700000000123456ULL);
+    assert_int_equal(g.linktype, 1);
+    assert_int_equal(g.caplen, 5);
+    assert_int_equal(g.wirelen, 60);
+    assert_memory_equal(g.data, a, 5);
+    ab_wire_get_pkt(&r, &g);
+    assert_false(r.bad);
+    assert_int_equal(g.linktype, 113);
+    assert_int_equal(g.caplen, 0);
+    ab_wire_frames_end(&r);
+    assert_false(r.bad);
+
+    /* cut short anywhere: refused */
+    for (size_t cut = 5; cut < b.len; cut++) {
+        ab_wire_reader t = {(const uint8_t *)b.data + 5, (const uint8_t *)b.data + cut, 0};
+        uint32_t n = ab_wire_get_frames_count(&t);
+        for (uint32_t i = 0; i < n && !t.bad; i++)
+            ab_wire_get_pkt(&t, &g);
+        ab_wire_frames_end(&t);
+        assert_true(t.bad);
+    }
+    /* a byte left over after the last frame */
+    ab_buf_addc(&b, 0);
+    r = frames_reader(&b);
+    for (uint32_t i = 0, n = ab_wire_get_frames_count(&r); i < n; i++)
+        ab_wire_get_pkt(&r, &g);
+    assert_false(r.bad);
+    ab_wire_frames_end(&r);
+    assert_true(r.bad);
+
+    /* a hand-made batch: count 0, a count over the bound, a caplen over the cap, wirelen under
+     * caplen, a link type out of range */
+    const uint32_t counts[] = {0, AB_WIRE_MAX_FRAMES + 1};
+    for (size_t k = 0; k < 2; k++) {
+        ab_buf_reset(&b);
+        ab_wire_u32(&b, counts[k]);
+        r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        assert_int_equal(ab_wire_get_frames_count(&r), 0);
+        assert_true(r.bad);
+    }
+    const uint32_t hdr[][3] = {
+        {1, AB_WIRE_MAX_CAPLEN + 1, AB_WIRE_MAX_CAPLEN + 1}, {1, 5, 4}, {65536, 5, 5}};
+    for (size_t k = 0; k < 3; k++) {
+        ab_buf_reset(&b);
+        ab_wire_u32(&b, 1);
+        ab_wire_u64(&b, 1);
+        ab_wire_u32(&b, hdr[k][0]);
+        ab_wire_u32(&b, hdr[k][1]);
+        ab_wire_u32(&b, hdr[k][2]);
+        ab_buf_add(&b, big, hdr[k][1]);
+        r = (ab_wire_reader){(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        assert_int_equal(ab_wire_get_frames_count(&r), 1);
+        ab_wire_get_pkt(&r, &g);
+        assert_true(r.bad);
+        assert_null(g.data);
+    }
+    /* the batch stops at AB_WIRE_MAX_FRAME: the frame that would pass it is refused */
+    ab_wire_frames_begin(&b);
+    ab_wire_pkt full = {
+        .linktype = 1, .caplen = AB_WIRE_MAX_CAPLEN, .wirelen = AB_WIRE_MAX_CAPLEN, .data = big};
+    uint32_t added = 0;
+    while (ab_wire_frames_add(&b, &full) == 0)
+        added++;
+    assert_true(added > 0 && added < AB_WIRE_MAX_FRAME / AB_WIRE_MAX_CAPLEN);
+    assert_int_equal(ab_wire_frames_count(&b), added);
+    assert_int_equal(ab_wire_finish(&b), AB_OK);
+    ab_buf_release(&b);
+}
+
+/* A live job: its restarts travel; a path that is not "live:IFACE" is refused. */
+static void test_live_job(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    const char *paths[] = {"live:lo", "live:", "/etc/passwd", NULL};
+    for (size_t k = 0; k < 4; k++) {
+        ab_buf_reset(&b);
+        ab_wire_job j = {.kind = AB_JOB_LIVE, .path = paths[k], .restarts = 3};
+        ab_wire_put_job(&b, &j);
+        ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        ab_wire_job g;
+        ab_wire_get_job(&r, &g);
+        assert_int_equal(r.bad, k != 0);
+        if (k == 0) {
+            assert_int_equal(g.kind, AB_JOB_LIVE);
+            assert_int_equal(g.restarts, 3);
+            assert_string_equal(g.path, "live:lo");
+        }
+    }
+    /* the tick: one u64 */
+    ab_wire_begin(&b, AB_MSG_TICK);
+    ab_wire_u64(&b, 42);
+    assert_int_equal(ab_wire_finish(&b), AB_OK);
+    ab_wire_reader r = frames_reader(&b);
+    assert_true(ab_wire_get_u64(&r) == 42);
+    assert_false(r.bad);
+    ab_buf_release(&b);
+}
+
 /* Flow records: round trip; a record whose JSON is not one object is refused. */
 static void test_record(void **state)
 {
@@ -452,10 +592,16 @@ static void test_record(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_member_object),          cmocka_unit_test(test_finding_roundtrip),
-        cmocka_unit_test(test_strings_roundtrip),      cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_bad_counts_and_strings), cmocka_unit_test(test_score_clamped),
-        cmocka_unit_test(test_job_and_split),          cmocka_unit_test(test_record),
+        cmocka_unit_test(test_member_object),
+        cmocka_unit_test(test_finding_roundtrip),
+        cmocka_unit_test(test_strings_roundtrip),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_bad_counts_and_strings),
+        cmocka_unit_test(test_score_clamped),
+        cmocka_unit_test(test_job_and_split),
+        cmocka_unit_test(test_record),
+        cmocka_unit_test(test_frames),
+        cmocka_unit_test(test_live_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,219 @@
+# shellcheck shell=bash
+# End-to-end tests of antibody sniff (src/net/live.c, pool.c ab_pool_live): a live capture on lo
+# with real traffic (python's http.server and curl, a DNS query over UDP), stopped with SIGINT.
+# Need root (a capture on lo, and the drop to nobody); skipped otherwise. No timing assertions:
+# every wait is for a condition, with a generous bound. Sourced by e2e.sh.
+
+sniff_root() {
+  [ "$(id -u)" = 0 ] || { echo "skipped: antibody sniff needs root (a capture on lo)"; return 1; }
+  command -v curl >/dev/null || { echo "skipped: needs curl"; return 1; }
+  return 0
+}
+
+SNIFF_EXTRA=()
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_for FILE TEXT [SECONDS]: until FILE holds TEXT (fails after SECONDS, default 60).
+wait_for() {
+  for _ in $(seq $((${3:-60} * 10))); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "--- $1"; head -c 4000 "$1"; echo "--- stderr"; head -c 4000 "$T/err"
+  fail "'$2' did not appear in $1"
+}
+
+# An HTTP server on $HTTP_PORT serving $T/www, and the content the tests look for.
+sniff_setup() {
+  HTTP_PORT=$(free_port)
+  DNS_PORT=$(free_port)
+  mkdir -p "$T/www"
+  echo "hello from the sniff test: payload one" >"$T/www/one.txt"
+  echo "hello from the sniff test: payload two" >"$T/www/two.txt"
+  printf 'rule SniffBody { strings: $a = "hello from the sniff test" condition: $a }\n' >"$T/sniff.yar"
+  printf 'domain\tc2.example\ttest C2 domain\n' >"$T/sniff.ioc"
+  $PY -m http.server "$HTTP_PORT" --bind 127.0.0.1 -d "$T/www" >/dev/null 2>&1 &
+  BG_PIDS+=($!)
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+    sleep 0.1
+  done
+  fail "the test HTTP server did not start"
+}
+
+# sniff_start [ENV=VALUE...]: antibody sniff in the background (pid in SNIFF_PID), JSON in $T/out;
+# returns once it says it is listening.
+sniff_start() {
+  env "$@" "$ANTIBODY" sniff -i lo --bpf "tcp port $HTTP_PORT or udp port $DNS_PORT" --json \
+    --no-progress --no-default-pack --rules "$T/sniff.yar" --ioc "$T/sniff.ioc" \
+    "${SNIFF_EXTRA[@]}" >"$T/out" 2>"$T/err" &
+  SNIFF_PID=$!
+  BG_PIDS+=("$SNIFF_PID")
+  wait_for "$T/err" "listening on lo as nobody"
+}
+
+dns_query() {
+  $PY - "$DNS_PORT" "$1" <<'EOF2'
+import socket, struct, sys
+name = sys.argv[2]
+q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, ("127.0.0.1", int(sys.argv[1])))
+EOF2
+}
+
+# sniff_stop: SIGINT, then the exit status in RC (waits up to 60 s).
+sniff_stop() {
+  kill -INT "$SNIFF_PID"
+  for _ in $(seq 3); do
+    wait_exit "$SNIFF_PID"
+    [ "$RC" != 124 ] && return 0
+  done
+  fail "antibody sniff did not end after SIGINT"
+}
+
+test_sniff_http_dns() {
+  sniff_root || return 0
+  sniff_setup
+  sniff_start
+  # privileges dropped: the parent and its worker run as nobody
+  nobody=$(id -u nobody)
+  grep -q "^Uid:[[:space:]]*$nobody[[:space:]]*$nobody[[:space:]]*$nobody[[:space:]]*$nobody$" \
+    "/proc/$SNIFF_PID/status" || { cat "/proc/$SNIFF_PID/status"; fail "the parent is not nobody"; }
+  for c in $(pgrep -P "$SNIFF_PID"); do
+    grep -q "^Uid:[[:space:]]*$nobody[[:space:]]" "/proc/$c/status" || fail "worker $c is not nobody"
+  done
+  grep -q "^NoNewPrivs:[[:space:]]*1" "/proc/$SNIFF_PID/status" || fail "no_new_privs not set"
+  dns_query update.c2.example
+  curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt"
+  # the HTTP flow ends (the server closes): its body is scanned while the capture runs
+  wait_for "$T/out" '"rule":"SniffBody"'
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
+  $PY - "$T/out" "$HTTP_PORT" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+port = int(sys.argv[2])
+fs = [e for e in evs if e["event"] == "finding"]
+loc = lambda e: [x["name"] for x in e["location"]]
+body = [e for e in fs if e["rule"] == "SniffBody" and loc(e)[-1] == "response-body"]
+assert body, fs
+b = body[0]
+assert b["path"] == "live:lo" and b["location"][0] == {"name": "live:lo", "source": "live"}, b
+assert loc(b)[-2] == "GET /one.txt", loc(b)
+f = b["flow"]
+assert f["app_proto"] == "http" and f["proto"] == "tcp" and f["direction"] == "to_client", f
+assert f["src_ip"] == "127.0.0.1" and f["dest_port"] == port, f
+obs = [e for e in fs if e["matcher"] == "observable"]
+assert any(e["value"] == "update.c2.example" and e["where"] == "dns.query"
+           and e["flow"]["proto"] == "udp" for e in obs), obs
+assert not [e for e in evs if e["event"] == "error"], [e for e in evs if e["event"] == "error"]
+s = [e for e in evs if e["event"] == "summary"]
+assert len(s) == 1 and evs[-1]["event"] == "summary", "the summary comes last, once"
+s = s[0]
+assert s["interrupted"] is False and s["errors"] == 0 and s["objects"] == 1, s
+c = s["capture"]
+assert c["interface"] == "lo" and c["packets"] >= 10 and c["bytes"] > 0, c
+assert c["kernel_received"] >= c["packets"] and c["kernel_dropped"] == 0, c
+assert c["dropped_worker_behind"] == 0 and c["worker_restarts"] == 0, c
+print("ok", len(fs), "findings,", c["packets"], "packets")
+EOF2
+}
+
+test_sniff_errors() {
+  sniff_root || return 0
+  printf 'rule R { strings: $a = "x-sniff-x" condition: $a }\n' >"$T/r.yar"
+  run 2 ab sniff --no-default-pack --rules "$T/r.yar" -i ab-no-such-if0
+  [ "$(grep -c error "$T/err")" = 1 ] || { cat "$T/err"; fail "not one error line"; }
+  assert_contains "$T/err" "sniff: cannot open ab-no-such-if0"
+  run 2 ab sniff --no-default-pack --rules "$T/r.yar" -i lo --bpf "tcp port nonsense or"
+  [ "$(grep -c error "$T/err")" = 1 ] || { cat "$T/err"; fail "not one error line"; }
+  assert_contains "$T/err" "bad --bpf filter"
+  run 2 ab sniff --no-default-pack --rules "$T/r.yar" -i lo --user ab-no-such-user
+  assert_contains "$T/err" "no user 'ab-no-such-user'"
+  run 2 ab sniff --no-default-pack --rules "$T/r.yar"
+  assert_contains "$T/err" "give the interface"
+  run 2 ab scan --bpf "tcp" /tmp
+  assert_contains "$T/err" "are for antibody sniff"
+  # without root or CAP_NET_RAW: said in one line
+  if command -v setpriv >/dev/null; then
+    set +e
+    setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps=-all \
+      "$ANTIBODY" sniff --no-default-pack --rules "$T/r.yar" -i lo >"$T/out" 2>"$T/err"
+    rc=$?
+    set -e
+    [ "$rc" = 2 ] || fail "exit $rc without privileges, expected 2"
+    assert_contains "$T/err" "root or CAP_NET_RAW is needed"
+  fi
+  # a scan's -i is still --ioc
+  printf 'domain\tc2.example\ttest\n' >"$T/e.ioc"
+  : >"$T/empty"
+  run 0 ab scan --no-progress --no-default-pack -i "$T/e.ioc" "$T/empty"
+  assert_contains "$T/err" "0 YARA rules and 1 IOCs loaded"
+}
+
+test_sniff_crash_goes_on() {
+  sniff_root || return 0
+  sniff_setup
+  p1=$(free_port)
+  p2=$(free_port)
+  # the worker crashes on what the first client sent: that flow is lost, the capture goes on
+  sniff_start "ANTIBODY_TEST_FAULT=crash:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings, and an error)"; }
+  [ "$(grep -c "error:" "$T/err")" = 1 ] || { cat "$T/err"; fail "not one error line"; }
+  $PY - "$T/out" "$p1" "$p2" "$HTTP_PORT" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+p1, p2, port = sys.argv[2:5]
+loc = lambda e: [x["name"] for x in e["location"]]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1, errs
+e = errs[0]
+assert loc(e) == ["live:lo", "127.0.0.1:%s->127.0.0.1:%s" % (p1, port)], loc(e)
+# SIGSEGV; under ASan the worker's sanitizer reports and exits
+assert ("SIGSEGV" in e["message"] or "exited" in e["message"]) and "on this member" in e["message"], e
+assert "lost" in e["message"] and "new worker" in e["message"], e
+fs = [e for e in evs if e["event"] == "finding" and e["rule"] == "SniffBody"]
+assert any(loc(f)[-2:] == ["GET /two.txt", "response-body"] and f["flow"]["src_port"] == int(p2)
+           for f in fs), fs
+s = evs[-1]
+assert s["event"] == "summary" and s["errors"] == 1 and not s["interrupted"], s
+assert s["capture"]["worker_restarts"] == 1, s["capture"]
+print("ok")
+EOF2
+}
+
+test_sniff_member_deadline() {
+  sniff_root || return 0
+  sniff_setup
+  p1=$(free_port)
+  p2=$(free_port)
+  # a member that never ends: killed at its deadline (--timeout 1 + 10 s), blamed on its flow
+  SNIFF_EXTRA=(--timeout 1)
+  sniff_start "ANTIBODY_TEST_FAULT=hang:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"' 120
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  $PY - "$T/out" "$p1" "$HTTP_PORT" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1, errs
+assert [x["name"] for x in errs[0]["location"]][-1] == "127.0.0.1:%s->127.0.0.1:%s" % tuple(sys.argv[2:4])
+assert "time limit" in errs[0]["message"] and "new worker" in errs[0]["message"], errs[0]
+assert evs[-1]["event"] == "summary" and evs[-1]["capture"]["worker_restarts"] == 1, evs[-1]
+print("ok")
+EOF2
+}
