@@ -29,6 +29,7 @@ enum {
     AB_MSG_EXITING = 'X',    /* worker -> parent: it ends after this; queued jobs go elsewhere */
     AB_MSG_SPLIT = 'P',      /* worker -> parent: the file's other parts, jobs for any worker */
     AB_MSG_RECORD = 'W',     /* worker -> parent: a flow or transaction record */
+    AB_MSG_NET = 'N',        /* worker -> parent: the counters of the captures in a file */
 };
 
 typedef struct ab_wire_reader {
@@ -113,5 +114,14 @@ void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j);
  * with increasing first message numbers. parts holds AB_WIRE_MAX_PARTS. */
 void ab_wire_put_split(ab_buf *b, uint64_t file_size, const ab_wire_part *parts, size_t n);
 void ab_wire_get_split(ab_wire_reader *r, uint64_t *file_size, ab_wire_part *parts, size_t *n);
+
+/* AB_MSG_NET, before the file's DONE: [u32 n] n x u64, the ab_net_summary fields in order
+ * (AB_WIRE_NET_FIELDS). Decoding checks n and that the counters agree with one another (at
+ * least one capture; packets, malformed and truncated frames and fragments at most the frames;
+ * the peak and the flows ended early at most the flows; cut directions at most two per flow;
+ * parser errors at most the flows). */
+#define AB_WIRE_NET_FIELDS 19
+void ab_wire_put_net(ab_buf *b, const ab_net_summary *s);
+void ab_wire_get_net(ab_wire_reader *r, ab_net_summary *s);
 
 #endif

@@ -17,6 +17,7 @@
 #define HEAD_MAX         64   /* bytes a direction may send before its protocol must be known */
 #define PROGRESS_FRAMES  4096 /* frames between progress calls */
 #define STREAM_FIRST_CAP 4096 /* first allocation of a stream buffer: most flows are short */
+#define DROP_FRAMES      64   /* frames between ab_pcap_drop_behind calls (drop_behind) */
 
 enum { APP_HTTP, APP_TLS, APP_SMTP, APP_DNS_TCP, APP_DNS_UDP };
 
@@ -30,7 +31,8 @@ static const int tcp_app_ids[] = {APP_TLS, APP_SMTP, APP_HTTP, APP_DNS_TCP};
 typedef struct dirbuf {
     uint8_t *p; /* owned */
     size_t len, cap;
-    int truncated; /* bytes were not kept: past the depth, the memcap, or a gap */
+    int truncated;  /* bytes were not kept: past the depth, the memcap, or a gap */
+    int memcap_cut; /* ... of them, bytes not kept for stream_memcap (counted once) */
 } dirbuf;
 
 typedef struct fstate {
@@ -51,10 +53,11 @@ typedef struct cap {
     const ab_capture_opts *o;
     const ab_capture_out *out;
     ab_capture_stats *stats;
-    size_t stream_bytes; /* kept over all open flows */
+    size_t stream_bytes; /* kept over all open flows: their buffers' capacities */
     size_t obs_bytes;    /* observable values kept over all open flows */
     ab_net_out net;      /* what the parsers are given: observables through obs_keep */
     ab_flow *cur;        /* the flow the table called back about, during the call */
+    int over;            /* stream_memcap cut bytes during this packet: end old flows after it */
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -70,40 +73,49 @@ void ab_capture_opts_default(ab_capture_opts *o)
 
 /* ---- stream bytes ---- */
 
+/* Kept bytes are counted by the memory they take (buffer capacities) against stream_memcap. */
 static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
 {
     dirbuf *b = &s->stream[dir];
     uint64_t depth = c->o->flow.stream_depth;
     if (!c->o->keep_streams || !n)
         return;
-    size_t room = n;
-    if (depth)
-        room = b->len < depth ? (size_t)(depth - b->len) : 0;
-    size_t left = c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
-    if (room > left)
-        room = left;
-    size_t take = n < room ? n : room;
-    if (take < n)
-        b->truncated = 1;
-    if (!take)
-        return;
+    size_t take = n;
+    if (depth && b->len + take > depth)
+        take = b->len < depth ? (size_t)(depth - b->len) : 0;
     if (b->len + take > b->cap) {
+        size_t left =
+            c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
         size_t cap2 = b->cap ? b->cap : STREAM_FIRST_CAP;
         while (cap2 < b->len + take)
             cap2 *= 2;
         if (depth && cap2 > depth)
             cap2 = (size_t)depth;
-        uint8_t *p = realloc(b->p, cap2);
-        if (!p) {
-            b->truncated = 1;
-            return;
+        if (cap2 - b->cap > left) { /* the memcap, not the depth, cuts it */
+            cap2 = b->cap + left;
+            take = cap2 > b->len ? cap2 - b->len : 0;
+            c->over = 1;
+            if (!b->memcap_cut)
+                c->stats->memcap_cuts++;
+            b->memcap_cut = 1;
         }
-        b->p = p;
-        b->cap = cap2;
+        if (cap2 > b->cap) {
+            uint8_t *p = realloc(b->p, cap2);
+            if (!p) {
+                b->truncated = 1;
+                return;
+            }
+            b->p = p;
+            c->stream_bytes += cap2 - b->cap;
+            b->cap = cap2;
+        }
     }
+    if (take < n)
+        b->truncated = 1;
+    if (!take)
+        return;
     memcpy(b->p + b->len, d, take);
     b->len += take;
-    c->stream_bytes += take;
 }
 
 /* ---- observables: kept with their direction, given with its stream ---- */
@@ -139,7 +151,9 @@ static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type,
                       : NULL;
         if (v) {
             memcpy(v, value, len);
-            s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len};
+            /* the packet it was read in (ts_us: the one being fed, or the close) */
+            double t = c->cur ? (double)c->cur->ref.ts_us / 1e6 : 0;
+            s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len, t};
             c->obs_bytes += len;
             return;
         }
@@ -321,7 +335,7 @@ static void on_close(void *ctx, ab_flow *f, int reason)
             if ((b->len || s->n_obs[d]) && c->out->stream)
                 c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
                                s->n_obs[d]);
-            c->stream_bytes -= b->len;
+            c->stream_bytes -= b->cap;
             free(b->p);
         }
         obs_free(c, s);
@@ -333,6 +347,17 @@ static void on_close(void *ctx, ab_flow *f, int reason)
 }
 
 /* ---- the capture ---- */
+
+/* The packet just fed made stream_memcap cut bytes: the least recently active flows end early
+ * (their streams given as kept) until the kept bytes are under 7/8 of the cap, so that the flows
+ * to come have room. The flow that was fed is the most recent: it ends last. */
+static void end_over_memcap(cap *c, ab_flows *flows)
+{
+    size_t low = c->o->stream_memcap - c->o->stream_memcap / 8;
+    c->over = 0;
+    while (c->stream_bytes > low && ab_flows_end_lru(flows, AB_FLOW_MEMCAP))
+        c->stats->stream_evictions++;
+}
 
 ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
                          const ab_capture_out *out, ab_capture_stats *stats, char *err,
@@ -350,7 +375,7 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
     if (errlen)
         err[0] = '\0';
     /* observables come here first (obs_keep), the rest straight to out */
-    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL};
+    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL, 0};
     ab_pcapsrc *src = NULL;
     ab_decoder *dec = NULL;
     ab_flows *flows = NULL;
@@ -385,6 +410,10 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
         ab_pkt p;
         if (ab_decode(dec, linktype, ts, frame, caplen, wirelen, &p) == 1)
             ab_flows_packet(flows, &p);
+        if (c.over)
+            end_over_memcap(&c, flows);
+        if (opts->drop_behind && stats->frames % DROP_FRAMES == 0)
+            ab_pcap_drop_behind(src);
     }
     ab_flows_flush(flows);
     if (out->progress)

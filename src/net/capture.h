@@ -7,8 +7,12 @@
  *
  * Memory is bounded by the limits, never by the capture's size: the decoder's fragment memcap,
  * the flow table's max_flows and out-of-order memcap, the parsers' per-flow limits, and the
- * stream bytes kept (stream_depth per direction, stream_memcap in all: when over, the oldest
- * flows are ended early, counted in ab_capture_stats.stream_evictions). */
+ * stream bytes kept (stream_depth per direction, stream_memcap in all: a direction's bytes past
+ * it are not kept (memcap_cuts), and after that packet the least recently active flows are ended
+ * early (AB_FLOW_MEMCAP, their streams given as they are) until the kept bytes are under 7/8 of
+ * it, counted in ab_capture_stats.stream_evictions). With drop_behind the capture's pages behind
+ * the reader are given back (its bytes are read once, front to back; nothing points into them:
+ * libpcap copies each frame out), so a mapped file does not stay resident as it is read. */
 #ifndef AB_CAPTURE_H
 #define AB_CAPTURE_H
 
@@ -31,6 +35,7 @@ typedef struct ab_capture_opts {
     size_t obs_memcap;    /* observable bytes kept over all open flows (default 32 MiB) */
     int keep_streams;     /* 0: no stream bytes are kept or given (no stream rules) */
     uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */
+    int drop_behind; /* data is a private read-only file mapping: MADV_DONTNEED behind the reader */
 } ab_capture_opts;
 
 void ab_capture_opts_default(ab_capture_opts *o);
@@ -59,6 +64,7 @@ typedef struct ab_capture_stats {
     uint64_t app[5]; /* flows detected as http, tls, smtp, dns (TCP), dns (UDP datagrams) */
     uint64_t stream_evictions; /* flows ended early: stream_memcap */
     uint64_t parser_errors;    /* flows a parser gave up on */
+    uint64_t memcap_cuts;      /* directions whose kept bytes were cut at stream_memcap */
 } ab_capture_stats;
 
 /* Read the capture data[0..size) through the pipeline. Returns AB_OK (also for a capture cut
