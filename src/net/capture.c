@@ -57,7 +57,6 @@ typedef struct cap {
     size_t obs_bytes;    /* observable values kept over all open flows */
     ab_net_out net;      /* what the parsers are given: observables through obs_keep */
     ab_flow *cur;        /* the flow the table called back about, during the call */
-    int over;            /* stream_memcap cut bytes during this packet: end old flows after it */
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -94,7 +93,6 @@ static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
         if (cap2 - b->cap > left) { /* the memcap, not the depth, cuts it */
             cap2 = b->cap + left;
             take = cap2 > b->len ? cap2 - b->len : 0;
-            c->over = 1;
             if (!b->memcap_cut)
                 c->stats->memcap_cuts++;
             b->memcap_cut = 1;
@@ -348,13 +346,13 @@ static void on_close(void *ctx, ab_flow *f, int reason)
 
 /* ---- the capture ---- */
 
-/* The packet just fed made stream_memcap cut bytes: the least recently active flows end early
- * (their streams given as kept) until the kept bytes are under 7/8 of the cap, so that the flows
- * to come have room. The flow that was fed is the most recent: it ends last. */
+/* After a packet, kept bytes over 7/8 of stream_memcap: the least recently active flows end
+ * early (their streams given as kept) until they are at most 3/4 of it, so that the flows to come
+ * have room and the cap itself (stream_keep) cuts only what one packet adds past the last 1/8.
+ * The flow just fed is the most recent: it ends last. */
 static void end_over_memcap(cap *c, ab_flows *flows)
 {
-    size_t low = c->o->stream_memcap - c->o->stream_memcap / 8;
-    c->over = 0;
+    size_t low = c->o->stream_memcap - c->o->stream_memcap / 4;
     while (c->stream_bytes > low && ab_flows_end_lru(flows, AB_FLOW_MEMCAP))
         c->stats->stream_evictions++;
 }
@@ -375,7 +373,8 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
     if (errlen)
         err[0] = '\0';
     /* observables come here first (obs_keep), the rest straight to out */
-    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL, 0};
+    cap c = {opts, out, stats, 0, 0, {&c, obs_keep, fwd_object, fwd_record, fwd_error}, NULL};
+    size_t soft = opts->stream_memcap - opts->stream_memcap / 8;
     ab_pcapsrc *src = NULL;
     ab_decoder *dec = NULL;
     ab_flows *flows = NULL;
@@ -410,7 +409,7 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
         ab_pkt p;
         if (ab_decode(dec, linktype, ts, frame, caplen, wirelen, &p) == 1)
             ab_flows_packet(flows, &p);
-        if (c.over)
+        if (c.stream_bytes > soft)
             end_over_memcap(&c, flows);
         if (opts->drop_behind && stats->frames % DROP_FRAMES == 0)
             ab_pcap_drop_behind(src);

@@ -7,12 +7,13 @@
  *
  * Memory is bounded by the limits, never by the capture's size: the decoder's fragment memcap,
  * the flow table's max_flows and out-of-order memcap, the parsers' per-flow limits, and the
- * stream bytes kept (stream_depth per direction, stream_memcap in all: a direction's bytes past
- * it are not kept (memcap_cuts), and after that packet the least recently active flows are ended
- * early (AB_FLOW_MEMCAP, their streams given as they are) until the kept bytes are under 7/8 of
- * it, counted in ab_capture_stats.stream_evictions). With drop_behind the capture's pages behind
- * the reader are given back (its bytes are read once, front to back; nothing points into them:
- * libpcap copies each frame out), so a mapped file does not stay resident as it is read. */
+ * stream bytes kept (stream_depth per direction; stream_memcap in all, counted by the buffers'
+ * capacity: after a packet that leaves more than 7/8 of it kept, the least recently active flows
+ * are ended early (AB_FLOW_MEMCAP, their streams given as they are, stream_evictions) until at
+ * most 3/4 is; bytes that would go past the cap itself are not kept (memcap_cuts)). With
+ * drop_behind the capture's pages behind the reader are given back (its bytes are read once, front
+ * to back; nothing points into them: libpcap copies each frame out), so a mapped file does not stay
+ * resident as it is read. */
 #ifndef AB_CAPTURE_H
 #define AB_CAPTURE_H
 
