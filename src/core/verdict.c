@@ -193,7 +193,8 @@ int ab_verdict_end(ab_verdict *v)
         f->obj.observable_where = v->obj->observable_where;
         f->obj.observables_len = v->obj->observables_len;
         f->obj.mail = v->obj->mail; /* a message is known one once its source read it */
-        f->obj.flow = v->obj->flow;
+        if (!f->obj.flow) /* one it has is its own copy: an observable's says its packet time */
+            f->obj.flow = v->obj->flow;
         if (!below && !v->stop && v->down->finding(v->down->ctx, f))
             v->stop = 1;
         free(f);

@@ -16,7 +16,7 @@
 
 #define HEAD_MAX         64   /* bytes a direction may send before its protocol must be known */
 #define PROGRESS_FRAMES  4096 /* frames between progress calls */
-#define STREAM_FIRST_CAP 4096 /* first allocation of a stream buffer: most flows are short */
+#define STREAM_FIRST_CAP 256  /* first allocation of a stream buffer: most flows are short */
 #define DROP_FRAMES      64   /* frames between ab_pcap_drop_behind calls (drop_behind) */
 
 enum { APP_HTTP, APP_TLS, APP_SMTP, APP_DNS_TCP, APP_DNS_UDP };
