@@ -294,6 +294,32 @@ typedef struct ab_skip {
     size_t location_len;
 } ab_skip;
 
+/* What the captures a scan read (pcap and pcapng files, given to `antibody pcap` or met in a
+ * sweep, also inside containers) came to, summed over them: how much was read and, above all,
+ * what the memory bounds (ab_scanner_set_capture_limits) and the capture itself left out. */
+typedef struct ab_net_summary {
+    uint64_t captures;      /* captures read to their end or cut short */
+    uint64_t frames, bytes; /* frames read and their captured bytes */
+    uint64_t packets;       /* decoded to IP (fragments joined) */
+    uint64_t malformed;     /* frames the decoder rejected */
+    uint64_t truncated;     /* frames cut by the capture's snapshot length */
+    uint64_t flows;         /* flows seen (TCP, UDP, other) */
+    uint64_t peak_flows;    /* the most flows open at once in one capture (the largest) */
+    uint64_t flows_evicted; /* flows ended early: --max-flows were open (least recent first) */
+    uint64_t flows_memcap;  /* flows ended early: their kept stream bytes were over
+                             * --stream-memcap (least recent first) */
+    uint64_t flows_timeout; /* flows ended by an idle timeout (packet time; no loss) */
+    uint64_t gaps;          /* holes in TCP streams given up (loss, a cap, a short capture) */
+    uint64_t gap_bytes;     /* their bytes: never seen by a parser or rule */
+    uint64_t ooo_dropped;   /* out-of-order TCP segments not held at a memory cap (their hole
+                             * became a gap) */
+    uint64_t fragments;     /* IP fragments read */
+    uint64_t frag_dropped;  /* fragmented datagrams dropped (a cap, a conflict) or timed out */
+    uint64_t depth_cut;     /* stream directions cut at --stream-depth */
+    uint64_t memcap_cut;    /* stream directions whose kept bytes were cut at --stream-memcap */
+    uint64_t parser_errors; /* flows an application parser gave up on (malformed protocol) */
+} ab_net_summary;
+
 typedef struct ab_summary {
     uint64_t objects; /* files (or processes) scanned */
     uint64_t bytes;   /* bytes handed to matchers */
@@ -308,6 +334,9 @@ typedef struct ab_summary {
     uint64_t member_bytes; /* their bytes (not counted in bytes) */
     const char *current;   /* progress callbacks only: an object being scanned, or NULL */
     const struct ab_capture_summary *capture; /* ab_scan_live only: the capture's counters */
+    /* The captures read (valid during the call, as the rest of the event); NULL when the scan
+     * read none. */
+    const ab_net_summary *net;
 } ab_summary;
 
 /* What a live capture (ab_scan_live) saw and lost. The kernel's counters are libpcap's
@@ -470,6 +499,27 @@ AB_API ab_status ab_scanner_set_flow_records(ab_scanner *sc, int on);
  * sources find in them (antibody pcap: a capture's flows and payloads, not its raw bytes, which
  * would only repeat the stream matches). Default 1. */
 AB_API ab_status ab_scanner_set_match_top_level(ab_scanner *sc, int on);
+/* Memory bounds of every capture read (antibody pcap, captures met in a sweep): nothing grows
+ * with the capture's size (docs/antibody.1, NETWORK). */
+typedef struct ab_capture_limits {
+    uint64_t stream_depth; /* bytes of each flow direction read by the parsers and kept for
+                            * stream rules ("--stream-depth"), also the largest payload object
+                            * (an HTTP body); 1 MiB; 1..AB_CAPTURE_MAX_DEPTH */
+    uint64_t max_flows;    /* flows open at once ("--max-flows"): past it the least recently
+                            * active flow is ended early; 65536; 1..AB_CAPTURE_MAX_FLOWS */
+    uint64_t
+        stream_memcap; /* stream bytes kept over all open flows ("--stream-memcap"); past it
+                        * the least recently active flows are ended early (matched with
+                        * what they kept); out-of-order segments are held up to a quarter
+                        * of it besides; 256 MiB; AB_CAPTURE_MIN_MEMCAP..AB_CAPTURE_MAX_MEMCAP */
+} ab_capture_limits;
+#define AB_CAPTURE_MAX_DEPTH  ((uint64_t)1 << 30)
+#define AB_CAPTURE_MAX_FLOWS  ((uint64_t)1 << 24)
+#define AB_CAPTURE_MIN_MEMCAP ((uint64_t)1 << 20)
+#define AB_CAPTURE_MAX_MEMCAP ((uint64_t)64 << 30)
+AB_API void ab_capture_limits_default(ab_capture_limits *l);
+/* AB_ERR_ARG (and ab_scanner_last_error) for a value outside its range. */
+AB_API ab_status ab_scanner_set_capture_limits(ab_scanner *sc, const ab_capture_limits *l);
 /* 1 when data (len bytes, the first 24 are enough) starts like a pcap or pcapng capture: how
  * `antibody pcap` checks its inputs. Reads the magic numbers only. */
 AB_API int ab_is_capture(const void *data, size_t len);

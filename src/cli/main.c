@@ -77,6 +77,14 @@ static const char usage_text[] =
     "Network (pcap and pcapng captures, read by content; also met in a scan):\n"
     "      --flows            one JSON line per flow and per transaction (event \"flow\":\n"
     "                         HTTP, DNS; docs/findings.md); implies --json\n"
+    "      --stream-depth SZ  bytes of each flow direction parsed and kept for stream rules,\n"
+    "                         also the largest HTTP body or mail kept (default 1M; 1..1G)\n"
+    "      --max-flows N      flows open at once; past it the least recently active one is\n"
+    "                         ended early (default 65536; 1..16777216)\n"
+    "      --stream-memcap SZ stream bytes kept over all open flows; past it the least\n"
+    "                         recently active flows are ended early (default 256M; 1M..64G;\n"
+    "                         out-of-order segments are held up to a quarter of it besides)\n"
+    "                         What a bound leaves out is counted in the summary (network)\n"
     "Live capture (antibody sniff; there -i is the interface, --ioc the IOCs):\n"
     "  -i, --interface IFACE  capture on IFACE (lo, eth0, any) through libpcap; each flow\n"
     "                         is scanned as it ends (idle ones by the clock), as in pcap\n"
@@ -196,6 +204,9 @@ enum {
     OPT_SNAPLEN,
     OPT_DURATION,
     OPT_COUNT,
+    OPT_STREAM_DEPTH,
+    OPT_MAX_FLOWS,
+    OPT_STREAM_MEMCAP,
 };
 
 static const struct option long_opts[] = {
@@ -260,6 +271,9 @@ static const struct option long_opts[] = {
     {"snaplen", required_argument, NULL, OPT_SNAPLEN},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"count", required_argument, NULL, OPT_COUNT},
+    {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
+    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -365,6 +379,36 @@ static int parse_size(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)v << shift;
     return 0;
+}
+
+/* --stream-depth, --max-flows, --stream-memcap: the capture limits of every command that reads
+ * captures (scan, pcap), into l. Returns 0 when opt is not one of them or its value is valid
+ * (then set in l), 2 after saying what is wrong. */
+static int net_limit_option(int opt, const char *arg, ab_capture_limits *l)
+{
+    uint64_t sz = 0;
+    unsigned long long v = 0;
+    switch (opt) {
+    case OPT_STREAM_DEPTH:
+        if (parse_size(arg, &sz) || sz < 1 || sz > AB_CAPTURE_MAX_DEPTH)
+            return usage_error("--stream-depth: expected a size from 1 to 1G (bytes per flow "
+                               "direction), got '%s'",
+                               arg);
+        l->stream_depth = sz;
+        return 0;
+    case OPT_MAX_FLOWS:
+        if (parse_uint(arg, AB_CAPTURE_MAX_FLOWS, &v) || v < 1)
+            return usage_error("--max-flows: expected 1..16777216, got '%s'", arg);
+        l->max_flows = v;
+        return 0;
+    case OPT_STREAM_MEMCAP:
+        if (parse_size(arg, &sz) || sz < AB_CAPTURE_MIN_MEMCAP || sz > AB_CAPTURE_MAX_MEMCAP)
+            return usage_error("--stream-memcap: expected a size from 1M to 64G, got '%s'", arg);
+        l->stream_memcap = sz;
+        return 0;
+    default:
+        return 0;
+    }
 }
 
 /* "80,60,40": alert, warning, notice, each 0..100 and not increasing. 0 when valid. */
@@ -930,6 +974,15 @@ static int parse_scan_args(cli *c, int argc, char **argv)
             c->flows = 1;
             c->json = 1;
             break;
+        case OPT_STREAM_DEPTH:
+        case OPT_MAX_FLOWS:
+        case OPT_STREAM_MEMCAP: {
+            ab_capture_limits nl;
+            ab_capture_limits_default(&nl);
+            if (net_limit_option(opt, optarg, &nl))
+                return 2;
+            break;
+        }
         case OPT_LIST_SKIPPED:
             c->list_skipped = 1;
             break;
@@ -1060,7 +1113,9 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
     unsigned long long v = 0;
     uint64_t size;
     ab_unpack_limits lim;
+    ab_capture_limits nl;
     ab_unpack_limits_default(&lim);
+    ab_capture_limits_default(&nl);
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "r:i:j:o:qvhV", long_opts, NULL)) != -1) {
@@ -1075,6 +1130,12 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
             break;
         case OPT_FLOWS:
             st = ab_scanner_set_flow_records(sc, 1);
+            break;
+        case OPT_STREAM_DEPTH:
+        case OPT_MAX_FLOWS:
+        case OPT_STREAM_MEMCAP:
+            if (net_limit_option(opt, optarg, &nl))
+                return 2;
             break;
         case OPT_MAX_FILESIZE:
             if (parse_size(optarg, &size))
@@ -1202,6 +1263,10 @@ static int apply_settings(ab_scanner *sc, int argc, char **argv)
     }
     if (ab_scanner_set_unpack_limits(sc, &lim) != AB_OK) {
         fprintf(stderr, "antibody: error: unpack limits out of range\n");
+        return 2;
+    }
+    if (ab_scanner_set_capture_limits(sc, &nl) != AB_OK) {
+        fprintf(stderr, "antibody: error: %s\n", ab_scanner_last_error(sc));
         return 2;
     }
     return 0;

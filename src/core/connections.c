@@ -333,6 +333,7 @@ typedef struct hold {
     const ab_sink *sink;
     int got, stopped;
     ab_summary sum;
+    ab_net_summary net; /* sum.net's, copied: the scan call's is gone when it returns */
 } hold;
 
 static int hold_event(void *ctx, const ab_event *ev)
@@ -340,6 +341,10 @@ static int hold_event(void *ctx, const ab_event *ev)
     hold *h = ctx;
     if (ev->kind == AB_EVENT_SUMMARY) {
         h->sum = ev->u.summary;
+        if (h->sum.net) {
+            h->net = *h->sum.net;
+            h->sum.net = &h->net;
+        }
         h->got = 1;
         return 0;
     }
@@ -349,8 +354,13 @@ static int hold_event(void *ctx, const ab_event *ev)
     return rc;
 }
 
-static void add_summary(ab_summary *to, const ab_summary *s)
+/* to->net, when set, is the caller's to fill (ab_scan_host's own). */
+static void add_summary(ab_summary *to, const ab_summary *s, ab_net_summary *net)
 {
+    if (s->net) {
+        ab_net_summary_add(net, s->net);
+        to->net = net;
+    }
     to->objects += s->objects;
     to->bytes += s->bytes;
     for (int i = 0; i < AB_SKIP_REASON_COUNT; i++)
@@ -364,16 +374,16 @@ static void add_summary(ab_summary *to, const ab_summary *s)
 
 /* Runs one scan call with its summary held back, then adds the summary to sum. Returns 1 when
  * the sweep must end here (the sink asked to stop, or the call was interrupted). */
-static int held_part(ab_scanner *sc, const ab_sink *sink, ab_summary *sum, ab_status *st,
-                     const char *const *paths, size_t n)
+static int held_part(ab_scanner *sc, const ab_sink *sink, ab_summary *sum, ab_net_summary *net,
+                     ab_status *st, const char *const *paths, size_t n)
 {
-    hold h = {sink, 0, 0, {0}};
+    hold h = {sink, 0, 0, {0}, {0}};
     ab_sink hs = {hold_event, &h};
     *st = paths ? ab_scan_paths(sc, paths, n, &hs) : ab_scan_pids(sc, NULL, 0, 1, &hs);
     if (h.stopped)
         return 1;
     if (h.got)
-        add_summary(sum, &h.sum);
+        add_summary(sum, &h.sum, net);
     return h.got && h.sum.interrupted;
 }
 
@@ -386,21 +396,23 @@ ab_status ab_scan_host(ab_scanner *sc, unsigned scope, const char *const *paths,
         return AB_ERR_ARG;
     double t0 = ab_now();
     ab_summary sum;
+    ab_net_summary net; /* sum.net, once a part read a capture */
     memset(&sum, 0, sizeof(sum));
+    memset(&net, 0, sizeof(net));
     ab_status st = AB_OK;
     if ((scope & AB_SCOPE_CONNECTIONS) && check_connections(sc, sink, &sum))
         return AB_OK; /* the sink asked to stop: no summary, as in a sweep */
     /* Memory before files: processes come and go, files stay. */
     int end = 0;
     if ((scope & AB_SCOPE_PROCESSES) && !sc->cancel) {
-        end = held_part(sc, sink, &sum, &st, NULL, 0);
+        end = held_part(sc, sink, &sum, &net, &st, NULL, 0);
         if (end && !sum.interrupted)
             return st; /* the sink asked to stop */
     }
     if ((scope & AB_SCOPE_FILES) && !end && !sc->cancel) {
         /* even when the process sweep failed: the files are still to be swept */
         ab_status fst = AB_OK;
-        end = held_part(sc, sink, &sum, &fst, paths, n);
+        end = held_part(sc, sink, &sum, &net, &fst, paths, n);
         if (st == AB_OK)
             st = fst;
         if (end && !sum.interrupted)

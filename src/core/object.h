@@ -30,6 +30,8 @@ typedef struct ab_observation {
     const char *type, *where;
     const char *value; /* len bytes, no NUL needed */
     size_t len;
+    double time; /* when it was read (a capture: its packet's time), seconds since the epoch; 0:
+                  * the object's time (a finding on it then says the object's flow time) */
 } ab_observation;
 
 /* Borrowed view: the source owns every pointer and keeps it alive while the engine runs. */
@@ -44,6 +46,7 @@ typedef struct ab_object {
     const char *const *location_source; /* parallel to location; may be NULL */
     size_t location_len;
     const struct stat *st; /* NULL when not a file on disk */
+    int mapped; /* data is the file's private read-only mapping (a top-level file; pool.c) */
     /* Members: what the container says, and THOR's unpack_parent ("ZIP") and unpack_source
      * ("ZIP>OLE": the containers from the top down); "" at top level. */
     double member_mtime;

@@ -106,6 +106,7 @@ typedef struct pool {
     worker w[MAX_WORKERS];
     unsigned n;
     ab_summary sum;
+    ab_net_summary net; /* sum.net points here once a capture was read */
     double t0, last_progress;
     /* Jobs before the feeder's: those queued at workers that were lost, or handed back, and the
      * parts of split files. A stack (the last pushed goes first); owned, grown on demand. */
@@ -293,10 +294,18 @@ static void w_send_simple(wctx *w, uint8_t type, uint64_t a, uint32_t b)
         _exit(3);
 }
 
-/* DONE for a file: its bytes (when counted) and the members scanned inside it. */
+/* DONE for a file: its bytes (when counted) and the members scanned inside it; before it, the
+ * counters of the captures read in it (NET). */
 static void w_send_done(wctx *w, ab_engine *eng, uint64_t bytes, uint32_t counted)
 {
     uint64_t members = 0, mbytes = 0;
+    ab_net_summary net;
+    if (ab_engine_net_take(eng, &net)) {
+        ab_wire_begin(&w->out, AB_MSG_NET);
+        ab_wire_put_net(&w->out, &net);
+        if (send_frame(w->fd, &w->out) != 0)
+            _exit(3);
+    }
     if (counted)
         ab_engine_unpack_stats(eng, &members, &mbytes);
     ab_throttle_end(&w->thr, bytes + mbytes);
@@ -584,6 +593,7 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     obj.location = loc;
     obj.location_len = 1;
     obj.st = &m.st;
+    obj.mapped = m.map != NULL; /* MAP_PRIVATE, PROT_READ (host/file.c) */
     int allowed = 0;
     w->split_ok = !part && w->workers > 1;
     if (part) {
@@ -1451,6 +1461,15 @@ static int handle_frame(pool *p, worker *w, uint8_t type, const uint8_t *data, s
         ev.u.flow.path = w->q[0].path; /* the job's path, not the worker's word for it */
         deliver(p, &ev);
         return 0;
+    case AB_MSG_NET: {
+        ab_net_summary ns;
+        ab_wire_get_net(&r, &ns);
+        if (r.bad || !w->nq)
+            return -1;
+        ab_net_summary_add(&p->net, &ns);
+        p->sum.net = &p->net;
+        return 0;
+    }
     case AB_MSG_DONE: {
         uint64_t bytes = ab_wire_get_u64(&r);
         uint32_t counted = ab_wire_get_u32(&r);

@@ -20,6 +20,7 @@
 #include "intel/packs.h"
 #include "match/domain.h"
 #include "match/lookalike_domain.h"
+#include "net/capture.h"
 #include "unpack/unpack.h"
 
 #define DEFAULT_MAX_FILESIZE ((uint64_t)256 << 20)
@@ -72,6 +73,7 @@ ab_status ab_scanner_new(ab_scanner **out)
     sc->lookalike = 1; /* as Loki's Levenshtein check: on unless --no-lookalike */
     sc->unpack = 1;
     ab_unpack_limits_default(&sc->unpack_limits);
+    ab_capture_limits_default(&sc->capture_limits);
     ab_status st = ab_rules_new(&sc->rules);
     if (st == AB_OK)
         st = ab_iocs_new(&sc->iocs);
@@ -371,6 +373,57 @@ ab_status ab_scanner_set_unpack_limits(ab_scanner *sc, const ab_unpack_limits *l
         return AB_ERR_ARG;
     sc->unpack_limits = *l;
     return AB_OK;
+}
+
+void ab_capture_limits_default(ab_capture_limits *l)
+{
+    ab_capture_opts o; /* the pipeline's own defaults: one place says them */
+    ab_capture_opts_default(&o);
+    l->stream_depth = o.flow.stream_depth;
+    l->max_flows = o.flow.max_flows;
+    l->stream_memcap = o.stream_memcap;
+}
+
+ab_status ab_scanner_set_capture_limits(ab_scanner *sc, const ab_capture_limits *l)
+{
+    SETTER_GUARD(sc);
+    if (!l)
+        return AB_ERR_ARG;
+    if (l->stream_depth < 1 || l->stream_depth > AB_CAPTURE_MAX_DEPTH) {
+        ab_scanner_set_error(sc, "stream depth: expected 1..%llu bytes, got %llu",
+                             (unsigned long long)AB_CAPTURE_MAX_DEPTH,
+                             (unsigned long long)l->stream_depth);
+        return AB_ERR_ARG;
+    }
+    if (l->max_flows < 1 || l->max_flows > AB_CAPTURE_MAX_FLOWS) {
+        ab_scanner_set_error(sc, "max flows: expected 1..%llu, got %llu",
+                             (unsigned long long)AB_CAPTURE_MAX_FLOWS,
+                             (unsigned long long)l->max_flows);
+        return AB_ERR_ARG;
+    }
+    if (l->stream_memcap < AB_CAPTURE_MIN_MEMCAP || l->stream_memcap > AB_CAPTURE_MAX_MEMCAP ||
+        l->stream_memcap > SIZE_MAX / 2) {
+        ab_scanner_set_error(sc, "stream memcap: expected 1 MiB..64 GiB, got %llu bytes",
+                             (unsigned long long)l->stream_memcap);
+        return AB_ERR_ARG;
+    }
+    sc->capture_limits = *l;
+    return AB_OK;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void ab_net_summary_add(ab_net_summary *to, const ab_net_summary *s)
+{
+    uint64_t peak = to->peak_flows > s->peak_flows ? to->peak_flows : s->peak_flows;
+    uint64_t *t = (uint64_t *)to;
+    const uint64_t *f = (const uint64_t *)s;
+    for (size_t i = 0; i < sizeof(*to) / sizeof(uint64_t); i++) /* every field is a uint64_t */
+        t[i] = sat_add(t[i], f[i]);
+    to->peak_flows = peak; /* a peak is the largest, not a sum */
 }
 
 #define MAX_PASSWORDS    256
@@ -680,6 +733,11 @@ void ab_engine_set_unpack_hooks(ab_engine *e, const ab_unpack_hooks *h)
 void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes)
 {
     ab_unpack_stats(e->unpack, members, bytes);
+}
+
+int ab_engine_net_take(ab_engine *e, ab_net_summary *out)
+{
+    return ab_unpack_net_take(e->unpack, out);
 }
 
 static const char *cached_name(id_name *cache, unsigned id, int is_group)
@@ -1026,6 +1084,9 @@ ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const cha
         sum.bytes = len;
         ab_engine_unpack_stats(sc->local, &sum.members, &sum.member_bytes);
     }
+    ab_net_summary net;
+    if (ab_engine_net_take(sc->local, &net))
+        sum.net = &net;
     sum.seconds = ab_now() - t0;
     ab_event ev = {.kind = AB_EVENT_SUMMARY, .time = ab_now()};
     ev.u.summary = sum;

@@ -43,7 +43,8 @@ struct ab_scanner {
     int rules_recurse; /* ab_scanner_add_rules descends into subfolders */
     int unpack;        /* look inside containers (ab_scanner_set_unpack) */
     ab_unpack_limits unpack_limits;
-    char **passwords; /* owned, each owned */
+    ab_capture_limits capture_limits; /* read by the pcap source, in the workers after fork */
+    char **passwords;                 /* owned, each owned */
     size_t n_passwords;
     char **protected_domains; /* owned, each owned: lower-case A-labels, no trailing dot
                                  (ab_scanner_add_protected_domain, ab_domain_normalize) */
@@ -74,6 +75,8 @@ struct ab_unpack_hooks;
 void ab_engine_set_unpack_hooks(ab_engine *e, const struct ab_unpack_hooks *h);
 /* Members scanned inside the last top-level object, and their bytes. */
 void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes);
+/* The counters of the captures read since the last call: 1 when there were any (then cleared). */
+int ab_engine_net_take(ab_engine *e, ab_net_summary *out);
 
 /* Run every matcher over obj, then (unless it is allow-listed) offer it to the sources, which
  * scan its members the same way, recursively. *allowed is set when the object's hash is on an
@@ -110,6 +113,9 @@ typedef struct ab_load_mark {
 void ab_load_mark_now(const ab_scanner *sc, ab_load_mark *m);
 void ab_load_record(ab_scanner *sc, const char *kind, const char *name, const ab_load_mark *m);
 void ab_load_free(ab_scanner *sc);
+
+/* Counters of captures summed (saturating): the parent's summary, ab_scan_host's parts. */
+void ab_net_summary_add(ab_net_summary *to, const ab_net_summary *s);
 
 double ab_now(void);
 void ab_scanner_set_error(ab_scanner *sc, const char *fmt, ...)

@@ -36,7 +36,8 @@ const char *ab_level_for(int score, const unsigned levels[3])
 /* Bytes to hold a copy of f's arrays and strings that may not outlive the matcher's callback. */
 static size_t copy_size(const ab_finding *f)
 {
-    size_t n = sizeof(ab_finding) + f->tags_len * sizeof(char *) + f->meta_len * sizeof(ab_meta) +
+    size_t n = sizeof(ab_finding) + (f->obj.flow ? sizeof(ab_flow_info) : 0) +
+               f->tags_len * sizeof(char *) + f->meta_len * sizeof(ab_meta) +
                f->strings_len * sizeof(ab_string_match);
     n += (f->reason ? strlen(f->reason) : 0) + 1;
     n += (f->value ? strlen(f->value) : 0) + 1;
@@ -48,8 +49,9 @@ static size_t copy_size(const ab_finding *f)
 /* One allocation holding f and everything of it that lives on the matcher's stack: the tag and
  * meta arrays, the reason, matched-string records and their data. The strings they point to
  * (rule names, tags, meta, IOC values, string identifiers, signal names, value types and
- * "where" tokens) live in the compiled rules and IOC store or are static, and are not copied.
- * Arrays come first: they need alignment. */
+ * "where" tokens) live in the compiled rules and IOC store or are static, and are not copied;
+ * the flow info is (its strings live with the member, which outlives the verdict). Arrays come
+ * first: they need alignment. */
 static ab_finding *finding_copy(const ab_finding *f)
 {
     char *p = malloc(copy_size(f));
@@ -58,6 +60,11 @@ static ab_finding *finding_copy(const ab_finding *f)
     ab_finding *c = (ab_finding *)p;
     *c = *f;
     p += sizeof(*c);
+    if (f->obj.flow) { /* an observable's flow info says its packet's time (unpack.c): a copy */
+        memcpy(p, f->obj.flow, sizeof(ab_flow_info));
+        c->obj.flow = (const ab_flow_info *)p;
+        p += sizeof(ab_flow_info);
+    }
     if (f->tags_len) {
         memcpy(p, f->tags, f->tags_len * sizeof(char *));
         c->tags = (const char *const *)p;
@@ -186,7 +193,8 @@ int ab_verdict_end(ab_verdict *v)
         f->obj.observable_where = v->obj->observable_where;
         f->obj.observables_len = v->obj->observables_len;
         f->obj.mail = v->obj->mail; /* a message is known one once its source read it */
-        f->obj.flow = v->obj->flow;
+        if (!f->obj.flow) /* one it has is its own copy: an observable's says its packet time */
+            f->obj.flow = v->obj->flow;
         if (!below && !v->stop && v->down->finding(v->down->ctx, f))
             v->stop = 1;
         free(f);

@@ -3,6 +3,7 @@
 #include "core/jsoncheck.h"
 #include "core/object.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void ab_wire_begin(ab_buf *b, uint8_t type)
@@ -697,4 +698,61 @@ void ab_wire_frames_end(ab_wire_reader *r)
 {
     if (r->p != r->end)
         r->bad = 1;
+}
+
+/* ---- capture counters ---- */
+
+static const size_t net_fields[] = {
+    offsetof(ab_net_summary, captures),      offsetof(ab_net_summary, frames),
+    offsetof(ab_net_summary, bytes),         offsetof(ab_net_summary, packets),
+    offsetof(ab_net_summary, malformed),     offsetof(ab_net_summary, truncated),
+    offsetof(ab_net_summary, flows),         offsetof(ab_net_summary, peak_flows),
+    offsetof(ab_net_summary, flows_evicted), offsetof(ab_net_summary, flows_memcap),
+    offsetof(ab_net_summary, flows_timeout), offsetof(ab_net_summary, gaps),
+    offsetof(ab_net_summary, gap_bytes),     offsetof(ab_net_summary, ooo_dropped),
+    offsetof(ab_net_summary, fragments),     offsetof(ab_net_summary, frag_dropped),
+    offsetof(ab_net_summary, depth_cut),     offsetof(ab_net_summary, memcap_cut),
+    offsetof(ab_net_summary, parser_errors),
+};
+_Static_assert(sizeof(net_fields) / sizeof(net_fields[0]) == AB_WIRE_NET_FIELDS,
+               "every ab_net_summary field on the wire");
+_Static_assert(sizeof(ab_net_summary) == AB_WIRE_NET_FIELDS * sizeof(uint64_t),
+               "a new ab_net_summary field needs its place on the wire");
+
+void ab_wire_put_net(ab_buf *b, const ab_net_summary *s)
+{
+    ab_wire_u32(b, AB_WIRE_NET_FIELDS);
+    for (size_t i = 0; i < AB_WIRE_NET_FIELDS; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)s + net_fields[i], sizeof(v));
+        ab_wire_u64(b, v);
+    }
+}
+
+/* a + b + c <= max without wrapping */
+static int sum_le(uint64_t a, uint64_t b, uint64_t c, uint64_t max)
+{
+    return a <= max && b <= max - a && c <= max - a - b;
+}
+
+void ab_wire_get_net(ab_wire_reader *r, ab_net_summary *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (ab_wire_get_u32(r) != AB_WIRE_NET_FIELDS) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < AB_WIRE_NET_FIELDS && !r->bad; i++) {
+        uint64_t v = ab_wire_get_u64(r);
+        memcpy((char *)s + net_fields[i], &v, sizeof(v));
+    }
+    uint64_t two_per_flow = s->flows > UINT64_MAX / 2 ? UINT64_MAX : 2 * s->flows;
+    if (r->bad || !s->captures || s->packets > s->frames || s->malformed > s->frames ||
+        s->truncated > s->frames || s->fragments > s->frames || s->peak_flows > s->flows ||
+        !sum_le(s->flows_evicted, s->flows_memcap, s->flows_timeout, s->flows) ||
+        s->depth_cut > two_per_flow || s->memcap_cut > two_per_flow ||
+        s->parser_errors > s->flows) {
+        r->bad = 1;
+        memset(s, 0, sizeof(*s));
+    }
 }

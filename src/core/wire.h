@@ -31,6 +31,7 @@ enum {
     AB_MSG_RECORD = 'W',     /* worker -> parent: a flow or transaction record */
     AB_MSG_FRAMES = 'N',     /* parent -> worker: a batch of captured frames (AB_JOB_LIVE) */
     AB_MSG_TICK = 'T',       /* parent -> worker: [u64 now_us]: idle flows time out (AB_JOB_LIVE) */
+    AB_MSG_NET = 'C',        /* worker -> parent: the counters of the captures in a file */
 };
 
 typedef struct ab_wire_reader {
@@ -141,5 +142,13 @@ uint32_t ab_wire_frames_count(const ab_buf *b); /* frames in a batch being writt
 uint32_t ab_wire_get_frames_count(ab_wire_reader *r);
 void ab_wire_get_pkt(ab_wire_reader *r, ab_wire_pkt *p);
 void ab_wire_frames_end(ab_wire_reader *r);
+/* AB_MSG_NET, before the file's DONE: [u32 n] n x u64, the ab_net_summary fields in order
+ * (AB_WIRE_NET_FIELDS). Decoding checks n and that the counters agree with one another (at
+ * least one capture; packets, malformed and truncated frames and fragments at most the frames;
+ * the peak and the flows ended early at most the flows; cut directions at most two per flow;
+ * parser errors at most the flows). */
+#define AB_WIRE_NET_FIELDS 19
+void ab_wire_put_net(ab_buf *b, const ab_net_summary *s);
+void ab_wire_get_net(ab_wire_reader *r, ab_net_summary *s);
 
 #endif

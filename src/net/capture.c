@@ -16,7 +16,8 @@
 
 #define HEAD_MAX         64   /* bytes a direction may send before its protocol must be known */
 #define PROGRESS_FRAMES  4096 /* frames between progress calls */
-#define STREAM_FIRST_CAP 4096 /* first allocation of a stream buffer: most flows are short */
+#define STREAM_FIRST_CAP 256  /* first allocation of a stream buffer: most flows are short */
+#define DROP_FRAMES      64   /* frames between ab_pcap_drop_behind calls (drop_behind) */
 
 enum { APP_HTTP, APP_TLS, APP_SMTP, APP_DNS_TCP, APP_DNS_UDP };
 
@@ -30,7 +31,8 @@ static const int tcp_app_ids[] = {APP_TLS, APP_SMTP, APP_HTTP, APP_DNS_TCP};
 typedef struct dirbuf {
     uint8_t *p; /* owned */
     size_t len, cap;
-    int truncated; /* bytes were not kept: past the depth, the memcap, or a gap */
+    int truncated;  /* bytes were not kept: past the depth, the memcap, or a gap */
+    int memcap_cut; /* ... of them, bytes not kept for stream_memcap (counted once) */
 } dirbuf;
 
 typedef struct fstate {
@@ -51,7 +53,7 @@ typedef struct cap {
     const ab_capture_opts *o;
     const ab_capture_out *out;
     ab_capture_stats *stats;
-    size_t stream_bytes; /* kept over all open flows */
+    size_t stream_bytes; /* kept over all open flows: their buffers' capacities */
     size_t obs_bytes;    /* observable values kept over all open flows */
     ab_net_out net;      /* what the parsers are given: observables through obs_keep */
     ab_flow *cur;        /* the flow the table called back about, during the call */
@@ -70,40 +72,48 @@ void ab_capture_opts_default(ab_capture_opts *o)
 
 /* ---- stream bytes ---- */
 
+/* Kept bytes are counted by the memory they take (buffer capacities) against stream_memcap. */
 static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
 {
     dirbuf *b = &s->stream[dir];
     uint64_t depth = c->o->flow.stream_depth;
     if (!c->o->keep_streams || !n)
         return;
-    size_t room = n;
-    if (depth)
-        room = b->len < depth ? (size_t)(depth - b->len) : 0;
-    size_t left = c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
-    if (room > left)
-        room = left;
-    size_t take = n < room ? n : room;
-    if (take < n)
-        b->truncated = 1;
-    if (!take)
-        return;
+    size_t take = n;
+    if (depth && b->len + take > depth)
+        take = b->len < depth ? (size_t)(depth - b->len) : 0;
     if (b->len + take > b->cap) {
+        size_t left =
+            c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
         size_t cap2 = b->cap ? b->cap : STREAM_FIRST_CAP;
         while (cap2 < b->len + take)
             cap2 *= 2;
         if (depth && cap2 > depth)
             cap2 = (size_t)depth;
-        uint8_t *p = realloc(b->p, cap2);
-        if (!p) {
-            b->truncated = 1;
-            return;
+        if (cap2 - b->cap > left) { /* the memcap, not the depth, cuts it */
+            cap2 = b->cap + left;
+            take = cap2 > b->len ? cap2 - b->len : 0;
+            if (!b->memcap_cut)
+                c->stats->memcap_cuts++;
+            b->memcap_cut = 1;
         }
-        b->p = p;
-        b->cap = cap2;
+        if (cap2 > b->cap) {
+            uint8_t *p = realloc(b->p, cap2);
+            if (!p) {
+                b->truncated = 1;
+                return;
+            }
+            b->p = p;
+            c->stream_bytes += cap2 - b->cap;
+            b->cap = cap2;
+        }
     }
+    if (take < n)
+        b->truncated = 1;
+    if (!take)
+        return;
     memcpy(b->p + b->len, d, take);
     b->len += take;
-    c->stream_bytes += take;
 }
 
 /* ---- observables: kept with their direction, given with its stream ---- */
@@ -139,7 +149,9 @@ static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type,
                       : NULL;
         if (v) {
             memcpy(v, value, len);
-            s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len};
+            /* the packet it was read in (ts_us: the one being fed, or the close) */
+            double t = c->cur ? (double)c->cur->ref.ts_us / 1e6 : 0;
+            s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len, t};
             c->obs_bytes += len;
             return;
         }
@@ -323,7 +335,7 @@ static void on_close(void *ctx, ab_flow *f, int reason)
             if ((b->len || s->n_obs[d] || d == AB_DIR_TO_SERVER) && c->out->stream)
                 c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
                                s->n_obs[d]);
-            c->stream_bytes -= b->len;
+            c->stream_bytes -= b->cap;
             free(b->p);
         }
         obs_free(c, s);
@@ -335,6 +347,17 @@ static void on_close(void *ctx, ab_flow *f, int reason)
 }
 
 /* ---- the capture ---- */
+
+/* After a packet, kept bytes over 7/8 of stream_memcap: the least recently active flows end
+ * early (their streams given as kept) until they are at most 3/4 of it, so that the flows to come
+ * have room and the cap itself (stream_keep) cuts only what one packet adds past the last 1/8.
+ * The flow just fed is the most recent: it ends last. */
+static void end_over_memcap(cap *c, ab_flows *flows)
+{
+    size_t low = c->o->stream_memcap - c->o->stream_memcap / 4;
+    while (c->stream_bytes > low && ab_flows_end_lru(flows, AB_FLOW_MEMCAP))
+        c->stats->stream_evictions++;
+}
 
 struct ab_capture {
     ab_capture_opts o; /* a copy: the caller's may go */
@@ -381,6 +404,8 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
     ab_pkt p;
     if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1)
         ab_flows_packet(k->flows, &p);
+    if (k->c.stream_bytes > k->o.stream_memcap - k->o.stream_memcap / 8)
+        end_over_memcap(&k->c, k->flows);
 }
 
 void ab_capture_frame(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t *data,
@@ -457,6 +482,8 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
             }
         }
         frame_in(k, linktype, ts, frame, caplen, wirelen, n <= k->o.skip_frames);
+        if (k->o.drop_behind && k->stats.frames % DROP_FRAMES == 0)
+            ab_pcap_drop_behind(src);
     }
     ab_capture_finish(k);
     if (out->progress)

@@ -7,8 +7,13 @@
  *
  * Memory is bounded by the limits, never by the capture's size: the decoder's fragment memcap,
  * the flow table's max_flows and out-of-order memcap, the parsers' per-flow limits, and the
- * stream bytes kept (stream_depth per direction, stream_memcap in all: when over, the oldest
- * flows are ended early, counted in ab_capture_stats.stream_evictions). */
+ * stream bytes kept (stream_depth per direction; stream_memcap in all, counted by the buffers'
+ * capacity: after a packet that leaves more than 7/8 of it kept, the least recently active flows
+ * are ended early (AB_FLOW_MEMCAP, their streams given as they are, stream_evictions) until at
+ * most 3/4 is; bytes that would go past the cap itself are not kept (memcap_cuts)). With
+ * drop_behind the capture's pages behind the reader are given back (its bytes are read once, front
+ * to back; nothing points into them: libpcap copies each frame out), so a mapped file does not stay
+ * resident as it is read. */
 #ifndef AB_CAPTURE_H
 #define AB_CAPTURE_H
 
@@ -31,6 +36,7 @@ typedef struct ab_capture_opts {
     size_t obs_memcap;    /* observable bytes kept over all open flows (default 32 MiB) */
     int keep_streams;     /* 0: no stream bytes are kept or given (no stream rules) */
     uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */
+    int drop_behind; /* data is a private read-only file mapping: MADV_DONTNEED behind the reader */
 } ab_capture_opts;
 
 void ab_capture_opts_default(ab_capture_opts *o);
@@ -60,6 +66,7 @@ typedef struct ab_capture_stats {
     uint64_t app[5]; /* flows detected as http, tls, smtp, dns (TCP), dns (UDP datagrams) */
     uint64_t stream_evictions; /* flows ended early: stream_memcap */
     uint64_t parser_errors;    /* flows a parser gave up on */
+    uint64_t memcap_cuts;      /* directions whose kept bytes were cut at stream_memcap */
 } ab_capture_stats;
 
 /* The pipeline fed frame by frame (a live capture): the same stages and callbacks as

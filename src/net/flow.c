@@ -93,6 +93,8 @@ const char *ab_flow_reason_name(int reason)
         return "evicted";
     case AB_FLOW_END:
         return "end";
+    case AB_FLOW_MEMCAP:
+        return "memcap";
     }
     return "?";
 }
@@ -302,6 +304,18 @@ static void expire_some(ab_flows *t)
     }
 }
 
+/* The least recently active open flow: the oldest tail of the open lists. */
+static flow *lru_open(ab_flows *t)
+{
+    flow *lru = NULL;
+    for (int l = 0; l < L_DEAD; l++) {
+        flow *f = t->lists[l].tail;
+        if (f && (!lru || f->tick < lru->tick))
+            lru = f;
+    }
+    return lru;
+}
+
 /* A free slot for a new flow when all are taken: a closed flow's, else the least recently active
  * open flow is evicted. */
 static void make_room(ab_flows *t)
@@ -313,14 +327,18 @@ static void make_room(ab_flows *t)
         slot_put(t, t->lists[L_DEAD].tail);
         return;
     }
-    flow *lru = NULL;
-    for (int l = 0; l < L_DEAD; l++) {
-        flow *f = t->lists[l].tail;
-        if (f && (!lru || f->tick < lru->tick))
-            lru = f;
-    }
+    flow *lru = lru_open(t);
     if (lru)
         close_flow(t, lru, AB_FLOW_EVICTED, 0);
+}
+
+int ab_flows_end_lru(ab_flows *t, int reason)
+{
+    flow *lru = t ? lru_open(t) : NULL;
+    if (!lru)
+        return 0;
+    close_flow(t, lru, reason, 0);
+    return 1;
 }
 
 /* ---- new flows ---- */

@@ -77,6 +77,7 @@ enum {
     AB_FLOW_TIMEOUT, /* idle for its timeout */
     AB_FLOW_EVICTED, /* the table was full and this flow the least recently active */
     AB_FLOW_END,     /* end of capture (ab_flows_flush, ab_flows_free) */
+    AB_FLOW_MEMCAP,  /* ended early by the caller over a memory bound (ab_flows_end_lru) */
 };
 
 /* Held segments per flow direction, whatever their size. */
@@ -134,6 +135,10 @@ void ab_flows_tick(ab_flows *t, uint64_t now_us);
 /* End of capture: every flow's held bytes delivered (gaps between), every flow closed with
  * AB_FLOW_END and its slot freed. The table stays usable. */
 void ab_flows_flush(ab_flows *t);
+/* End the least recently active open flow now, as a full table does (its held bytes delivered,
+ * close() with reason): for a caller over a memory bound of its own. Not from a callback.
+ * Returns 0 when no flow is open. */
+int ab_flows_end_lru(ab_flows *t, int reason);
 /* ab_flows_flush, then the table freed. NULL is fine. */
 void ab_flows_free(ab_flows *t);
 
@@ -159,7 +164,7 @@ typedef struct ab_flow_stats {
 
 void ab_flows_stats(const ab_flows *t, ab_flow_stats *s);
 
-/* "fin", "rst", "timeout", "evicted", "end" (or "?"). */
+/* "fin", "rst", "timeout", "evicted", "end", "memcap" (or "?"). */
 const char *ab_flow_reason_name(int reason);
 
 #endif

@@ -119,13 +119,14 @@ static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
         return;
     flowtext t;
     flow_text(p, &t, &f->ref, f, dir);
-    t.info.time = (double)f->last_us / 1e6;
+    t.info.time = (double)f->last_us / 1e6; /* the stream; each value says its own packet's */
     /* What the client sent (given for every flow, capture.h) also carries the flow's two
      * addresses, so ip and cidr IOCs match either end, once per flow. */
     ab_observation all[2 + AB_CAPTURE_MAX_OBS];
     if (dir == AB_DIR_TO_SERVER && n_obs <= AB_CAPTURE_MAX_OBS) {
-        all[0] = (ab_observation){"ip", "flow.src_ip", t.src, strlen(t.src)};
-        all[1] = (ab_observation){"ip", "flow.dest_ip", t.dst, strlen(t.dst)};
+        double first = (double)f->first_us / 1e6; /* the flow's first packet */
+        all[0] = (ab_observation){"ip", "flow.src_ip", t.src, strlen(t.src), first};
+        all[1] = (ab_observation){"ip", "flow.dest_ip", t.dst, strlen(t.dst), first};
         if (n_obs)
             memcpy(all + 2, obs, n_obs * sizeof(*obs));
         obs = all;
@@ -225,11 +226,52 @@ static int pcap_claims(const uint8_t *data, size_t size)
     return ab_pcap_claims(data, size);
 }
 
+/* The scanner's bounds (ab_scanner_set_capture_limits) over the pipeline's defaults: the depth
+ * is also the largest payload object, out-of-order bytes are held up to a quarter of the
+ * memcap (64 MiB of the default 256). */
+static void apply_limits(ab_capture_opts *o, const ab_capture_limits *l)
+{
+    o->flow.stream_depth = l->stream_depth;
+    o->app.max_body = (size_t)l->stream_depth;
+    o->flow.max_flows = (size_t)l->max_flows;
+    o->stream_memcap = (size_t)l->stream_memcap;
+    o->flow.stream_memcap = (size_t)(l->stream_memcap / 4);
+}
+
+/* What a responder needs to know of what the capture and the bounds left out (ab_net_summary). */
+static void net_summary(ab_net_summary *n, const ab_capture_stats *st)
+{
+    memset(n, 0, sizeof(*n));
+    n->captures = 1;
+    n->frames = st->frames;
+    n->bytes = st->bytes;
+    n->packets = st->decode.packets;
+    n->malformed = st->decode.malformed;
+    n->truncated = st->decode.truncated;
+    n->flows = st->flow.flows;
+    n->peak_flows = st->flow.peak_active;
+    n->flows_evicted = st->flow.evicted;
+    n->flows_memcap = st->stream_evictions;
+    n->flows_timeout = st->flow.timeouts;
+    n->gaps = st->flow.gaps;
+    n->gap_bytes = st->flow.gap_bytes;
+    n->ooo_dropped = st->flow.memcap_drops;
+    n->fragments = st->decode.fragments;
+    n->frag_dropped = st->decode.frag_dropped + st->decode.frag_timeouts;
+    n->depth_cut = st->flow.depth_reached;
+    n->memcap_cut = st->memcap_cuts;
+    n->parser_errors = st->parser_errors;
+}
+
 static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
 {
     psrc p = {u, 0, 0};
     ab_capture_opts o;
+    ab_capture_limits lim;
     ab_capture_opts_default(&o);
+    ab_unpack_capture_limits(u, &lim);
+    apply_limits(&o, &lim);
+    o.drop_behind = ab_unpack_container_mapped(u);
     /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
      * packet (a record header and 34 bytes): the budget grows by that, no more. */
     ab_unpack_widen_budget(u, 2 * (uint64_t)size, size / 50 * 3);
@@ -246,6 +288,11 @@ static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
     char err[256];
     ab_capture_stats st;
     ab_status rc = ab_capture_run(data, size, &o, &out, &st, err, sizeof(err));
+    if (rc == AB_OK) {
+        ab_net_summary ns;
+        net_summary(&ns, &st);
+        ab_unpack_net_add(u, &ns);
+    }
     if (rc != AB_OK)
         ab_unpack_error(u, NULL, rc, "not a capture libpcap can read: %s", err);
     else if (err[0])
@@ -261,7 +308,10 @@ ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
     const ab_live_feed *feed = arg;
     psrc p = {u, 0, feed->first_flow_id};
     ab_capture_opts o;
+    ab_capture_limits lim;
     ab_capture_opts_default(&o);
+    ab_unpack_capture_limits(u, &lim);
+    apply_limits(&o, &lim); /* no drop_behind: the frames are in no file mapping */
     uint64_t room = ab_unpack_max_member(u);
     if (room < o.app.max_body)
         o.app.max_body = (size_t)room;
@@ -288,6 +338,10 @@ ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
         before = now;
     }
     ab_capture_finish(cap);
+    ab_capture_get_stats(cap, &now);
+    ab_net_summary ns;
+    net_summary(&ns, &now);
+    ab_unpack_net_add(u, &ns); /* the summary's network part, as for a file */
     ab_capture_free(cap);
     return AB_OK;
 }

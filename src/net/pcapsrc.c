@@ -1,18 +1,26 @@
 /* pcapsrc.c: captures from memory through libpcap (pcapsrc.h): fmemopen(3) gives libpcap a
- * FILE over the caller's bytes (no copy, no system call per frame), which pcap_close closes. */
+ * FILE over the caller's bytes (no system call per frame), which pcap_close closes. libpcap
+ * copies each record into its own buffer: nothing it gives points into the caller's bytes. */
 #include "net/pcapsrc.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
+
+#define DROP_MIN ((size_t)1 << 20) /* bytes given back at a time (ab_pcap_drop_behind) */
 
 struct ab_pcapsrc {
     pcap_t *p; /* owned; owns the FILE */
     int linktype;
     char err[PCAP_ERRBUF_SIZE];
+    const uint8_t *data; /* the caller's bytes (borrowed) */
+    size_t n;
+    uintptr_t dropped; /* pages below this address were given back */
 };
 
 static uint32_t rd32(const uint8_t *p, int swap)
@@ -76,6 +84,8 @@ ab_status ab_pcap_open_mem(const uint8_t *data, size_t n, ab_pcapsrc **out, char
     fp = NULL; /* pcap_close closes it */
     s->linktype = pcap_datalink(s->p);
     s->err[0] = '\0';
+    s->data = data;
+    s->n = n;
     *out = s;
     s = NULL;
     st = AB_OK;
@@ -107,6 +117,23 @@ int ab_pcap_next(ab_pcapsrc *s, const uint8_t **frame, size_t *caplen, size_t *w
     *ts_us = sec * 1000000u + usec;
     *linktype = s->linktype;
     return 1;
+}
+
+void ab_pcap_drop_behind(ab_pcapsrc *s)
+{
+    FILE *fp = pcap_file(s->p);
+    long pos = fp ? ftell(fp) : -1; /* what stdio has taken from the bytes: copied out */
+    if (pos <= 0 || (unsigned long)pos > s->n)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)s->data + pg - 1) & ~(pg - 1); /* whole pages of the bytes only */
+    uintptr_t hi = ((uintptr_t)s->data + (size_t)pos) & ~(pg - 1);
+    if (lo < s->dropped)
+        lo = s->dropped;
+    if (hi <= lo || hi - lo < DROP_MIN)
+        return;
+    (void)madvise((void *)lo, hi - lo, MADV_DONTNEED); /* a failure only keeps the pages */
+    s->dropped = hi;
 }
 
 const char *ab_pcap_error(const ab_pcapsrc *s)

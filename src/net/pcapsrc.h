@@ -39,6 +39,12 @@ ab_status ab_pcap_open_mem(const uint8_t *data, size_t n, ab_pcapsrc **out, char
 int ab_pcap_next(ab_pcapsrc *s, const uint8_t **frame, size_t *caplen, size_t *wirelen,
                  uint64_t *ts_us, int *linktype);
 
+/* The bytes before the reader's position will not be read again: give their whole pages back
+ * (MADV_DONTNEED), at most once per page. Only for data that is a private read-only file
+ * mapping: a later read of those pages maps them from the file again. Anonymous or heap
+ * memory would read back as zeros: never call it on such data. */
+void ab_pcap_drop_behind(ab_pcapsrc *s);
+
 /* The last error message ("" when none). */
 const char *ab_pcap_error(const ab_pcapsrc *s);
 

@@ -411,6 +411,54 @@ static void print_capture(ab_console *c, const ab_capture_summary *k)
             (unsigned long long)k->dropped_behind, (unsigned long long)k->worker_restarts);
 }
 
+/* ", N what": one count of what the network bounds or the capture left out, when not 0. */
+static void print_lost(FILE *f, const char **sep, uint64_t n, const char *one, const char *many)
+{
+    if (!n)
+        return;
+    fputs(*sep, f);
+    print_count(f, n, one, many);
+    *sep = ", ";
+}
+
+/* A second line when captures were read: how much, and what was not seen and why. */
+static void print_network(ab_console *c, const ab_net_summary *n)
+{
+    fputs("antibody: network: ", c->out);
+    print_count(c->out, n->captures, "capture", "captures");
+    fputs(", ", c->out);
+    print_count(c->out, n->frames, "frame", "frames");
+    fputs(" (", c->out);
+    print_size(c->out, (double)n->bytes);
+    fputs("), ", c->out);
+    print_count(c->out, n->flows, "flow", "flows");
+    fprintf(c->out, " (at most %llu open)", (unsigned long long)n->peak_flows);
+    const char *sep = "; not seen whole: ";
+    print_lost(c->out, &sep, n->flows_evicted, "flow evicted at --max-flows",
+               "flows evicted at --max-flows");
+    print_lost(c->out, &sep, n->flows_memcap, "flow ended early at --stream-memcap",
+               "flows ended early at --stream-memcap");
+    print_lost(c->out, &sep, n->depth_cut, "stream cut at --stream-depth",
+               "streams cut at --stream-depth");
+    print_lost(c->out, &sep, n->memcap_cut, "stream cut at --stream-memcap",
+               "streams cut at --stream-memcap");
+    if (n->gaps) {
+        print_lost(c->out, &sep, n->gaps, "gap", "gaps");
+        fputs(" (", c->out);
+        print_size(c->out, (double)n->gap_bytes);
+        fputs(" never seen)", c->out);
+    }
+    print_lost(c->out, &sep, n->ooo_dropped, "out-of-order segment dropped",
+               "out-of-order segments dropped");
+    print_lost(c->out, &sep, n->frag_dropped, "fragmented datagram dropped",
+               "fragmented datagrams dropped");
+    print_lost(c->out, &sep, n->parser_errors, "flow a parser gave up on",
+               "flows a parser gave up on");
+    print_lost(c->out, &sep, n->malformed, "malformed frame", "malformed frames");
+    print_lost(c->out, &sep, n->truncated, "truncated frame", "truncated frames");
+    fputc('\n', c->out);
+}
+
 static void print_summary(ab_console *c, const ab_summary *s)
 {
     fputs("antibody: ", c->out);
@@ -444,6 +492,8 @@ static void print_summary(ab_console *c, const ab_summary *s)
     fprintf(c->out, ", %.2f s%s%s\n", s->seconds,
             s->interrupted ? " (INTERRUPTED: incomplete)" : "",
             s->skipped_total && !c->list_skipped ? "; --list-skipped lists what was skipped" : "");
+    if (s->net)
+        print_network(c, s->net);
     if (s->capture)
         print_capture(c, s->capture);
 }

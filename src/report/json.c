@@ -897,6 +897,43 @@ static void put_capture_summary(ab_json *j, const ab_capture_summary *c)
     ab_json_obj_end(j);
 }
 
+/* The summary's "network" object (only when a capture was read): names say which bound or
+ * which loss (docs/findings.md). */
+static void put_network(ab_json *j, const ab_net_summary *n)
+{
+    const struct {
+        const char *key;
+        uint64_t v;
+    } f[] = {
+        {"captures", n->captures},
+        {"frames", n->frames},
+        {"bytes", n->bytes},
+        {"packets", n->packets},
+        {"malformed_frames", n->malformed},
+        {"truncated_frames", n->truncated},
+        {"flows", n->flows},
+        {"peak_flows", n->peak_flows},
+        {"flows_evicted_max_flows", n->flows_evicted},
+        {"flows_evicted_stream_memcap", n->flows_memcap},
+        {"flows_timed_out", n->flows_timeout},
+        {"gaps", n->gaps},
+        {"gap_bytes", n->gap_bytes},
+        {"ooo_segments_dropped", n->ooo_dropped},
+        {"fragments", n->fragments},
+        {"fragment_datagrams_dropped", n->frag_dropped},
+        {"streams_cut_stream_depth", n->depth_cut},
+        {"streams_cut_stream_memcap", n->memcap_cut},
+        {"parser_errors", n->parser_errors},
+    };
+    ab_json_key(j, "network");
+    ab_json_obj_begin(j);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        ab_json_key(j, f[i].key);
+        ab_json_uint(j, f[i].v);
+    }
+    ab_json_obj_end(j);
+}
+
 static void put_summary(ab_json *j, const ab_summary *s)
 {
     ab_json_key(j, "objects");
@@ -928,6 +965,8 @@ static void put_summary(ab_json *j, const ab_summary *s)
     ab_json_bool(j, s->interrupted);
     ab_json_key(j, "suppressed");
     ab_json_uint(j, s->suppressed);
+    if (s->net)
+        put_network(j, s->net);
     if (s->capture)
         put_capture_summary(j, s->capture);
 }

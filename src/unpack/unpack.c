@@ -102,6 +102,9 @@ struct ab_unpack {
     int part_next, in_part, part_mbox_only;
     ab_mbox_range part;
     uint64_t part_file_size;
+    /* the captures read since the last ab_unpack_net_take */
+    ab_net_summary net;
+    int net_any;
 };
 
 void ab_unpack_limits_default(ab_unpack_limits *l)
@@ -197,6 +200,35 @@ void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes)
 {
     *members = u ? u->scanned : 0;
     *bytes = u ? u->scanned_bytes : 0;
+}
+
+void ab_unpack_capture_limits(const ab_unpack *u, ab_capture_limits *out)
+{
+    if (u && u->sc)
+        *out = u->sc->capture_limits;
+    else
+        ab_capture_limits_default(out);
+}
+
+void ab_unpack_net_add(ab_unpack *u, const ab_net_summary *s)
+{
+    ab_net_summary_add(&u->net, s);
+    u->net_any = 1;
+}
+
+int ab_unpack_net_take(ab_unpack *u, ab_net_summary *out)
+{
+    if (!u || !u->net_any)
+        return 0;
+    *out = u->net;
+    memset(&u->net, 0, sizeof(u->net));
+    u->net_any = 0;
+    return 1;
+}
+
+int ab_unpack_container_mapped(const ab_unpack *u)
+{
+    return u && u->cur && u->cur->depth == 0 && u->cur->mapped;
 }
 
 /* ---- the location of a member of the container being unpacked ---- */
@@ -794,9 +826,19 @@ void ab_unpack_observe_object(ab_unpack *u, ab_object *obj, const ab_emit *self)
     const ab_emit *cself = u->self;
     u->cur = obj;
     u->self = self;
+    const ab_flow_info *flow = obj->flow;
     for (size_t i = 0; i < obj->n_observe; i++) {
         const ab_observation *o = &obj->observe[i];
+        /* A value read before the object was complete (a DNS name early in a long flow): its
+         * findings say when it was read. The verdict keeps a copy of the flow info. */
+        ab_flow_info at;
+        if (flow && o->time > 0) {
+            at = *flow;
+            at.time = o->time;
+            obj->flow = &at;
+        }
         ab_unpack_observe(u, o->type, o->where, o->value, o->len);
+        obj->flow = flow;
     }
     u->cur = cur;
     u->self = cself;

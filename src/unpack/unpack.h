@@ -177,6 +177,17 @@ int ab_unpack_wants_records(const ab_unpack *u);
 void ab_unpack_record(ab_unpack *u, const ab_flow_info *flow, const char *type, const char *json,
                       size_t len);
 
+/* Sources of captures: the capture limits (ab_scanner_set_capture_limits; the defaults without
+ * a scanner). */
+void ab_unpack_capture_limits(const ab_unpack *u, ab_capture_limits *out);
+/* Sources of captures: one capture's counters, added to what the worker reports with the
+ * top-level object (ab_unpack_net_take). */
+void ab_unpack_net_add(ab_unpack *u, const ab_net_summary *s);
+/* 1 when the container being unpacked is a top-level file's private read-only mapping
+ * (ab_object.mapped): a source that reads it once, front to back, may drop the pages behind it
+ * (MADV_DONTNEED: a later read maps them from the file again). */
+int ab_unpack_container_mapped(const ab_unpack *u);
+
 /* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
 
@@ -275,6 +286,9 @@ void ab_unpack_observe_object(ab_unpack *u, ab_object *obj, const ab_emit *self)
 
 /* Counters of the last top-level object: members scanned and their bytes. */
 void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
+/* The captures' counters added since the last take (ab_unpack_net_add): 1 and *out when a
+ * capture was read, then cleared; 0 when none was. */
+int ab_unpack_net_take(ab_unpack *u, ab_net_summary *out);
 
 /* Sources alone, for unit tests and fuzz targets: run s over data with limits (NULL: defaults),
  * members to cb (depth 1 only, no matchers, no recursion; cb returns non-zero to stop). Limit

@@ -188,3 +188,100 @@ EOF2
     $PY "$NET_CHECK" tls "$T/out" "$T/caps/$c.pcap" "$T/caps/captures.json"
   done
 }
+
+# Memory stays bounded by the limits, not by the capture: two hostile captures of the same kind
+# (tests/fixtures/gen_pcap.py --stress: 1500 flows per unit past --max-flows, out-of-order segments
+# held until a cap gives their hole up, overlapping fragments, streams past --stream-depth), one
+# of 1 unit (3 MiB) and one of 12 (37 MiB), read by one worker; the peak RSS of antibody and its
+# worker (getrusage RUSAGE_CHILDREN, the largest) stays under 64 MiB and the big capture costs at
+# most 8 MiB more than the small one (the capture's pages are given back behind the reader:
+# without that the big one costs its size, 30 MiB more). The summary counts what the bounds did.
+test_pcap_memory_bound() {
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" --stress 1 "$T/small.pcap"
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" --stress 12 "$T/big.pcap"
+  printf 'domain\tnot-in-the-capture.example\n' >"$T/n.ioc"
+  $PY - "$ANTIBODY" "$T" <<'EOF2'
+import json, os, resource, subprocess, sys
+ab, t = sys.argv[1], sys.argv[2]
+def peak(name):
+    # a fresh interpreter per run: RUSAGE_CHILDREN is the largest child it waited for
+    code = ("import resource, subprocess, sys\n"
+            "p = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n")
+    out = "%s/%s.json" % (t, name)
+    r = subprocess.run([sys.executable, "-c", code, out, ab, "pcap", "-j", "1", "--json",
+                        "--no-progress", "--no-default-pack", "--ioc", t + "/n.ioc",
+                        "--max-flows", "1000", "--stream-memcap", "4M", "--stream-depth", "64K",
+                        "%s/%s.pcap" % (t, name)], capture_output=True, text=True, check=True)
+    kb, rc = map(int, r.stdout.split())
+    assert rc == 0, (name, rc, r.stderr)
+    evs = [json.loads(l) for l in open(out)]
+    assert not [e for e in evs if e["event"] == "error"], evs
+    return kb, [e for e in evs if e["event"] == "summary"][0]["network"]
+small_kb, s = peak("small")
+big_kb, b = peak("big")
+print("peak RSS: small %d KiB, big %d KiB" % (small_kb, big_kb))
+for n in (s, b):
+    assert n["captures"] == 1, n
+    for k in ("flows_evicted_max_flows", "gaps", "gap_bytes", "ooo_segments_dropped", "fragments",
+              "streams_cut_stream_depth"):
+        assert n[k] > 0, (k, n)
+    assert n["peak_flows"] <= 1000, n
+assert b["frames"] >= 11 * s["frames"], (s["frames"], b["frames"])  # all of it was read
+assert small_kb < 64 * 1024 and big_kb < 64 * 1024, (small_kb, big_kb)
+assert big_kb <= small_kb + 8 * 1024, ("memory grew with the capture", small_kb, big_kb)
+EOF2
+}
+
+# --stream-depth, --max-flows, --stream-memcap: out-of-range values are a usage error (exit 2,
+# before anything is read), valid ones are taken by pcap and by scan; the console summary has its
+# network line only when a capture was read.
+test_pcap_limit_options() {
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" "$T/syn" >/dev/null
+  printf 'domain\tnot-in-the-capture.example\n' >"$T/n.ioc"
+  local bad
+  for bad in "--stream-depth 0" "--stream-depth 2G" "--stream-depth 1x" "--max-flows 0" \
+    "--max-flows -5" "--max-flows 99999999" "--stream-memcap 512K" "--stream-memcap 65G"; do
+    # shellcheck disable=SC2086
+    run 2 ab pcap --no-progress --no-default-pack --ioc "$T/n.ioc" $bad "$T/syn/frag4.pcap"
+    grep -q "antibody: ${bad%% *}: expected" "$T/err" || fail "no usage error for $bad: $(cat "$T/err")"
+  done
+  run 0 ab pcap --no-progress --no-default-pack --ioc "$T/n.ioc" --stream-depth 1K --max-flows 1 \
+    --stream-memcap 1M "$T/syn/frag4.pcap" "$T/syn/eth_ipv4.pcap"
+  grep -q "^antibody: network: 2 captures, " "$T/out" || fail "no network line: $(cat "$T/out")"
+  run 0 ab scan --no-progress --no-default-pack --ioc "$T/n.ioc" --max-flows 2 "$T/syn/vlan.pcap"
+  grep -q "^antibody: network: 1 capture, " "$T/out" || fail "scan: no network line"
+  echo "no capture here" >"$T/plain.txt"
+  run 0 ab scan --no-progress --no-default-pack --ioc "$T/n.ioc" --json "$T/plain.txt"
+  ! grep -q '"network"' "$T/out" || fail "a network summary without a capture"
+  run 0 ab scan --no-progress --no-default-pack --ioc "$T/n.ioc" "$T/plain.txt"
+  ! grep -q "network:" "$T/out" || fail "a network line without a capture"
+}
+
+# A value read early in a long flow says its own packet's time, not the flow's end: an HTTP
+# keep-alive connection asks for c2.example at T+2 s and for later.example at T+50 s, and ends at
+# T+100 s.
+test_pcap_observable_time() {
+  $PY - "$SRCDIR/tests/fixtures" "$T/ka.pcap" <<'EOF2'
+import sys
+sys.path.insert(0, sys.argv[1])
+import gen_pcap as g
+r1 = b"GET /a HTTP/1.1\r\nHost: c2.example\r\n\r\n"
+r2 = b"GET /b HTTP/1.1\r\nHost: later.example\r\n\r\n"
+s = 1000
+fr = [(g.eth(0x0800, g.tcp4(b"", seq=s - 1, flags=0x02)), None, 1 * 10**9),
+      (g.eth(0x0800, g.tcp4(r1, seq=s)), None, 2 * 10**9),
+      (g.eth(0x0800, g.tcp4(r2, seq=s + len(r1))), None, 50 * 10**9),
+      (g.eth(0x0800, g.tcp4(b"", seq=s + len(r1) + len(r2), flags=0x11)), None, 100 * 10**9)]
+g.write_pcap(sys.argv[2], g.LT_ETH, fr)
+EOF2
+  printf 'domain\tc2.example\tearly\ndomain\tlater.example\tlate\n' >"$T/ka.ioc"
+  run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/ka.ioc" "$T/ka.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+fs = {e["value"]: e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "finding"}
+assert fs["c2.example"]["flow"]["time"] == "2023-11-14T22:13:22.000Z", fs["c2.example"]["flow"]
+assert fs["later.example"]["flow"]["time"] == "2023-11-14T22:14:10.000Z", fs["later.example"]["flow"]
+assert fs["c2.example"]["flow"]["start"] == "2023-11-14T22:13:21.000Z", fs["c2.example"]["flow"]
+EOF2
+}

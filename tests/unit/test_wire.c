@@ -589,6 +589,98 @@ static void test_record(void **state)
     ab_buf_release(&b);
 }
 
+/* One worker's NET frame of a capture's counters, decoded into r (bad when refused). */
+static void net_frame(const ab_net_summary *in, ab_net_summary *out, int *bad, size_t cut)
+{
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    ab_wire_put_net(&b, in);
+    assert_true(b.len > cut);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len - cut, 0};
+    ab_wire_get_net(&r, out);
+    *bad = r.bad;
+    ab_buf_release(&b);
+}
+
+static void sample_net(ab_net_summary *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->captures = 2;
+    n->frames = 1000;
+    n->bytes = 1u << 20;
+    n->packets = 990;
+    n->malformed = 3;
+    n->truncated = 4;
+    n->flows = 100;
+    n->peak_flows = 40;
+    n->flows_evicted = 30;
+    n->flows_memcap = 5;
+    n->flows_timeout = 7;
+    n->gaps = 11;
+    n->gap_bytes = 12345;
+    n->ooo_dropped = 13;
+    n->fragments = 20;
+    n->frag_dropped = 2;
+    n->depth_cut = 9;
+    n->memcap_cut = 8;
+    n->parser_errors = 1;
+}
+
+/* The captures' counters: every field round-trips in its place; counts that cannot be (no
+ * capture, more packets than frames, more flows ended early than flows, a short frame, another
+ * field count) are refused and nothing of them is kept. */
+static void test_net(void **state)
+{
+    (void)state;
+    ab_net_summary n, g;
+    int bad;
+    sample_net(&n);
+    net_frame(&n, &g, &bad, 0);
+    assert_false(bad);
+    assert_memory_equal(&n, &g, sizeof(n));
+    assert_int_equal(g.gap_bytes, 12345);
+    assert_int_equal(g.parser_errors, 1);
+    net_frame(&n, &g, &bad, 1); /* cut short */
+    assert_true(bad);
+    assert_int_equal(g.frames, 0);
+
+    sample_net(&n);
+    n.captures = 0;
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+    sample_net(&n);
+    n.packets = n.frames + 1;
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+    sample_net(&n);
+    n.flows_evicted = UINT64_MAX; /* a sum that would wrap */
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+    sample_net(&n);
+    n.flows_evicted = 90; /* 90 + 5 + 7 > 100 */
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+    sample_net(&n);
+    n.depth_cut = 201; /* two directions per flow at most */
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+    sample_net(&n);
+    n.peak_flows = 101;
+    net_frame(&n, &g, &bad, 0);
+    assert_true(bad);
+
+    /* another field count: refused, whatever follows */
+    ab_buf b;
+    ab_buf_init(&b, 0);
+    ab_wire_u32(&b, AB_WIRE_NET_FIELDS + 1);
+    for (int i = 0; i < AB_WIRE_NET_FIELDS + 1; i++)
+        ab_wire_u64(&b, 1);
+    ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+    ab_wire_get_net(&r, &g);
+    assert_true(r.bad);
+    ab_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_live_job),
+        cmocka_unit_test(test_net),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

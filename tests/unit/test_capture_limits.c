@@ -1,0 +1,388 @@
+/* test_capture_limits.c: the bounds of the capture pipeline (src/net/capture.c) over captures
+ * built here (pcap, LINKTYPE_RAW IPv4): values kept with their flow direction carry the time of
+ * the packet they were read in, not the flow's end; stream bytes kept past stream_memcap end the
+ * least recently active flows early (their streams given whole, the flows after them keep room);
+ * max_flows evicts; the counters say so; with drop_behind the pages of a mapped capture behind
+ * the reader are given back (RssFile of /proc/self/status stays small), and without it they are
+ * not (so the check can fail). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "net/capture.h"
+#include "net/flow.h"
+
+#define T0 1700000000ull /* seconds */
+
+/* ---- a pcap in memory ---- */
+
+typedef struct pc {
+    uint8_t *p;
+    size_t len, cap;
+} pc;
+
+static void put(pc *c, const void *d, size_t n)
+{
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 65536;
+        while (cap < c->len + n)
+            cap *= 2;
+        c->p = realloc(c->p, cap);
+        assert_non_null(c->p);
+        c->cap = cap;
+    }
+    memcpy(c->p + c->len, d, n);
+    c->len += n;
+}
+
+static void put32(pc *c, uint32_t v)
+{
+    put(c, &v, 4);
+}
+
+static void pc_begin(pc *c)
+{
+    memset(c, 0, sizeof(*c));
+    put32(c, 0xa1b2c3d4u);
+    uint16_t ver[2] = {2, 4};
+    put(c, ver, 4);
+    put32(c, 0);
+    put32(c, 0);
+    put32(c, 65535);
+    put32(c, 101); /* LINKTYPE_RAW */
+}
+
+static void be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    be16(p, (uint16_t)(v >> 16));
+    be16(p + 2, (uint16_t)v);
+}
+
+/* One IPv4 packet 10.0.<host>.1:<sport> -> 10.0.0.2:<dport> (TCP with flags and seq, or UDP
+ * when flags < 0) at usec microseconds after T0. Checksums are not checked by the decoder. */
+static void pc_pkt(pc *c, uint64_t usec, uint8_t host, uint16_t sport, uint16_t dport, int flags,
+                   uint32_t seq, const void *data, size_t n)
+{
+    uint8_t h[40];
+    int tcp = flags >= 0;
+    size_t l4 = tcp ? 20 : 8;
+    size_t tot = 20 + l4 + n;
+    memset(h, 0, sizeof(h));
+    h[0] = 0x45;
+    be16(h + 2, (uint16_t)tot);
+    h[8] = 64;
+    h[9] = tcp ? 6 : 17;
+    h[12] = 10, h[13] = 0, h[14] = host, h[15] = 1;
+    h[16] = 10, h[17] = 0, h[18] = 0, h[19] = 2;
+    be16(h + 20, sport);
+    be16(h + 22, dport);
+    if (tcp) {
+        be32(h + 24, seq);
+        h[32] = 5 << 4;
+        h[33] = (uint8_t)flags;
+        be16(h + 34, 65535);
+    } else {
+        be16(h + 24, (uint16_t)(8 + n));
+    }
+    uint64_t t = T0 * 1000000u + usec;
+    put32(c, (uint32_t)(t / 1000000u));
+    put32(c, (uint32_t)(t % 1000000u));
+    put32(c, (uint32_t)tot);
+    put32(c, (uint32_t)tot);
+    put(c, h, 20 + l4);
+    put(c, data, n);
+}
+
+/* ---- what the pipeline gives ---- */
+
+#define MAXS 64
+
+typedef struct got {
+    int n_streams;
+    struct {
+        uint64_t id;
+        int dir;
+        size_t n;
+        int truncated;
+        size_t n_obs;
+        char obs[8][64];
+        double obs_time[8];
+    } s[MAXS];
+    int reasons[8];
+} got;
+
+static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                      int truncated, const ab_observation *obs, size_t n_obs)
+{
+    got *g = ctx;
+    (void)data;
+    if (g->n_streams >= MAXS)
+        return;
+    int i = g->n_streams++;
+    g->s[i].id = f->ref.id;
+    g->s[i].dir = dir;
+    g->s[i].n = n;
+    g->s[i].truncated = truncated;
+    g->s[i].n_obs = n_obs;
+    for (size_t k = 0; k < n_obs && k < 8; k++) {
+        snprintf(g->s[i].obs[k], sizeof(g->s[i].obs[k]), "%s=%.*s", obs[k].where, (int)obs[k].len,
+                 obs[k].value);
+        g->s[i].obs_time[k] = obs[k].time;
+    }
+}
+
+static void on_flow_end(void *ctx, const ab_flow *f, int reason)
+{
+    got *g = ctx;
+    (void)f;
+    if (reason >= 0 && reason < 8)
+        g->reasons[reason]++;
+}
+
+static ab_status run(const pc *c, const ab_capture_opts *o, got *g, ab_capture_stats *st)
+{
+    memset(g, 0, sizeof(*g));
+    ab_capture_out out = {.net = {.ctx = g}, .stream = on_stream, .flow_end = on_flow_end};
+    char err[256];
+    return ab_capture_run(c->p, c->len, o, &out, st, err, sizeof(err));
+}
+
+/* ---- tests ---- */
+
+/* A keep-alive HTTP connection: a request with Host c2.example at T0+2 s, another with Host
+ * later.example at T0+50 s, the FIN at T0+100 s. Each value says its own packet's time. */
+static void test_observable_packet_time(void **state)
+{
+    (void)state;
+    pc c;
+    pc_begin(&c);
+    static const char r1[] = "GET /a HTTP/1.1\r\nHost: c2.example\r\n\r\n";
+    static const char r2[] = "GET /b HTTP/1.1\r\nHost: later.example\r\n\r\n";
+    uint32_t seq = 1000;
+    pc_pkt(&c, 1000000, 0, 40000, 80, 0x02, seq - 1, NULL, 0); /* SYN at T0+1 */
+    pc_pkt(&c, 2000000, 0, 40000, 80, 0x18, seq, r1, sizeof(r1) - 1);
+    seq += sizeof(r1) - 1;
+    pc_pkt(&c, 50000000, 0, 40000, 80, 0x18, seq, r2, sizeof(r2) - 1);
+    seq += sizeof(r2) - 1;
+    pc_pkt(&c, 100000000, 0, 40000, 80, 0x11, seq, NULL, 0);
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    int seen = 0;
+    for (int i = 0; i < g.n_streams; i++) {
+        if (g.s[i].dir != AB_DIR_TO_SERVER)
+            continue;
+        for (size_t k = 0; k < g.s[i].n_obs; k++) {
+            if (!strcmp(g.s[i].obs[k], "http.host=c2.example")) {
+                assert_true(g.s[i].obs_time[k] == (double)T0 + 2);
+                seen |= 1;
+            } else if (!strcmp(g.s[i].obs[k], "http.host=later.example")) {
+                assert_true(g.s[i].obs_time[k] == (double)T0 + 50);
+                seen |= 2;
+            }
+        }
+    }
+    assert_int_equal(seen, 3);
+    free(c.p);
+}
+
+/* n flows, one after the other, each sending `each` bytes (not a known protocol) in 1 KiB
+ * segments from port 41000 + i; none ends. */
+static void serial_flows(pc *c, int n, size_t each)
+{
+    uint8_t buf[1024];
+    memset(buf, 'x', sizeof(buf));
+    uint64_t t = 0;
+    pc_begin(c);
+    for (int i = 0; i < n; i++) {
+        uint32_t seq = 5000;
+        for (size_t sent = 0; sent < each; sent += sizeof(buf)) {
+            pc_pkt(c, t += 1000, 0, (uint16_t)(41000 + i), 9999, 0x18, seq, buf, sizeof(buf));
+            seq += sizeof(buf);
+        }
+    }
+}
+
+/* 20 flows of 16 KiB with a 64 KiB stream memcap: the oldest end early (reason memcap), each
+ * with its whole stream; the last flows still get theirs whole: the cap makes room (ending old
+ * flows past 7/8 of it) rather than starving what comes after it. */
+static void test_stream_memcap_ends_oldest(void **state)
+{
+    (void)state;
+    pc c;
+    serial_flows(&c, 20, 16384);
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.stream_memcap = 65536;
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    assert_int_equal(st.flow.flows, 20);
+    assert_true(st.stream_evictions >= 10);
+    assert_int_equal(g.reasons[AB_FLOW_MEMCAP], (int)st.stream_evictions);
+    assert_int_equal(g.reasons[AB_FLOW_END], 20 - (int)st.stream_evictions);
+    assert_int_equal(st.memcap_cuts, 0);
+    assert_int_equal(g.n_streams, 20);
+    for (int i = 0; i < g.n_streams; i++) {
+        assert_int_equal(g.s[i].id, i + 1); /* oldest first */
+        assert_int_equal(g.s[i].n, 16384);
+        assert_false(g.s[i].truncated);
+    }
+    free(c.p);
+}
+
+/* One packet that would take the kept bytes past the cap itself: what does not fit is not kept
+ * (counted), then the flows end, least recent first, until at most 3/4 of the cap is kept. */
+static void test_stream_memcap_cut(void **state)
+{
+    (void)state;
+    static uint8_t big[16000];
+    memset(big, 'b', sizeof(big));
+    pc c;
+    pc_begin(&c);
+    pc_pkt(&c, 1000, 0, 41000, 9999, 0x18, 5000, big, 1024);        /* 4 KiB buffer */
+    pc_pkt(&c, 2000, 0, 41001, 9999, 0x18, 5000, big, sizeof(big)); /* wants 16 KiB */
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.stream_memcap = 16384;
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    assert_int_equal(st.memcap_cuts, 1);
+    /* then both end: the older, and this one (alone still over 3/4 of the cap) */
+    assert_int_equal(st.stream_evictions, 2);
+    assert_int_equal(g.reasons[AB_FLOW_MEMCAP], 2);
+    assert_int_equal(g.n_streams, 2);
+    assert_int_equal(g.s[0].id, 1); /* the older flow, ended early, whole */
+    assert_int_equal(g.s[0].n, 1024);
+    assert_false(g.s[0].truncated);
+    assert_int_equal(g.s[1].n, 16384 - 1024); /* what the cap left room for */
+    assert_true(g.s[1].truncated);
+    free(c.p);
+}
+
+/* Without a memcap in the way nothing ends early. */
+static void test_stream_memcap_unreached(void **state)
+{
+    (void)state;
+    pc c;
+    serial_flows(&c, 20, 16384);
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    assert_int_equal(st.stream_evictions, 0);
+    assert_int_equal(st.memcap_cuts, 0);
+    assert_int_equal(g.reasons[AB_FLOW_END], 20);
+    free(c.p);
+}
+
+/* max_flows 4 and 10 flows: 6 evicted (the least recent), counted; depth cuts counted. */
+static void test_max_flows_and_depth(void **state)
+{
+    (void)state;
+    pc c;
+    serial_flows(&c, 10, 4096);
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.flow.max_flows = 4;
+    o.flow.stream_depth = 2048;
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    assert_int_equal(st.flow.evicted, 6);
+    assert_int_equal(g.reasons[AB_FLOW_EVICTED], 6);
+    assert_int_equal(st.flow.depth_reached, 10);
+    assert_true(st.flow.peak_active <= 4);
+    for (int i = 0; i < g.n_streams; i++)
+        assert_int_equal(g.s[i].n, 2048);
+    free(c.p);
+}
+
+/* The process's resident file pages (kB), from /proc/self/status. */
+static long rss_file_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "RssFile: %ld kB", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* A 16 MiB capture of UDP datagrams, mapped from a file: read with drop_behind, the process holds
+ * at most a few MiB of it at the end; read without, all of it. */
+static void test_drop_behind(void **state)
+{
+    (void)state;
+    pc c;
+    uint8_t buf[1400];
+    memset(buf, 'u', sizeof(buf));
+    pc_begin(&c);
+    for (int i = 0; c.len < ((size_t)16 << 20); i++)
+        pc_pkt(&c, (uint64_t)i * 10, (uint8_t)(i % 200), (uint16_t)(20000 + i % 50), 7777, -1, 0,
+               buf, sizeof(buf));
+    char path[] = "/tmp/test_capture_limits.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, c.p, c.len), (ssize_t)c.len);
+    size_t size = c.len;
+    free(c.p);
+    long grew[2];
+    for (int drop = 1; drop >= 0; drop--) {
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        assert_true(m != MAP_FAILED);
+        long before = rss_file_kb();
+        assert_true(before >= 0);
+        ab_capture_opts o;
+        ab_capture_opts_default(&o);
+        o.drop_behind = drop;
+        o.keep_streams = 0;
+        ab_capture_out out = {.net = {.ctx = NULL}};
+        ab_capture_stats st;
+        char err[256];
+        assert_int_equal(ab_capture_run(m, size, &o, &out, &st, err, sizeof(err)), AB_OK);
+        assert_true(st.frames > 10000);
+        grew[drop] = rss_file_kb() - before;
+        munmap(m, size);
+    }
+    close(fd);
+    /* 16384 kB read: dropped, what stays is the last MiB or two */
+    assert_true(grew[1] < 4096);
+    assert_true(grew[0] > 12288);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_observable_packet_time),
+        cmocka_unit_test(test_stream_memcap_ends_oldest),
+        cmocka_unit_test(test_stream_memcap_unreached),
+        cmocka_unit_test(test_stream_memcap_cut),
+        cmocka_unit_test(test_max_flows_and_depth),
+        cmocka_unit_test(test_drop_behind),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
