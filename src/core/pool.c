@@ -1327,12 +1327,18 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     if ((q->kind != AB_JOB_FILE && q->kind != AB_JOB_RESUME) || !s || s->job != w->done + 1)
         return 0;
     uint64_t frame = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
+    size_t k = strlen(msg);
+    if (frame == AB_CAPTURE_FRAME_END &&
+        k + 1 < len) { /* every frame was read: nothing to resume */
+        snprintf(msg + k, len - k, "; the flows open at the end of the capture are lost");
+        return 0;
+    }
     if (!frame || frame == AB_CAPTURE_FRAME_END || frame <= q->skip)
         return 0;
     char *o = nl < 2 ? strstr(msg, " on this object") : NULL; /* no member: the pipeline's */
     if (o && !strcmp(o, " on this object"))
         snprintf(o, len - (size_t)(o - msg), " while decoding and parsing frames");
-    size_t k = strlen(msg);
+    k = strlen(msg);
     if (k + 1 >= len)
         return 0;
     uint64_t losses = q->resumes + 1;
