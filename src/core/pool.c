@@ -50,12 +50,14 @@
 #define SPLITS_PER_WORKER 4
 
 typedef struct job {
-    int kind;   /* AB_JOB_FILE, AB_JOB_PROC, AB_JOB_PART (core/wire.h) */
+    int kind;   /* AB_JOB_FILE, AB_JOB_PROC, AB_JOB_PART, AB_JOB_RESUME (core/wire.h) */
     char *path; /* owned; the file, or "pid:N" */
     struct stat st;
     pid_t pid;
-    uint64_t file_size; /* AB_JOB_PART: the file's size when it was split */
+    uint64_t file_size; /* AB_JOB_PART: the file's size when it was split; AB_JOB_RESUME */
     ab_wire_part part;  /* AB_JOB_PART */
+    uint64_t skip;      /* AB_JOB_RESUME: the capture's frames not read again */
+    uint64_t resumes;   /* AB_JOB_RESUME: the file's workers lost so far */
 } job;
 
 /* The member a worker is scanning, in memory it shares with the parent (MAP_SHARED, made before
@@ -68,7 +70,12 @@ typedef struct beat_slot {
     uint64_t seq;           /* __atomic access only */
     uint64_t job;           /* the worker's count of objects started: whose member this is */
     uint64_t container_job; /* __atomic: the object (by that count) that opened a container */
-    double start;           /* ab_now() when the member started */
+    /* __atomic, no seqlock (one word): the frame (from 1) a top-level capture of object `job` is
+     * handling (capture.h frame_at), AB_CAPTURE_FRAME_END once it read them all, 0 none. The
+     * worker stores it before each frame, the parent reads it once the worker is gone, to go on
+     * from the next frame (AB_JOB_RESUME). */
+    uint64_t frame;
+    double start; /* ab_now() when the member started */
     uint32_t len; /* bytes of data: a wire location (ab_wire_put_location); 0: no member */
     uint8_t data[BEAT_CAP];
 } beat_slot;
@@ -431,6 +438,15 @@ static void h_scanned(void *ctx, const ab_object *m)
      * its own (a parser stalling later is not blamed on this member). */
     if (w->live && m->parent && m->parent->depth == 0)
         slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
+    /* The same for a capture file: a parser crash after this member is the pipeline's (and the
+     * frame's, beat_slot.frame), not this member's. */
+    uint64_t frame = w->slot ? __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED) : 0;
+    if (!w->live && frame && frame != AB_CAPTURE_FRAME_END && m->parent && m->parent->depth == 0 &&
+        m->parent->location_len == 1) {
+        ab_buf_reset(&w->loc);
+        ab_wire_put_location(&w->loc, m->parent->location, m->parent->location_source, 1);
+        slot_write(w->slot, w->jobs, w->loc.data, w->loc.len);
+    }
 }
 
 /* Reads one frame (blocking). Returns the type, 0 on EOF/error. */
@@ -995,6 +1011,61 @@ static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     ab_buf_release(&w->live_loc);
 }
 
+/* AB_JOB_RESUME: the capture file a lost worker was reading, mapped again (same inode and size,
+ * or an error), its frames after the skip read through the pipeline (pcap_source.c). The file's
+ * matchers ran in the first worker: only its flows are scanned here, as members of the file,
+ * which this DONE counts once (the lost workers sent none). */
+static void w_scan_resume(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
+{
+    ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
+    struct stat expect;
+    memset(&expect, 0, sizeof(expect));
+    expect.st_dev = (dev_t)j->dev;
+    expect.st_ino = (ino_t)j->ino;
+    ab_mapped m;
+    char err[512];
+    ab_status st = ab_file_map(j->path, sc->follow_symlinks, &expect, 0, &m, err, sizeof(err));
+    if (st == AB_OK && m.size != j->file_size) {
+        snprintf(err, sizeof(err), "file changed size after its worker was lost: not resumed");
+        ab_file_unmap(&m);
+        st = AB_ERR_IO;
+    }
+    if (st != AB_OK) {
+        w_send_error(w, j->path, st, err);
+        w_send_simple(w, AB_MSG_DONE, 0, 0);
+        return;
+    }
+    const char *loc[1] = {j->path}, *locsrc[1] = {"file"};
+    ab_object obj;
+    memset(&obj, 0, sizeof(obj));
+    obj.kind = AB_OBJ_FILE;
+    obj.path = j->path;
+    obj.location = loc;
+    obj.location_source = locsrc;
+    obj.location_len = 1;
+    obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
+    obj.st = &m.st;
+    obj.mapped = m.map != NULL;
+    ab_capture_resume rs = {m.data, m.size, j->skip, j->resumes << 40};
+    if (sigsetjmp(bus_jmp, 1) == 0) {
+        bus_armed = 1;
+        if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
+            w_send_error(w, j->path, AB_ERR_ARG, "unpacking is off: the capture is not resumed");
+        bus_armed = 0;
+        if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
+            w_send_error(w, j->path, AB_ERR_IO, err);
+    } else {
+        bus_armed = 0; /* as w_scan_file: report, and end this worker */
+        w_send_error(w, j->path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
+        w_send_done(w, eng, 0, 0);
+        ab_wire_begin(&w->out, AB_MSG_EXITING);
+        send_frame(w->fd, &w->out);
+        _exit(0);
+    }
+    w_send_done(w, eng, m.size, 1);
+    ab_file_unmap(&m);
+}
+
 static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
 {
     static wctx w; /* static: the hooks' context outlives nothing, and the stack stays small */
@@ -1020,7 +1091,7 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         _exit(4);
     ab_engine_worker_mode(eng);
     w.eng = eng;
-    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top};
+    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top, &slot->frame};
     w.workers = worker_count(sc);
     w.split_chunk = SPLIT_MIN_CHUNK;
 #ifdef AB_TEST_HOOKS
@@ -1044,11 +1115,14 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         if (r.bad)
             break;
         ab_throttle_begin(&w.thr);
-        slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
+        __atomic_store_n(&w.slot->frame, 0, __ATOMIC_RELAXED); /* before the job says it is new */
+        slot_write(w.slot, ++w.jobs, NULL, 0);                 /* a new object: no member yet */
         if (job.kind == AB_JOB_PROC)
             w_scan_proc(sc, eng, &w, job.path, (pid_t)job.pid);
         else if (job.kind == AB_JOB_LIVE)
             w_scan_live(sc, eng, &w, &job);
+        else if (job.kind == AB_JOB_RESUME)
+            w_scan_resume(sc, eng, &w, &job);
         else
             w_scan_file(sc, eng, &w, &job);
     }
@@ -1240,6 +1314,66 @@ static int reap(pid_t pid, int *status)
     }
 }
 
+/* The lost worker w was reading a top-level capture file (its slot says the frame in flight):
+ * the rest of the file becomes a resume job (*out, 1) from the next frame, unless the sweep is
+ * ending, the frame is no point to go on from (the flush at the end, not past the job's own
+ * skip: a worker's word is checked) or the file's workers were lost AB_WIRE_MAX_RESUMES + 1
+ * times. What happened is appended to msg. */
+static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, char *msg,
+                          size_t len)
+{
+    const job *q = &w->q[0];
+    beat_slot *s = w->slot;
+    if ((q->kind != AB_JOB_FILE && q->kind != AB_JOB_RESUME) || !s || s->job != w->done + 1)
+        return 0;
+    uint64_t frame = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
+    size_t k = strlen(msg);
+    if (frame == AB_CAPTURE_FRAME_END &&
+        k + 1 < len) { /* every frame was read: nothing to resume */
+        snprintf(msg + k, len - k, "; the flows open at the end of the capture are lost");
+        return 0;
+    }
+    if (!frame || frame == AB_CAPTURE_FRAME_END || frame <= q->skip)
+        return 0;
+    char *o = nl < 2 ? strstr(msg, " on this object") : NULL; /* no member: the pipeline's */
+    if (o && !strcmp(o, " on this object"))
+        snprintf(o, len - (size_t)(o - msg), " while decoding and parsing frames");
+    k = strlen(msg);
+    if (k + 1 >= len)
+        return 0;
+    uint64_t losses = q->resumes + 1;
+    memset(out, 0, sizeof(*out));
+    out->kind = AB_JOB_RESUME;
+    out->st = q->st;
+    out->file_size = q->kind == AB_JOB_RESUME ? q->file_size : (uint64_t)q->st.st_size;
+    out->skip = frame;
+    out->resumes = losses;
+    ab_wire_job wj = {.kind = AB_JOB_RESUME,
+                      .ino = (uint64_t)q->st.st_ino,
+                      .path = q->path,
+                      .file_size = out->file_size,
+                      .skip = out->skip,
+                      .resumes = out->resumes};
+    if (losses > AB_WIRE_MAX_RESUMES) {
+        snprintf(msg + k, len - k,
+                 "; the flows open in this worker are lost; gave up on this capture after %llu "
+                 "worker losses (frame %llu)",
+                 (unsigned long long)losses, (unsigned long long)frame);
+        return 0;
+    }
+    if (!respawn || p->stop || p->sc->cancel || !ab_wire_resume_ok(&wj) ||
+        !(out->path = strdup(q->path))) {
+        snprintf(msg + k, len - k, "; the flows open in this worker are lost (frame %llu)",
+                 (unsigned long long)frame);
+        return 0;
+    }
+    snprintf(msg + k, len - k,
+             "; the flows open in this worker are lost, the capture goes on from frame %llu in a "
+             "new worker",
+             (unsigned long long)frame + 1);
+    return 1;
+}
+
 /* The worker is gone (EOF), or we end it (deadline, malformed frame: why says so, with status
  * why_st): reap it, report its job, and start a replacement unless the sweep is ending. */
 static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
@@ -1309,9 +1443,13 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
                      (unsigned long long)pt->first, (unsigned long long)pt->off,
                      (unsigned long long)(pt->off + pt->len));
         }
+        job resume;
+        int resumed = capture_resume(p, w, respawn, nl, &resume, msg, sizeof(msg));
         pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
                       arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
+        if (resumed)
+            retry_push(p, &resume);
         job_clear(&w->q[0]);
         for (unsigned i = 1; i < w->nq; i++) { /* not started: another worker takes them */
             if (p->stop)
@@ -1344,7 +1482,9 @@ static int send_job(worker *w, const job *j)
                       .pid = (uint32_t)j->pid,
                       .path = j->path,
                       .file_size = j->file_size,
-                      .part = j->part};
+                      .part = j->part,
+                      .skip = j->skip,
+                      .resumes = j->resumes};
     ab_wire_put_job(&b, &wj);
     int rc = send_frame(w->fd, &b);
     ab_buf_release(&b);

@@ -539,6 +539,20 @@ void ab_wire_put_job(ab_buf *b, const ab_wire_job *j)
     }
     if (j->kind == AB_JOB_LIVE)
         ab_wire_u64(b, j->restarts);
+    if (j->kind == AB_JOB_RESUME) {
+        ab_wire_u64(b, j->file_size);
+        ab_wire_u64(b, j->skip);
+        ab_wire_u64(b, j->resumes);
+    }
+}
+
+/* A resume names the file by identity (checked again when it is mapped) and a point inside it:
+ * every frame takes at least its 16-byte record header, so a skip past size / 16 is no point of
+ * this file. */
+int ab_wire_resume_ok(const ab_wire_job *j)
+{
+    return j->ino && j->file_size && j->skip >= 1 && j->skip <= j->file_size / 16 &&
+           j->resumes >= 1 && j->resumes <= AB_WIRE_MAX_RESUMES;
 }
 
 void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
@@ -559,6 +573,12 @@ void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
     } else if (j->kind == AB_JOB_LIVE) {
         j->restarts = ab_wire_get_u64(r);
         if (!j->path || strncmp(j->path, "live:", 5) || !j->path[5])
+            r->bad = 1;
+    } else if (j->kind == AB_JOB_RESUME) {
+        j->file_size = ab_wire_get_u64(r);
+        j->skip = ab_wire_get_u64(r);
+        j->resumes = ab_wire_get_u64(r);
+        if (!ab_wire_resume_ok(j))
             r->bad = 1;
     } else if (j->kind != AB_JOB_FILE && j->kind != AB_JOB_PROC) {
         r->bad = 1;

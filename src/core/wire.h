@@ -86,15 +86,21 @@ void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *
 
 /* Jobs (parent -> worker, AB_MSG_JOB): a kind, the object's identity, then what the kind needs.
  * [u8 kind][u64 dev][u64 ino][u32 pid][str path], and for AB_JOB_PART [u64 file size][u64 off]
- * [u64 len][u64 first]; for AB_JOB_LIVE [u64 restarts] (the path must start "live:"). */
+ * [u64 len][u64 first]; for AB_JOB_LIVE [u64 restarts] (the path must start "live:"); for
+ * AB_JOB_RESUME [u64 file size][u64 skip][u64 resumes] (checked: the file's identity set, a size,
+ * 1 <= skip <= size / 16 (a frame is at least a 16-byte record header), 1 <= resumes <=
+ * AB_WIRE_MAX_RESUMES). */
 enum {
-    AB_JOB_FILE = 1, /* a file: every matcher, every source */
-    AB_JOB_PROC = 2, /* a process's memory ("pid:N") */
-    AB_JOB_PART = 3, /* a part of a split mbox: its messages only (unpack.h ab_mbox_range) */
-    AB_JOB_LIVE = 4, /* a live capture ("live:IFACE"): frames follow as AB_MSG_FRAMES and
-                      * AB_MSG_TICK; AB_MSG_QUIT ends it (every flow flushed, then DONE) */
+    AB_JOB_FILE = 1,   /* a file: every matcher, every source */
+    AB_JOB_PROC = 2,   /* a process's memory ("pid:N") */
+    AB_JOB_PART = 3,   /* a part of a split mbox: its messages only (unpack.h ab_mbox_range) */
+    AB_JOB_LIVE = 4,   /* a live capture ("live:IFACE"): frames follow as AB_MSG_FRAMES and
+                        * AB_MSG_TICK; AB_MSG_QUIT ends it (every flow flushed, then DONE) */
+    AB_JOB_RESUME = 5, /* the rest of a capture file whose worker was lost: its frames after
+                        * the first skip are read (the file's flows, not the file again) */
 };
-#define AB_WIRE_MAX_PARTS 64 /* parts of one split file */
+#define AB_WIRE_MAX_RESUMES 8  /* resume jobs of one capture file: then it is given up */
+#define AB_WIRE_MAX_PARTS   64 /* parts of one split file */
 
 typedef struct ab_wire_part {
     uint64_t off, len, first;
@@ -105,12 +111,18 @@ typedef struct ab_wire_job {
     uint64_t dev, ino; /* 0, 0: not checked */
     uint32_t pid;
     const char *path;   /* decoded: points into the frame */
-    uint64_t file_size; /* AB_JOB_PART: the size the parts were cut from */
+    uint64_t file_size; /* AB_JOB_PART: the size the parts were cut from; AB_JOB_RESUME: the
+                         * file's size when its first worker read it */
     ab_wire_part part;  /* AB_JOB_PART */
     uint64_t restarts;  /* AB_JOB_LIVE: live workers lost before this one (flow ids go on) */
+    uint64_t skip;      /* AB_JOB_RESUME: frames not read (the frame in flight and those before) */
+    uint64_t resumes;   /* AB_JOB_RESUME: workers of this file lost so far (flow ids go on) */
 } ab_wire_job;
 
 void ab_wire_put_job(ab_buf *b, const ab_wire_job *j);
+/* 1 when an AB_JOB_RESUME's file size, skip and resumes are within their bounds (above): the
+ * parent asks before it queues one, the worker's decoder refuses one that is not. */
+int ab_wire_resume_ok(const ab_wire_job *j);
 /* Sets r->bad on a malformed job: an unknown kind, no path, a part outside its file. */
 void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j);
 

@@ -481,10 +481,14 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
                 break;
             }
         }
+        if (out->frame_at)
+            __atomic_store_n(out->frame_at, n, __ATOMIC_RELAXED);
         frame_in(k, linktype, ts, frame, caplen, wirelen, n <= k->o.skip_frames);
         if (k->o.drop_behind && k->stats.frames % DROP_FRAMES == 0)
             ab_pcap_drop_behind(src);
     }
+    if (out->frame_at)
+        __atomic_store_n(out->frame_at, AB_CAPTURE_FRAME_END, __ATOMIC_RELAXED);
     ab_capture_finish(k);
     if (out->progress)
         out->progress(out->net.ctx, k->stats.frames);

@@ -57,7 +57,14 @@ typedef struct ab_capture_out {
     void (*progress)(void *ctx, uint64_t frames);
     /* Non-zero: stop reading (the sweep is stopping). May be NULL. */
     int (*stopped)(void *ctx);
+    /* ab_capture_run only. Not NULL: before each frame is handled (and its callbacks run), its
+     * number (from 1) is stored here, then AB_CAPTURE_FRAME_END while the flows open at the end
+     * are flushed; a relaxed atomic store, no call: another process may read it to resume after
+     * the frame a crash happened in (core/pool.c). */
+    uint64_t *frame_at;
 } ab_capture_out;
+
+#define AB_CAPTURE_FRAME_END UINT64_MAX
 
 typedef struct ab_capture_stats {
     uint64_t frames, bytes; /* frames read and their captured bytes */

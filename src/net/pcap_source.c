@@ -263,15 +263,19 @@ static void net_summary(ab_net_summary *n, const ab_capture_stats *st)
     n->parser_errors = st->parser_errors;
 }
 
-static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
+/* A capture file through the pipeline: from its first frame (skip 0), or resumed after a lost
+ * worker (skip frames not read, flow ids from id_base on). */
+static ab_status pcap_read(ab_unpack *u, const uint8_t *data, size_t size, uint64_t skip,
+                           uint64_t id_base)
 {
-    psrc p = {u, 0, 0};
+    psrc p = {u, 0, id_base};
     ab_capture_opts o;
     ab_capture_limits lim;
     ab_capture_opts_default(&o);
     ab_unpack_capture_limits(u, &lim);
     apply_limits(&o, &lim);
     o.drop_behind = ab_unpack_container_mapped(u);
+    o.skip_frames = skip;
     /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
      * packet (a record header and 34 bytes): the budget grows by that, no more. */
     ab_unpack_widen_budget(u, 2 * (uint64_t)size, size / 50 * 3);
@@ -284,6 +288,7 @@ static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
         .stream = on_stream,
         .flow_end = records ? on_flow_end : NULL,
         .stopped = on_stopped,
+        .frame_at = ab_unpack_frame_cell(u), /* the worker's resume point, if it has one */
     };
     char err[256];
     ab_capture_stats st;
@@ -299,6 +304,17 @@ static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
         ab_unpack_error(u, NULL, AB_ERR_PARSE, "capture cut short after %llu frames: %s",
                         (unsigned long long)st.frames, err);
     return rc;
+}
+
+static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
+{
+    return pcap_read(u, data, size, 0, 0);
+}
+
+ab_status ab_pcap_resume_run(ab_unpack *u, void *arg)
+{
+    const ab_capture_resume *r = arg;
+    return pcap_read(u, r->data, r->size, r->skip_frames, r->first_flow_id);
 }
 
 /* A live capture (unpack.h ab_live_feed): the same pipeline and members, frames from the feed.

@@ -231,6 +231,11 @@ int ab_unpack_container_mapped(const ab_unpack *u)
     return u && u->cur && u->cur->depth == 0 && u->cur->mapped;
 }
 
+uint64_t *ab_unpack_frame_cell(const ab_unpack *u)
+{
+    return u && u->cur && u->cur->depth == 0 ? u->hooks.frame : NULL;
+}
+
 /* ---- the location of a member of the container being unpacked ---- */
 
 typedef struct member_loc {

@@ -187,6 +187,10 @@ void ab_unpack_net_add(ab_unpack *u, const ab_net_summary *s);
  * (ab_object.mapped): a source that reads it once, front to back, may drop the pages behind it
  * (MADV_DONTNEED: a later read maps them from the file again). */
 int ab_unpack_container_mapped(const ab_unpack *u);
+/* Where a capture being unpacked publishes the frame it is at (capture.h frame_at): the hooks'
+ * cell when the container is the top-level object, else NULL (a capture inside an archive is not
+ * resumed: its worker's loss costs the file's remaining members, as any container's). */
+uint64_t *ab_unpack_frame_cell(const ab_unpack *u);
 
 /* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
@@ -222,6 +226,9 @@ typedef struct ab_unpack_hooks {
     /* A top-level object is about to be unpacked (after its matchers, not when allow-listed):
      * the place to split it (ab_unpack_set_part). */
     void (*top)(void *ctx, const ab_object *obj);
+    /* Not NULL: a top-level capture stores the number of the frame it is handling here
+     * (ab_unpack_frame_cell), so a worker's parent can resume the file after that frame. */
+    uint64_t *frame;
 } ab_unpack_hooks;
 
 ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out);
@@ -254,6 +261,19 @@ typedef struct ab_live_feed {
 } ab_live_feed;
 /* run for ab_unpack_run_live: ctx is an ab_live_feed. */
 ab_status ab_pcap_live_run(ab_unpack *u, void *feed);
+
+/* The rest of a capture file whose worker was lost (core/pool.c AB_JOB_RESUME): its frames after
+ * the first skip_frames are read (flows seen from there on, mid-stream), with flow ids from
+ * first_flow_id on, so none repeats one said before the loss. */
+typedef struct ab_capture_resume {
+    const uint8_t *data;
+    size_t size;
+    uint64_t skip_frames;
+    uint64_t first_flow_id;
+} ab_capture_resume;
+/* run for ab_unpack_run_live: ctx is an ab_capture_resume. The budget is a fresh file's (as
+ * pcap_run widens it for the whole capture), not what the lost worker left of it. */
+ab_status ab_pcap_resume_run(ab_unpack *u, void *resume);
 
 /* A big mbox is split across workers (core/pool.c): each part is a run of whole messages. The
  * worker that owns the file scans it as a whole (hashes, YARA, every source) but unpacks only

@@ -285,3 +285,80 @@ assert fs["later.example"]["flow"]["time"] == "2023-11-14T22:14:10.000Z", fs["la
 assert fs["c2.example"]["flow"]["start"] == "2023-11-14T22:13:21.000Z", fs["c2.example"]["flow"]
 EOF2
 }
+
+# A capture file's worker lost on a flow (a crash in a member, the test hook crash:NAME by the
+# flow direction's name): one error names that flow, the capture goes on from the next frame in
+# a new worker (AB_JOB_RESUME), the flows after it are still reported, the file is one object.
+# A capture that loses every worker stops after AB_WIRE_MAX_RESUMES resumes, with its error.
+resume_capture() { # PATH FLOWS: FLOWS TCP sessions in turn, 10.0.0.1:4000N -> 10.0.0.2:80
+  $PY - "$SRCDIR/tests/fixtures" "$1" "$2" <<'EOF2'
+import sys
+sys.path.insert(0, sys.argv[1])
+from gen_pcap import A4, B4, LT_RAW, ipv4, tcp, write_pcap
+frames = []
+for i in range(int(sys.argv[3])):
+    sp, data = 40000 + i, b"hello from flow %d\n" % i
+    c = lambda payload=b"", **kw: ipv4(A4, B4, 6, tcp(A4, B4, payload, sport=sp, dport=80, **kw))
+    s = lambda **kw: ipv4(B4, A4, 6, tcp(B4, A4, b"", sport=80, dport=sp, **kw))
+    # SYN, SYN/ACK, ACK, data, FIN, FIN: the second FIN ends the flow (its member is scanned in
+    # that frame); no last ACK, so nothing of the flow follows the frame it ends in
+    frames += [c(seq=1000, ack=0, flags=0x02), s(seq=5000, ack=1001, flags=0x12),
+               c(seq=1001, ack=5001, flags=0x10), c(data, seq=1001, ack=5001, flags=0x18),
+               c(seq=1001 + len(data), ack=5001, flags=0x11),
+               s(seq=5001, ack=1002 + len(data), flags=0x11)]
+write_pcap(sys.argv[2], LT_RAW, frames)
+EOF2
+}
+
+test_pcap_resume_after_crash() {
+  grep -q test_hooks "$SRCDIR/meson_options.txt"
+  mkdir -p "$T/r"
+  resume_capture "$T/r/six.pcap" 6
+  resume_capture "$T/r/twelve.pcap" 12
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  ANTIBODY_TEST_FAULT="crash:10.0.0.1:40002->10.0.0.2:80" \
+    run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  $PY - "$T/out" "$T/r/six.pcap" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+loc = lambda e: [x["name"] for x in e["location"]]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1, errs
+e = errs[0]
+assert loc(e) == [sys.argv[2], "10.0.0.1:40002->10.0.0.2:80"], loc(e)
+m = e["message"]
+# SIGSEGV; under ASan the worker's sanitizer reports and exits
+assert ("SIGSEGV" in m or "exited" in m) and "on this member" in m, m
+# the flow ends in its 6th frame: frame 18 of the capture
+assert "lost" in m and "goes on from frame 19 in a new worker" in m, m
+fs = [f for f in evs if f["event"] == "finding" and f["matcher"] == "observable"]
+ports = sorted(f["flow"]["src_port"] for f in fs)
+assert ports == [40000, 40001, 40003, 40004, 40005], ports  # before and after the crash
+ids = [f["flow"]["id"] for f in sorted(fs, key=lambda f: f["flow"]["src_port"])]
+assert len(set(ids)) == len(ids) and ids[2] >= 1 << 40 and ids[1] < 1 << 40, ids
+assert all(loc(f)[0] == sys.argv[2] and len(loc(f)) == 2 for f in fs), fs
+s = evs[-1]
+assert s["event"] == "summary" and s["objects"] == 1 and s["errors"] == 1, s
+print("ok")
+EOF2
+  # every flow crashes: 1 loss and 8 resumes, then the capture is given up (flows 10-12 unread)
+  local crash="" i
+  for i in $(seq 0 11); do crash="$crash${crash:+,}crash:10.0.0.1:$((40000 + i))->10.0.0.2:80"; done
+  ANTIBODY_TEST_FAULT="$crash" \
+    run 2 ab pcap --json --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/twelve.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+loc = lambda e: [x["name"] for x in e["location"]]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 9, [e["message"] for e in errs]
+assert [loc(e)[1] for e in errs] == ["10.0.0.1:%d->10.0.0.2:80" % (40000 + i) for i in range(9)]
+assert all("goes on from frame %d " % (6 * i + 7) in e["message"] for i, e in enumerate(errs[:8]))
+assert "gave up on this capture after 9 worker losses" in errs[8]["message"], errs[8]
+assert "goes on" not in errs[8]["message"], errs[8]
+assert not [e for e in evs if e["event"] == "finding"]
+s = evs[-1]
+assert s["event"] == "summary" and s["objects"] == 0 and s["errors"] == 9, s
+print("ok")
+EOF2
+}

@@ -16,9 +16,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ab_wire_part parts[AB_WIRE_MAX_PARTS];
         uint64_t fsize;
         size_t n;
-        if (data[0] == 'J')
+        if (data[0] == 'J') {
             ab_wire_get_job(&r, &j);
-        else
+            if (!r.bad && j.kind == AB_JOB_RESUME && !ab_wire_resume_ok(&j))
+                __builtin_trap(); /* the decoder let a resume out of its bounds through */
+        } else
             ab_wire_get_split(&r, &fsize, parts, &n);
         return 0;
     }

@@ -4,7 +4,8 @@
  * least recently active flows early (their streams given whole, the flows after them keep room);
  * max_flows evicts; the counters say so; with drop_behind the pages of a mapped capture behind
  * the reader are given back (RssFile of /proc/self/status stays small), and without it they are
- * not (so the check can fail). */
+ * not (so the check can fail); frame_at says the frame a flow ends in, and skip_frames resumes
+ * after one. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +204,65 @@ static void test_observable_packet_time(void **state)
     free(c.p);
 }
 
+/* ---- the frame in flight (frame_at) and a resume (skip_frames) ---- */
+
+typedef struct at {
+    uint64_t cell;    /* ab_capture_out.frame_at */
+    uint64_t when[8]; /* the cell as each flow's stream was given, by flow number */
+    uint16_t port[8]; /* that flow's client port */
+    int n;
+} at;
+
+static void at_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                      int truncated, const ab_observation *obs, size_t n_obs)
+{
+    at *a = ctx;
+    (void)data, (void)n, (void)truncated, (void)obs, (void)n_obs;
+    if (dir != AB_DIR_TO_SERVER || a->n >= 8)
+        return;
+    a->when[a->n] = __atomic_load_n(&a->cell, __ATOMIC_RELAXED);
+    a->port[a->n++] = f->ref.client_port;
+}
+
+/* Three flows in turn, each SYN, data, RST (frames 3i+1..3i+3; the RST ends the flow in its own
+ * frame): each stream is given while the cell says the frame it ends in; after the run the cell
+ * says the end. Resumed after frame 3, the first flow is not read and the others are given in the
+ * same frames; every frame is still counted. */
+static void test_frame_at_and_skip(void **state)
+{
+    (void)state;
+    pc c;
+    pc_begin(&c);
+    static const char d[] = "hello";
+    for (int i = 0; i < 3; i++) {
+        uint16_t sp = (uint16_t)(42000 + i);
+        uint64_t t = (uint64_t)i * 10000;
+        pc_pkt(&c, t + 1000, 0, sp, 7000, 0x02, 999, NULL, 0);
+        pc_pkt(&c, t + 2000, 0, sp, 7000, 0x18, 1000, d, sizeof(d) - 1);
+        pc_pkt(&c, t + 3000, 0, sp, 7000, 0x04, 1005, NULL, 0);
+    }
+    for (uint64_t skip = 0; skip <= 3; skip += 3) {
+        at a;
+        memset(&a, 0, sizeof(a));
+        ab_capture_opts o;
+        ab_capture_opts_default(&o);
+        o.skip_frames = skip;
+        ab_capture_out out = {.net = {.ctx = &a}, .stream = at_stream, .frame_at = &a.cell};
+        ab_capture_stats st;
+        char err[256];
+        assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+        assert_true(a.cell == AB_CAPTURE_FRAME_END);
+        assert_int_equal(st.frames, 9);
+        int first = skip ? 1 : 0;
+        assert_int_equal(a.n, 3 - first);
+        for (int k = 0; k < a.n; k++) {
+            assert_int_equal(a.port[k], 42000 + first + k);
+            assert_int_equal(a.when[k], 3 * (uint64_t)(first + k) + 3);
+        }
+    }
+    free(c.p);
+}
+
 /* n flows, one after the other, each sending `each` bytes (not a known protocol) in 1 KiB
  * segments from port 41000 + i; none ends. */
 static void serial_flows(pc *c, int n, size_t each)
@@ -378,6 +438,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_observable_packet_time),
+        cmocka_unit_test(test_frame_at_and_skip),
         cmocka_unit_test(test_stream_memcap_ends_oldest),
         cmocka_unit_test(test_stream_memcap_unreached),
         cmocka_unit_test(test_stream_memcap_cut),

@@ -545,6 +545,82 @@ static void test_live_job(void **state)
     ab_buf_release(&b);
 }
 
+/* A resume job: the file's identity, the skip and the count travel; a skip or count outside
+ * its bounds, a file without identity or size, and a cut frame are refused. */
+static ab_wire_job resume_job(void)
+{
+    return (ab_wire_job){.kind = AB_JOB_RESUME,
+                         .dev = 8,
+                         .ino = 1234,
+                         .path = "/cap/a.pcap",
+                         .file_size = 160000,
+                         .skip = 42,
+                         .resumes = 2};
+}
+
+/* Encodes j into b, decodes it less its last cut bytes into g (pointing into b). 1: decoded. */
+static int resume_decodes(ab_buf *b, const ab_wire_job *j, ab_wire_job *g, size_t cut)
+{
+    ab_buf_reset(b);
+    ab_wire_put_job(b, j);
+    assert_true(b->len > cut);
+    ab_wire_reader r = {(const uint8_t *)b->data, (const uint8_t *)b->data + b->len - cut, 0};
+    ab_wire_get_job(&r, g);
+    return !r.bad;
+}
+
+static void test_resume_job(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    ab_wire_job j = resume_job(), g;
+    assert_true(resume_decodes(&b, &j, &g, 0));
+    assert_int_equal(g.kind, AB_JOB_RESUME);
+    assert_int_equal(g.dev, 8);
+    assert_int_equal(g.ino, 1234);
+    assert_int_equal(g.file_size, 160000);
+    assert_int_equal(g.skip, 42);
+    assert_int_equal(g.resumes, 2);
+    assert_string_equal(g.path, "/cap/a.pcap");
+    /* the bounds, each side */
+    j.skip = 160000 / 16;
+    j.resumes = AB_WIRE_MAX_RESUMES;
+    assert_true(resume_decodes(&b, &j, &g, 0));
+    assert_int_equal(g.skip, 10000);
+    struct {
+        uint64_t ino, size, skip, resumes;
+        const char *path;
+    } bad[] = {
+        {1234, 160000, 0, 2, "/cap/a.pcap"},                        /* nothing skipped */
+        {1234, 160000, 10001, 2, "/cap/a.pcap"},                    /* past the file */
+        {1234, 160000, UINT64_MAX, 2, "/cap/a.pcap"},               /* no frame */
+        {1234, 160000, 42, 0, "/cap/a.pcap"},                       /* no loss */
+        {1234, 160000, 42, AB_WIRE_MAX_RESUMES + 1, "/cap/a.pcap"}, /* past the bound */
+        {0, 160000, 42, 2, "/cap/a.pcap"},                          /* no identity */
+        {1234, 0, 0, 2, "/cap/a.pcap"},                             /* no size */
+        {1234, 15, 1, 1, "/cap/a.pcap"},                            /* no frame fits */
+        {1234, 160000, 42, 2, NULL},                                /* no path */
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        j = resume_job();
+        j.ino = bad[k].ino;
+        j.file_size = bad[k].size;
+        j.skip = bad[k].skip;
+        j.resumes = bad[k].resumes;
+        j.path = bad[k].path;
+        assert_false(resume_decodes(&b, &j, &g, 0));
+    }
+    /* a frame cut anywhere in the payload */
+    j = resume_job();
+    for (size_t cut = 1; cut <= 24; cut++)
+        assert_false(resume_decodes(&b, &j, &g, cut));
+    /* a file job carries none of it: the same bytes read as another kind are refused */
+    j.kind = 6;
+    assert_false(resume_decodes(&b, &j, &g, 0));
+    ab_buf_release(&b);
+}
+
 /* Flow records: round trip; a record whose JSON is not one object is refused. */
 static void test_record(void **state)
 {
@@ -694,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_live_job),
+        cmocka_unit_test(test_resume_job),
         cmocka_unit_test(test_net),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
