@@ -908,7 +908,7 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, ab_yara_vars *vars, 
     ab_status st = AB_OK;
     *allowed = 0;
     err[0] = '\0';
-    if (e->hasher && !obj->pid) {
+    if (e->hasher && !obj->pid && !obj->no_hash) {
         st = ab_hasher_hash(e->hasher, obj->data, obj->size, obj->md5, obj->sha1, obj->sha256);
         if (st != AB_OK) {
             snprintf(err, errlen, "hashing failed");

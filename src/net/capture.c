@@ -379,8 +379,10 @@ ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out,
     else
         ab_capture_opts_default(&k->o);
     /* observables come here first (obs_keep), the rest straight to out */
-    k->c = (cap){&k->o, out, &k->stats, 0, 0, {&k->c, obs_keep, fwd_object, fwd_record, fwd_error},
-                 NULL};
+    k->c = (cap){
+        &k->o, out, &k->stats,
+        0,     0,   {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
+        NULL};
     ab_status st = ab_decoder_new(&k->o.decode, &k->dec);
     ab_flow_cb cb = {&k->c, on_open, on_data, on_gap, on_dgram, on_close};
     if (st == AB_OK)

@@ -660,8 +660,10 @@ static const EVP_MD *sha256_md(void)
     return sha256_fetched ? sha256_fetched : EVP_sha256();
 }
 
-/* hint: the body's length when the framing says it (Content-Length), else 0. */
-static void body_begin(http_state *st, http_dir *d, int coding, uint64_t hint)
+/* hint: the body's length when the framing says it (Content-Length), else 0. sha: its SHA-256
+ * is wanted (only records say it: without them it is never read, and the engine hashes the
+ * body's object itself). */
+static void body_begin(http_state *st, http_dir *d, int sha, int coding, uint64_t hint)
 {
     body *b = &d->b;
     b->active = 1;
@@ -669,9 +671,9 @@ static void body_begin(http_state *st, http_dir *d, int coding, uint64_t hint)
     b->err = NULL;
     b->npre = 0;
     ab_buf_reset(&b->keep);
-    if (!b->sha)
+    if (sha && !b->sha)
         b->sha = EVP_MD_CTX_new();
-    b->sha_ok = b->sha && EVP_DigestInit_ex(b->sha, sha256_md(), NULL) == 1;
+    b->sha_ok = sha && b->sha && EVP_DigestInit_ex(b->sha, sha256_md(), NULL) == 1;
     if (hint > st->lim.max_body)
         hint = st->lim.max_body;
     if (hint > b->keep.alloc)
@@ -1067,10 +1069,10 @@ static void request_headers_end(call *c)
     }
     int coding = coding_of(txf(tx, F_REQ_CE), txf_len(tx, F_REQ_CE), &tx->anomalies);
     if (d->te_seen) {
-        body_begin(st, d, coding, 0);
+        body_begin(st, d, c->out->record != NULL, coding, 0);
         d->state = S_CHUNK_SIZE;
     } else if (d->cl_seen && d->cl > 0) {
-        body_begin(st, d, coding, coding == CODING_NONE ? d->cl : 0);
+        body_begin(st, d, c->out->record != NULL, coding, coding == CODING_NONE ? d->cl : 0);
         d->framing = FR_LENGTH;
         d->remain = d->cl;
         d->state = S_BODY;
@@ -1130,15 +1132,15 @@ static void response_headers_end(call *c)
     }
     int coding = coding_of(txf(tx, F_CE), txf_len(tx, F_CE), &tx->anomalies);
     if (d->te_seen && d->te_chunked) {
-        body_begin(st, d, coding, 0);
+        body_begin(st, d, c->out->record != NULL, coding, 0);
         d->state = S_CHUNK_SIZE;
     } else if (d->te_seen || !d->cl_seen) {
-        body_begin(st, d, coding, 0);
+        body_begin(st, d, c->out->record != NULL, coding, 0);
         d->state = S_CLOSE_BODY;
     } else if (d->cl_bad) {
         die(c, 1, "bad Content-Length");
     } else if (d->cl > 0) {
-        body_begin(st, d, coding, coding == CODING_NONE ? d->cl : 0);
+        body_begin(st, d, c->out->record != NULL, coding, coding == CODING_NONE ? d->cl : 0);
         d->framing = FR_LENGTH;
         d->remain = d->cl;
         d->state = S_BODY;

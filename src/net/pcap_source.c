@@ -139,6 +139,10 @@ static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
     m.size = n;
     m.source = "flow";
     m.parent = "FLOW";
+    /* A parsed protocol's payloads are hashed as members of their own (an HTTP body, a mail);
+     * its direction as a whole is hashed only when no parser read it (a raw transfer may be a
+     * file as sent). */
+    m.no_hash = f->ref.app != NULL;
     m.flow = &t.info;
     m.observe = obs;
     m.n_observe = n_obs;

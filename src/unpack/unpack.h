@@ -66,6 +66,9 @@ typedef struct ab_member {
      * once it is scanned, as ab_unpack_observe does for a container. */
     const ab_observation *observe;
     size_t n_observe;
+    /* 1: not hashed (a flow direction whose protocol a parser read: its payloads are members of
+     * their own, hashed as files; the direction's bytes as a whole are no file a hash IOC names) */
+    int no_hash;
 } ab_member;
 
 typedef struct ab_source {

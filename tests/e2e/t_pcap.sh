@@ -362,3 +362,29 @@ assert s["event"] == "summary" and s["objects"] == 0 and s["errors"] == 9, s
 print("ok")
 EOF2
 }
+
+# What is hashed: payload objects (an HTTP body) are files and get their hashes; a flow
+# direction a parser read (HTTP here) is no file, and is not hashed (the body inside it is,
+# once); a direction no parser read (a raw transfer may be a file as sent) is.
+test_pcap_stream_hashes() {
+  captures http
+  net_iocs
+  printf 'sha256\t%064d\tenables hashing\n' 0 >>"$T/net.ioc"
+  printf 'rule Any { condition: filesize > 0 }\n' >"$T/any.yar"
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" "$T/syn" >/dev/null
+  run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/net.ioc" --rules "$T/any.yar" \
+    "$T/caps/http.pcap" "$T/syn/eth_ipv4.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1])]
+fs = [e for e in fs if e["event"] == "finding" and e["rule"] == "Any"]
+body = [e for e in fs if e["location"][-1]["source"] == "http"]
+http_dir = [e for e in fs if e["location"][-1]["source"] == "flow" and e["flow"].get("app_proto")]
+raw_dir = [e for e in fs if e["location"][-1]["source"] == "flow" and not e["flow"].get("app_proto")]
+assert body and http_dir and raw_dir, (len(body), len(http_dir), len(raw_dir))
+assert all("sha256" in e and "md5" in e for e in body), body[0]
+assert not any("sha256" in e or "md5" in e for e in http_dir), http_dir[0]
+assert all("sha256" in e for e in raw_dir), raw_dir[0]
+print("ok", len(body), "bodies hashed,", len(http_dir), "HTTP directions not,", len(raw_dir), "raw hashed")
+EOF2
+}
