@@ -177,8 +177,9 @@ errs = [e for e in evs if e["event"] == "error"]
 assert len(errs) == 1, errs
 e = errs[0]
 assert loc(e) == ["live:lo", "127.0.0.1:%s->127.0.0.1:%s" % (p1, port)], loc(e)
-# SIGSEGV; under ASan the worker's sanitizer reports and exits
-assert ("SIGSEGV" in e["message"] or "exited" in e["message"]) and "on this member" in e["message"], e
+# SIGSEGV; under ASan the worker's sanitizer reports and exits, or aborts (abort_on_error)
+assert ("SIGSEGV" in e["message"] or "SIGABRT" in e["message"] or "exited" in e["message"]) \
+    and "on this member" in e["message"], e
 assert "lost" in e["message"] and "new worker" in e["message"], e
 fs = [e for e in evs if e["event"] == "finding" and e["rule"] == "SniffBody"]
 assert any(loc(f)[-2:] == ["GET /two.txt", "response-body"] and f["flow"]["src_port"] == int(p2)

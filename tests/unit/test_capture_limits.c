@@ -41,7 +41,8 @@ static void put(pc *c, const void *d, size_t n)
         assert_non_null(c->p);
         c->cap = cap;
     }
-    memcpy(c->p + c->len, d, n);
+    if (n) /* d may be NULL for an empty piece */
+        memcpy(c->p + c->len, d, n);
     c->len += n;
 }
 
