@@ -40,6 +40,7 @@ typedef struct tls_cert {
     char not_before[24], not_after[24];
     char sha1[41], sha256[65];
     char *names[TLS_MAX_NAMES];
+    uint8_t name_ip[TLS_MAX_NAMES]; /* 1: names[i] is an IP address SAN, 0 a DNS name */
     size_t n_names;
     int self_signed, error;
 } tls_cert;
@@ -790,7 +791,7 @@ static char *cn_text(const X509_NAME *name)
     return s;
 }
 
-static void cert_names(tls_call *c, int dir, tls_cert *ce, X509 *x)
+static void cert_names(tls_cert *ce, X509 *x)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     if (!gens)
@@ -799,29 +800,27 @@ static void cert_names(tls_call *c, int dir, tls_cert *ce, X509 *x)
     for (int i = 0; i < n && ce->n_names < TLS_MAX_NAMES; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         char ipt[INET6_ADDRSTRLEN];
+        char *v = NULL;
         if (g->type == GEN_DNS) {
             const ASN1_STRING *s = g->d.dNSName;
             size_t len = (size_t)ASN1_STRING_length(s);
-            const char *d = (const char *)ASN1_STRING_get0_data(s);
             if (len > TLS_MAX_SNI)
                 len = TLS_MAX_SNI;
-            char *v = dup_bytes(d, len);
-            if (!v)
-                break;
-            ce->names[ce->n_names++] = v;
-            observe_name(c, dir, "tls.cert.name", v, strlen(v));
+            v = dup_bytes(ASN1_STRING_get0_data(s), len);
         } else if (g->type == GEN_IPADD) {
             const ASN1_OCTET_STRING *s = g->d.iPAddress;
             int len = ASN1_STRING_length(s);
             int af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
             if (!af || !inet_ntop(af, ASN1_STRING_get0_data(s), ipt, sizeof(ipt)))
                 continue;
-            char *v = dup_bytes(ipt, strlen(ipt));
-            if (!v)
-                break;
-            ce->names[ce->n_names++] = v;
-            observe(c, dir, "ip", "tls.cert.name", v, strlen(v));
+            v = dup_bytes(ipt, strlen(ipt));
+        } else {
+            continue;
         }
+        if (!v)
+            break;
+        ce->name_ip[ce->n_names] = g->type == GEN_IPADD;
+        ce->names[ce->n_names++] = v;
     }
     GENERAL_NAMES_free(gens);
 }
@@ -832,6 +831,77 @@ static int in_names(const tls_cert *ce, const char *s)
         if (strcmp(ce->names[i], s) == 0)
             return 1;
     return 0;
+}
+
+/* What OpenSSL reads of a certificate (d2i_X509 decodes its public key too, most of the cost);
+ * 0, or -1 when it is not a certificate OpenSSL reads. */
+static int cert_read(tls_cert *ce, const uint8_t *der, size_t n)
+{
+    const unsigned char *q = der;
+    X509 *x = n <= (size_t)0x7fffffff ? d2i_X509(NULL, &q, (long)n) : NULL;
+    if (!x)
+        return -1;
+    const X509_NAME *subj = X509_get_subject_name(x), *iss = X509_get_issuer_name(x);
+    ce->subject = name_text(subj);
+    ce->issuer = name_text(iss);
+    ce->serial = serial_text(x);
+    time_text(X509_get0_notBefore(x), ce->not_before);
+    time_text(X509_get0_notAfter(x), ce->not_after);
+    ce->cn = cn_text(subj);
+    ce->self_signed = X509_NAME_cmp(subj, iss) == 0;
+    cert_names(ce, x);
+    X509_free(x);
+    return 0;
+}
+
+static char *dup_str(const char *s)
+{
+    return s ? dup_bytes(s, strlen(s)) : NULL;
+}
+
+/* A deep copy (a string that cannot be copied is left out, as when OpenSSL could not give it). */
+static void cert_copy(tls_cert *to, const tls_cert *from)
+{
+    *to = *from;
+    to->subject = dup_str(from->subject);
+    to->issuer = dup_str(from->issuer);
+    to->serial = dup_str(from->serial);
+    to->cn = dup_str(from->cn);
+    to->n_names = 0;
+    for (size_t i = 0; i < from->n_names; i++) {
+        char *v = dup_str(from->names[i]);
+        if (!v)
+            break;
+        to->name_ip[to->n_names] = from->name_ip[i];
+        to->names[to->n_names++] = v;
+    }
+}
+
+/* Certificates repeat: every session to a server sends the same chain, and reading one with
+ * OpenSSL 3 costs tens of microseconds. What was read of the last CERT_MEMO certificates is
+ * kept by SHA-256 (as Zeek's X.509 cache does), per thread so parsers on several threads share
+ * nothing; entries are replaced in turn. Memory: CERT_MEMO certificates' fields, each bounded
+ * as a record's (TLS_MAX_DN, TLS_MAX_NAMES of TLS_MAX_SNI bytes). */
+#define CERT_MEMO 64
+static _Thread_local struct {
+    tls_cert e[CERT_MEMO]; /* owned; e[i].sha256[0] == '\0': empty */
+    unsigned next;
+} cert_memo;
+
+static const tls_cert *memo_find(const char *sha256)
+{
+    for (unsigned i = 0; i < CERT_MEMO; i++)
+        if (cert_memo.e[i].sha256[0] && !memcmp(cert_memo.e[i].sha256, sha256, 65))
+            return &cert_memo.e[i];
+    return NULL;
+}
+
+static void memo_put(const tls_cert *ce)
+{
+    tls_cert *slot = &cert_memo.e[cert_memo.next];
+    cert_memo.next = (cert_memo.next + 1) % CERT_MEMO;
+    cert_free(slot);
+    cert_copy(slot, ce);
 }
 
 static void one_cert(tls_call *c, int dir, const uint8_t *der, size_t n)
@@ -850,26 +920,26 @@ static void one_cert(tls_call *c, int dir, const uint8_t *der, size_t n)
         return;
     }
     tls_cert *ce = &d->certs[d->n_certs++];
-    memcpy(ce->sha1, sha1, sizeof(sha1));
-    memcpy(ce->sha256, sha256, sizeof(sha256));
-    const unsigned char *q = der;
-    X509 *x = n <= (size_t)0x7fffffff ? d2i_X509(NULL, &q, (long)n) : NULL;
-    if (!x) {
-        ce->error = 1;
-        return;
+    const tls_cert *known = memo_find(sha256);
+    if (known) {
+        cert_copy(ce, known);
+    } else {
+        memcpy(ce->sha1, sha1, sizeof(sha1));
+        memcpy(ce->sha256, sha256, sizeof(sha256));
+        ce->error = cert_read(ce, der, n) != 0;
+        memo_put(ce);
     }
-    const X509_NAME *subj = X509_get_subject_name(x), *iss = X509_get_issuer_name(x);
-    ce->subject = name_text(subj);
-    ce->issuer = name_text(iss);
-    ce->serial = serial_text(x);
-    time_text(X509_get0_notBefore(x), ce->not_before);
-    time_text(X509_get0_notAfter(x), ce->not_after);
-    ce->cn = cn_text(subj);
-    ce->self_signed = X509_NAME_cmp(subj, iss) == 0;
-    cert_names(c, dir, ce, x);
+    if (ce->error)
+        return;
+    for (size_t i = 0; i < ce->n_names; i++) {
+        const char *v = ce->names[i];
+        if (ce->name_ip[i])
+            observe(c, dir, "ip", "tls.cert.name", v, strlen(v));
+        else
+            observe_name(c, dir, "tls.cert.name", v, strlen(v));
+    }
     if (ce->cn && !in_names(ce, ce->cn))
         observe_name(c, dir, "tls.cert.name", ce->cn, strlen(ce->cn));
-    X509_free(x);
 }
 
 /* A TLS <= 1.2 Certificate message (cut: only the first bytes were kept). */

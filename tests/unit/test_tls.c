@@ -602,6 +602,59 @@ static void hostile(void **state)
     free(g);
 }
 
+/* Certificates read once are remembered by SHA-256 (tls.c, CERT_MEMO): a flow whose certificate
+ * was read before, and one after the memo turned over (70 others read since), give what the
+ * first reading gave; an unreadable certificate stays an error when met again. */
+static void cert_memo(void **state)
+{
+    (void)state;
+    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1, 0};
+    hs_result *r = malloc(sizeof(*r));
+    handshake(&o, &srv, &cli, r);
+    got *first = malloc(sizeof(*first)), *g = malloc(sizeof(*g));
+    assert_int_equal(feed(&r->c, 0, first, NULL), 0);
+    assert_true(has_obs(first, "ip", "tls.cert.name", "192.0.2.7"));
+    bb *rec = malloc(sizeof(*rec)), *hello = malloc(sizeof(*hello));
+    foxio_hello(hello, (const uint8_t *)"h2", 2, 1);
+    for (int round = 0; round < 2; round++) {
+        for (unsigned k = 0; k < 70; k++) {
+            /* a Certificate message holding one certificate OpenSSL cannot read */
+            rec->n = 0;
+            put8(rec, 22);
+            put16(rec, 0x0303);
+            size_t rl = begin_len(rec, 2);
+            put8(rec, 11);
+            size_t ml = begin_len(rec, 3), tl = begin_len(rec, 3), cl = begin_len(rec, 3);
+            putn(rec, "\x30\x82\x00\x04junk", 8);
+            put16(rec, k);
+            end_len(rec, cl, 3);
+            end_len(rec, tl, 3);
+            end_len(rec, ml, 3);
+            end_len(rec, rl, 2);
+            conv c;
+            memset(&c, 0, sizeof(c));
+            conv_add(&c, AB_DIR_TO_SERVER, hello->b, hello->n);
+            conv_add(&c, AB_DIR_TO_CLIENT, rec->b, rec->n);
+            feed(&c, 0, g, NULL);
+            assert_int_equal(g->n_rec, 1);
+            assert_in(g->rec[0], "\"error\":\"not a certificate OpenSSL can read\"");
+            conv_free(&c);
+        }
+        assert_int_equal(feed(&r->c, round ? 1 : 0, g, NULL), 0);
+        assert_int_equal(g->n_rec, 1);
+        assert_string_equal(g->rec[0], first->rec[0]);
+        assert_int_equal(g->n_obs, first->n_obs);
+        for (int k = 0; k < g->n_obs && k < MAXO; k++)
+            assert_string_equal(g->obs[k], first->obs[k]);
+    }
+    conv_free(&r->c);
+    free(rec);
+    free(hello);
+    free(r);
+    free(first);
+    free(g);
+}
+
 /* corpus/tls/loopback_mtls_s_client: `openssl s_server -tls1_2 -verify 1 -alpn h2` and
  * `openssl s_client -servername cap.wellmess.test -alpn h2,http/1.1 -cert` (OpenSSL 3.0.19) on
  * loopback, captured with tcpdump, each direction's TCP payload taken out with tshark's
@@ -664,6 +717,7 @@ int main(void)
         cmocka_unit_test(hostile),
         cmocka_unit_test(tshark_capture),
         cmocka_unit_test(resumption),
+        cmocka_unit_test(cert_memo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
