@@ -306,8 +306,9 @@ typedef struct ab_net_summary {
     uint64_t flows;         /* flows seen (TCP, UDP, other) */
     uint64_t peak_flows;    /* the most flows open at once in one capture (the largest) */
     uint64_t flows_evicted; /* flows ended early: --max-flows were open (least recent first) */
-    uint64_t flows_memcap;  /* flows ended early: their kept stream bytes were over
-                             * --stream-memcap (least recent first) */
+    uint64_t flows_memcap;  /* flows ended early: the memory they held (kept stream bytes,
+                             * payloads being assembled) was over --stream-memcap (least
+                             * recent first) */
     uint64_t flows_timeout; /* flows ended by an idle timeout (packet time; no loss) */
     uint64_t gaps;          /* holes in TCP streams given up (loss, a cap, a short capture) */
     uint64_t gap_bytes;     /* their bytes: never seen by a parser or rule */
@@ -316,7 +317,8 @@ typedef struct ab_net_summary {
     uint64_t fragments;     /* IP fragments read */
     uint64_t frag_dropped;  /* fragmented datagrams dropped (a cap, a conflict) or timed out */
     uint64_t depth_cut;     /* stream directions cut at --stream-depth */
-    uint64_t memcap_cut;    /* stream directions whose kept bytes were cut at --stream-memcap */
+    uint64_t memcap_cut;    /* stream directions and payloads whose kept bytes were cut at
+                             * --stream-memcap */
     uint64_t parser_errors; /* flows an application parser gave up on (malformed protocol) */
 } ab_net_summary;
 
@@ -508,7 +510,8 @@ typedef struct ab_capture_limits {
     uint64_t max_flows;    /* flows open at once ("--max-flows"): past it the least recently
                             * active flow is ended early; 65536; 1..AB_CAPTURE_MAX_FLOWS */
     uint64_t
-        stream_memcap; /* stream bytes kept over all open flows ("--stream-memcap"); past it
+        stream_memcap; /* memory held over all open flows ("--stream-memcap"): stream bytes
+                        * kept and payloads being assembled; past it
                         * the least recently active flows are ended early (matched with
                         * what they kept); out-of-order segments are held up to a quarter
                         * of it besides; 256 MiB; AB_CAPTURE_MIN_MEMCAP..AB_CAPTURE_MAX_MEMCAP */

@@ -26,16 +26,26 @@ void ab_buf_reset(ab_buf *b)
         b->data[0] = '\0';
 }
 
-ab_status ab_buf_reserve(ab_buf *b, size_t extra)
+size_t ab_buf_grown(const ab_buf *b, size_t extra)
 {
     if (extra > b->cap || b->len > b->cap - extra)
-        return AB_ERR_LIMIT;
+        return 0;
     size_t need = b->len + extra + 1; /* + NUL; cannot overflow: len + extra <= cap < SIZE_MAX */
     if (need <= b->alloc)
-        return AB_OK;
+        return b->alloc;
     size_t n = b->alloc ? b->alloc : 64;
     while (n < need)
         n = n > SIZE_MAX / 2 ? need : n * 2;
+    return n;
+}
+
+ab_status ab_buf_reserve(ab_buf *b, size_t extra)
+{
+    size_t n = ab_buf_grown(b, extra);
+    if (!n)
+        return AB_ERR_LIMIT;
+    if (n == b->alloc)
+        return AB_OK;
     char *p = realloc(b->data, n);
     if (!p)
         return AB_ERR_NOMEM;

@@ -23,6 +23,8 @@ void ab_buf_init(ab_buf *b, size_t cap); /* cap 0: AB_BUF_DEFAULT_CAP */
 void ab_buf_release(ab_buf *b);          /* frees data, leaves an empty buf with the same cap */
 void ab_buf_reset(ab_buf *b);            /* len = 0, keeps memory */
 ab_status ab_buf_reserve(ab_buf *b, size_t extra);
+/* The allocation ab_buf_reserve(b, extra) leaves (b->alloc when nothing grows); 0 past the cap. */
+size_t ab_buf_grown(const ab_buf *b, size_t extra);
 ab_status ab_buf_add(ab_buf *b, const void *p, size_t n);
 ab_status ab_buf_addc(ab_buf *b, char c);
 ab_status ab_buf_adds(ab_buf *b, const char *s);

@@ -53,10 +53,11 @@ typedef struct cap {
     const ab_capture_opts *o;
     const ab_capture_out *out;
     ab_capture_stats *stats;
-    size_t stream_bytes; /* kept over all open flows: their buffers' capacities */
-    size_t obs_bytes;    /* observable values kept over all open flows */
-    ab_net_out net;      /* what the parsers are given: observables through obs_keep */
-    ab_flow *cur;        /* the flow the table called back about, during the call */
+    ab_net_mem mem;   /* held over all open flows (net.h): stream buffers and the parsers' payloads,
+                       * against stream_memcap; the parsers are given it in o->app.mem */
+    size_t obs_bytes; /* observable values kept over all open flows */
+    ab_net_out net;   /* what the parsers are given: observables through obs_keep */
+    ab_flow *cur;     /* the flow the table called back about, during the call */
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -83,8 +84,7 @@ static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
     if (depth && b->len + take > depth)
         take = b->len < depth ? (size_t)(depth - b->len) : 0;
     if (b->len + take > b->cap) {
-        size_t left =
-            c->stream_bytes < c->o->stream_memcap ? c->o->stream_memcap - c->stream_bytes : 0;
+        size_t left = c->mem.used < c->o->stream_memcap ? c->o->stream_memcap - c->mem.used : 0;
         size_t cap2 = b->cap ? b->cap : STREAM_FIRST_CAP;
         while (cap2 < b->len + take)
             cap2 *= 2;
@@ -104,7 +104,7 @@ static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
                 return;
             }
             b->p = p;
-            c->stream_bytes += cap2 - b->cap;
+            c->mem.used += cap2 - b->cap;
             b->cap = cap2;
         }
     }
@@ -335,7 +335,7 @@ static void on_close(void *ctx, ab_flow *f, int reason)
             if ((b->len || s->n_obs[d] || d == AB_DIR_TO_SERVER) && c->out->stream)
                 c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
                                s->n_obs[d]);
-            c->stream_bytes -= b->cap;
+            c->mem.used -= b->cap;
             free(b->p);
         }
         obs_free(c, s);
@@ -355,7 +355,7 @@ static void on_close(void *ctx, ab_flow *f, int reason)
 static void end_over_memcap(cap *c, ab_flows *flows)
 {
     size_t low = c->o->stream_memcap - c->o->stream_memcap / 4;
-    while (c->stream_bytes > low && ab_flows_end_lru(flows, AB_FLOW_MEMCAP))
+    while (c->mem.used > low && ab_flows_end_lru(flows, AB_FLOW_MEMCAP))
         c->stats->stream_evictions++;
 }
 
@@ -380,9 +380,11 @@ ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out,
         ab_capture_opts_default(&k->o);
     /* observables come here first (obs_keep), the rest straight to out */
     k->c = (cap){
-        &k->o, out, &k->stats,
-        0,     0,   {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
+        &k->o,     out,
+        &k->stats, {0, k->o.stream_memcap, 0},
+        0,         {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
         NULL};
+    k->o.app.mem = &k->c.mem;
     ab_status st = ab_decoder_new(&k->o.decode, &k->dec);
     ab_flow_cb cb = {&k->c, on_open, on_data, on_gap, on_dgram, on_close};
     if (st == AB_OK)
@@ -406,7 +408,7 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
     ab_pkt p;
     if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1)
         ab_flows_packet(k->flows, &p);
-    if (k->c.stream_bytes > k->o.stream_memcap - k->o.stream_memcap / 8)
+    if (k->c.mem.used > k->o.stream_memcap - k->o.stream_memcap / 8)
         end_over_memcap(&k->c, k->flows);
 }
 
@@ -433,6 +435,7 @@ void ab_capture_finish(ab_capture *k)
 void ab_capture_get_stats(const ab_capture *k, ab_capture_stats *stats)
 {
     *stats = k->stats;
+    stats->memcap_cuts += k->c.mem.cuts; /* payloads the parsers cut at the same cap */
     ab_decoder_stats(k->dec, &stats->decode);
     ab_flows_stats(k->flows, &stats->flow);
 }

@@ -7,8 +7,9 @@
  *
  * Memory is bounded by the limits, never by the capture's size: the decoder's fragment memcap,
  * the flow table's max_flows and out-of-order memcap, the parsers' per-flow limits, and the
- * stream bytes kept (stream_depth per direction; stream_memcap in all, counted by the buffers'
- * capacity: after a packet that leaves more than 7/8 of it kept, the least recently active flows
+ * stream bytes kept plus the payloads the parsers assemble (net.h ab_net_mem: stream_depth per
+ * direction; stream_memcap in all, counted by the buffers' capacity: after a packet that leaves
+ * more than 7/8 of it held, the least recently active flows
  * are ended early (AB_FLOW_MEMCAP, their streams given as they are, stream_evictions) until at
  * most 3/4 is; bytes that would go past the cap itself are not kept (memcap_cuts)). With
  * drop_behind the capture's pages behind the reader are given back (its bytes are read once, front
@@ -32,7 +33,8 @@ typedef struct ab_capture_opts {
     ab_decode_limits decode;
     ab_flow_limits flow; /* flow.stream_depth is also the stream bytes kept per direction */
     ab_net_limits app;
-    size_t stream_memcap; /* stream bytes kept over all open flows (default 256 MiB) */
+    size_t stream_memcap; /* memory held over all open flows: stream bytes kept and the
+                           * parsers' payloads (default 256 MiB) */
     size_t obs_memcap;    /* observable bytes kept over all open flows (default 32 MiB) */
     int keep_streams;     /* 0: no stream bytes are kept or given (no stream rules) */
     uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */

@@ -98,7 +98,8 @@ typedef struct body {
     EVP_MD_CTX *sha; /* owned, kept across bodies; NULL when the allocation failed */
     uint8_t sha_ok;  /* the digest of this body is running */
     uint64_t size;   /* decoded bytes */
-    ab_buf keep;     /* owns the first max_body decoded bytes */
+    ab_buf keep;     /* owns the first max_body decoded bytes; its capacity counted in lim.mem */
+    uint8_t mem_cut; /* this body was cut at the capture's memcap (counted once) */
 } body;
 
 enum {
@@ -539,6 +540,36 @@ static void location_observable(call *c, const http_tx *tx)
 
 /* ---- bodies ---- */
 
+/* Room for n more bytes in the body's buffer, its growth counted with every flow's (lim.mem):
+ * 0, or -1 when the capture's memcap or memory refuses (the object is shorter: truncated).
+ * hint: only an allocation ahead of the bytes, nothing is cut when it is refused. */
+static int keep_reserve(http_state *st, body *b, size_t n, int hint)
+{
+    size_t from = b->keep.alloc, to = ab_buf_grown(&b->keep, n);
+    if (!to)
+        return -1;
+    if (to == from)
+        return 0;
+    if (!ab_net_mem_room(st->lim.mem, from, to)) {
+        if (hint)
+            return -1;
+        if (!b->mem_cut)
+            st->lim.mem->cuts++;
+        b->mem_cut = 1;
+        return -1;
+    }
+    if (ab_buf_reserve(&b->keep, n) != AB_OK)
+        return -1;
+    ab_net_mem_count(st->lim.mem, from, b->keep.alloc);
+    return 0;
+}
+
+static void keep_release(http_state *st, body *b)
+{
+    ab_net_mem_count(st->lim.mem, b->keep.alloc, 0);
+    ab_buf_release(&b->keep);
+}
+
 static void body_out(http_state *st, body *b, const uint8_t *p, size_t n)
 {
     if (b->sha_ok && EVP_DigestUpdate(b->sha, p, n) != 1)
@@ -546,7 +577,14 @@ static void body_out(http_state *st, body *b, const uint8_t *p, size_t n)
     b->size += n;
     if (b->keep.len < st->lim.max_body) {
         size_t k = st->lim.max_body - b->keep.len;
-        ab_buf_add(&b->keep, p, n < k ? n : k); /* on ENOMEM the object is shorter: truncated */
+        if (k > n)
+            k = n;
+        if (keep_reserve(st, b, k, 0) != 0) /* what the buffer has room for still goes in */
+            k = b->keep.alloc > b->keep.len + 1 && k > b->keep.alloc - b->keep.len - 1
+                    ? b->keep.alloc - b->keep.len - 1
+                    : (b->keep.alloc > b->keep.len + 1 ? k : 0);
+        if (k)
+            ab_buf_add(&b->keep, p, k);
     }
 }
 
@@ -670,6 +708,7 @@ static void body_begin(http_state *st, http_dir *d, int sha, int coding, uint64_
     b->size = 0;
     b->err = NULL;
     b->npre = 0;
+    b->mem_cut = 0;
     ab_buf_reset(&b->keep);
     if (sha && !b->sha)
         b->sha = EVP_MD_CTX_new();
@@ -677,7 +716,7 @@ static void body_begin(http_state *st, http_dir *d, int sha, int coding, uint64_
     if (hint > st->lim.max_body)
         hint = st->lim.max_body;
     if (hint > b->keep.alloc)
-        ab_buf_reserve(&b->keep, (size_t)hint); /* one allocation for a body of known length */
+        keep_reserve(st, b, (size_t)hint, 1); /* one allocation for a body of known length */
     b->zstate = Z_OFF;
     if (coding == CODING_GZIP)
         z_start(b, 16 + 15);
@@ -761,7 +800,7 @@ static void body_end(call *c, int dir, int incomplete)
                        m, r->truncated);
     }
     if (b->keep.alloc > KEEP_RETAIN)
-        ab_buf_release(&b->keep);
+        keep_release(st, b);
     else
         ab_buf_reset(&b->keep);
     if (b->z_ready) {
@@ -1419,7 +1458,7 @@ static void http_free(void *vst)
     for (int i = 0; i < 2; i++) {
         body *b = &st->d[i].b;
         ab_buf_release(&st->d[i].line);
-        ab_buf_release(&b->keep);
+        keep_release(st, b);
         EVP_MD_CTX_free(b->sha);
         if (b->z_ready)
             inflateEnd(&b->z);

@@ -8,6 +8,24 @@ void ab_net_limits_default(ab_net_limits *l)
     l->max_headers = 256;
     l->max_tx = 10000;
     l->max_cert_size = (size_t)64 << 10;
+    l->mem = NULL;
+}
+
+int ab_net_mem_room(const ab_net_mem *m, size_t from, size_t to)
+{
+    if (!m || !m->cap || to <= from)
+        return 1;
+    return m->used <= m->cap && to - from <= m->cap - m->used;
+}
+
+void ab_net_mem_count(ab_net_mem *m, size_t from, size_t to)
+{
+    if (!m)
+        return;
+    if (to >= from)
+        m->used += to - from;
+    else
+        m->used -= from - to < m->used ? from - to : m->used;
 }
 
 int ab_net_is_hostname(const char *s, size_t n)

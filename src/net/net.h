@@ -83,6 +83,21 @@ typedef struct ab_net_out {
     void (*error)(void *ctx, const ab_flow_ref *f, const char *msg);
 } ab_net_out;
 
+/* Memory the flows of one capture hold together, against one cap (the capture's stream_memcap,
+ * --stream-memcap): its stream buffers and the parsers' payloads being assembled (HTTP bodies,
+ * SMTP messages, TLS handshake messages), counted by their buffers' capacities. Not locked: one
+ * capture is read by one thread. */
+typedef struct ab_net_mem {
+    size_t used;   /* bytes held now */
+    size_t cap;    /* 0: no cap */
+    uint64_t cuts; /* payloads a parser cut short because the cap was reached */
+} ab_net_mem;
+
+/* 1 when growing a buffer from `from` to `to` bytes stays within m's cap (or m is NULL). */
+int ab_net_mem_room(const ab_net_mem *m, size_t from, size_t to);
+/* A buffer counted in m went from `from` to `to` bytes (either way; m NULL: nothing). */
+void ab_net_mem_count(ab_net_mem *m, size_t from, size_t to);
+
 /* Limits an app parser is given (per flow and direction unless said). */
 typedef struct ab_net_limits {
     size_t max_body;      /* bytes of one payload object kept (default 1 MiB: --stream-depth) */
@@ -90,6 +105,8 @@ typedef struct ab_net_limits {
     size_t max_headers;   /* header fields of one HTTP message (default 256) */
     size_t max_tx;        /* transactions of one flow reported (default 10000) */
     size_t max_cert_size; /* one certificate (default 64 KiB) */
+    ab_net_mem *mem;      /* where payload buffers are counted, over all flows (NULL: nowhere);
+                           * a payload that would grow past its cap is cut (mem->cuts) */
 } ab_net_limits;
 
 void ab_net_limits_default(ab_net_limits *l);

@@ -57,6 +57,7 @@ typedef struct smtp_state {
     size_t msg_len, msg_alloc;
     uint64_t msg_size;
     int msg_open, msg_incomplete, msg_bdat, msg_number;
+    int msg_mem_cut; /* this message was cut at the capture's memcap (counted once) */
     uint64_t bdat_left;
     int bdat_last;
     int n_messages;
@@ -193,7 +194,7 @@ static void write_record(ab_json *j, const smtp_state *st, int tx)
             ab_json_key(j, "message_size");
             ab_json_uint(j, st->msg_size);
             put_true(j, "bdat", st->msg_bdat);
-            put_true(j, "message_truncated", st->msg_size > st->lim.max_body);
+            put_true(j, "message_truncated", st->msg_size > st->msg_len);
             put_true(j, "message_incomplete", st->msg_incomplete);
         }
         if (st->data_rejected) {
@@ -255,11 +256,18 @@ static void msg_add(smtp_state *st, const uint8_t *p, size_t n)
             want *= 2;
         if (want > st->lim.max_body)
             want = st->lim.max_body;
+        if (!ab_net_mem_room(st->lim.mem, st->msg_alloc, want)) {
+            if (!st->msg_mem_cut)
+                st->lim.mem->cuts++; /* the capture's memcap: keep what there is */
+            st->msg_mem_cut = 1;
+            return;
+        }
         uint8_t *nb = realloc(st->msg, want);
         if (!nb) {
             st->msg_incomplete = 1; /* out of memory: keep what there is */
             return;
         }
+        ab_net_mem_count(st->lim.mem, st->msg_alloc, want);
         st->msg = nb;
         st->msg_alloc = want;
     }
@@ -291,7 +299,7 @@ static int msg_end(smtp_call *c)
     const char *names[1] = {name};
     if (c->out->object && st->msg_len) /* an empty message is only the record's */
         c->out->object(c->out->ctx, c->f, AB_DIR_TO_SERVER, names, 1, st->msg, st->msg_len,
-                       "message/rfc822", st->msg_size > st->lim.max_body);
+                       "message/rfc822", st->msg_size > st->msg_len);
     return report(c, 1);
 }
 
@@ -687,6 +695,7 @@ static void smtp_free(void *vst)
     free(st->banner);
     free(st->helo);
     free(st->auth);
+    ab_net_mem_count(st->lim.mem, st->msg_alloc, 0);
     free(st->msg);
     if (st->tls)
         ab_app_tls.free_state(st->tls);

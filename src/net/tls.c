@@ -1175,7 +1175,8 @@ static size_t keep_bound(const tls_state *st, int dir, uint8_t type)
     return 0;
 }
 
-static int buf_append(tls_dir *d, const uint8_t *p, size_t n, size_t bound)
+/* 0, -1 out of memory, 1 when the capture's memcap (lim.mem) refuses the growth (counted). */
+static int buf_append(tls_state *st, tls_dir *d, const uint8_t *p, size_t n, size_t bound)
 {
     if (d->buf_len + n > d->buf_alloc) {
         size_t want = d->buf_alloc ? d->buf_alloc : 4096;
@@ -1183,9 +1184,14 @@ static int buf_append(tls_dir *d, const uint8_t *p, size_t n, size_t bound)
             want *= 2;
         if (want > bound)
             want = bound;
+        if (!ab_net_mem_room(st->lim.mem, d->buf_alloc, want)) {
+            st->lim.mem->cuts++;
+            return 1;
+        }
         uint8_t *nb = realloc(d->buf, want);
         if (!nb)
             return -1;
+        ab_net_mem_count(st->lim.mem, d->buf_alloc, want);
         d->buf = nb;
         d->buf_alloc = want;
     }
@@ -1231,10 +1237,15 @@ static void handshake_bytes(tls_call *c, int dir, const uint8_t *p, size_t n)
             message(c, dir, d->msg_type, p, take, 0); /* whole in one record: in place */
         } else {
             size_t room = d->msg_keep - d->buf_len;
-            if (room && buf_append(d, p, take < room ? take : room, d->msg_keep) != 0) {
+            int r = room ? buf_append(c->st, d, p, take < room ? take : room, d->msg_keep) : 0;
+            if (r < 0) {
                 say_error(c, "tls: out of memory");
                 d->stop = 1;
                 return;
+            }
+            if (r > 0) { /* the memcap: the message is what was kept (cut) */
+                d->msg_keep = d->buf_len;
+                cut = 1;
             }
             if (last) /* a message not kept comes with no bytes: its type is what counts */
                 message(c, dir, d->msg_type, d->buf_len ? d->buf : NULL, d->buf_len, cut);
@@ -1346,6 +1357,7 @@ static void tls_free(void *vst)
     if (!st)
         return;
     for (int i = 0; i < 2; i++) {
+        ab_net_mem_count(st->lim.mem, st->d[i].buf_alloc, 0);
         free(st->d[i].buf);
         for (size_t k = 0; k < st->d[i].n_certs; k++)
             cert_free(&st->d[i].certs[k]);

@@ -356,6 +356,106 @@ static void test_stream_memcap_unreached(void **state)
     free(c.p);
 }
 
+/* ---- payloads count against the memcap too ---- */
+
+typedef struct gotobj {
+    int n;
+    size_t len[32];
+    int truncated[32];
+} gotobj;
+
+static void on_object(void *ctx, const ab_flow_ref *f, int dir, const char *const *names,
+                      size_t n_names, const uint8_t *data, size_t len, const char *media_type,
+                      int truncated)
+{
+    gotobj *g = ctx;
+    (void)f, (void)dir, (void)names, (void)n_names, (void)data, (void)media_type;
+    if (g->n < 32) {
+        g->len[g->n] = len;
+        g->truncated[g->n++] = truncated;
+    }
+}
+
+/* 20 HTTP POSTs, each declaring a 1 MiB body and sending 16 KiB of it, none finished, streams not
+ * kept: the bodies being assembled are what the memcap (64 KiB) counts, so the oldest flows end
+ * early (their bodies given as far as they came), and no body is cut. Before payloads were
+ * counted, all 20 bodies (1.3 MiB in all) were held at once and nothing ended early. */
+static void test_payload_memcap(void **state)
+{
+    (void)state;
+    static uint8_t body[1024];
+    memset(body, 'p', sizeof(body));
+    static const char head[] = "POST /up HTTP/1.1\r\nHost: h.example\r\n"
+                               "Content-Length: 1048576\r\n\r\n";
+    pc c;
+    pc_begin(&c);
+    uint64_t t = 0;
+    for (int i = 0; i < 20; i++) {
+        uint32_t seq = 5000;
+        pc_pkt(&c, t += 1000, 0, (uint16_t)(42000 + i), 80, 0x18, seq, head, sizeof(head) - 1);
+        seq += sizeof(head) - 1;
+        for (int k = 0; k < 16; k++, seq += sizeof(body))
+            pc_pkt(&c, t += 1000, 0, (uint16_t)(42000 + i), 80, 0x18, seq, body, sizeof(body));
+    }
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.stream_memcap = 65536;
+    o.keep_streams = 0;
+    gotobj g;
+    memset(&g, 0, sizeof(g));
+    ab_capture_out out = {.net = {.ctx = &g, .object = on_object}};
+    ab_capture_stats st;
+    char err[256];
+    assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+    assert_int_equal(st.flow.flows, 20);
+    assert_true(st.stream_evictions >= 10);
+    assert_int_equal(st.memcap_cuts, 0);
+    assert_int_equal(g.n, 20);
+    for (int i = 0; i < g.n; i++) {
+        assert_int_equal(g.len[i], 16384);   /* all that came, though less than declared */
+        assert_int_equal(g.truncated[i], 0); /* ended early, not cut: all that came is kept */
+    }
+    free(c.p);
+}
+
+/* A body whose growth in one packet would pass the cap itself: the growth is refused, what the
+ * buffer has room for is kept (the first KiB grew it to 2 KiB), the object is cut (truncated) and counted in
+ * memcap_cuts. */
+static void test_payload_memcap_cut(void **state)
+{
+    (void)state;
+    static uint8_t body[1024];
+    memset(body, 'q', sizeof(body));
+    static const char head[] = "POST /up HTTP/1.1\r\nHost: h.example\r\n"
+                               "Content-Length: 65536\r\n\r\n";
+    pc c;
+    pc_begin(&c);
+    uint32_t seq = 5000;
+    pc_pkt(&c, 1000, 0, 43000, 80, 0x18, seq, head, sizeof(head) - 1);
+    seq += sizeof(head) - 1;
+    static uint8_t big[40000];
+    memset(big, 'q', sizeof(big));
+    pc_pkt(&c, 2000, 0, 43000, 80, 0x18, seq, body, sizeof(body));
+    seq += sizeof(body);
+    pc_pkt(&c, 3000, 0, 43000, 80, 0x18, seq, big, sizeof(big));
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.stream_memcap = 32768;
+    o.keep_streams = 0;
+    gotobj g;
+    memset(&g, 0, sizeof(g));
+    ab_capture_out out = {.net = {.ctx = &g, .object = on_object}};
+    ab_capture_stats st;
+    char err[256];
+    assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+    assert_int_equal(st.memcap_cuts, 1);
+    assert_int_equal(st.stream_evictions, 0); /* what it holds stayed small */
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.len[0], 2047); /* the 2 KiB buffer the first KiB took, filled */
+    assert_int_equal(g.truncated[0], 1);
+    free(c.p);
+}
+
 /* max_flows 4 and 10 flows: 6 evicted (the least recent), counted; depth cuts counted. */
 static void test_max_flows_and_depth(void **state)
 {
@@ -443,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_stream_memcap_ends_oldest),
         cmocka_unit_test(test_stream_memcap_unreached),
         cmocka_unit_test(test_stream_memcap_cut),
+        cmocka_unit_test(test_payload_memcap),
+        cmocka_unit_test(test_payload_memcap_cut),
         cmocka_unit_test(test_max_flows_and_depth),
         cmocka_unit_test(test_drop_behind),
     };
