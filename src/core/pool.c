@@ -66,6 +66,16 @@ typedef struct job {
  * wake-up of the parent each, a quarter of the CPU of a mailbox of small parts. A seqlock: seq
  * is odd while the worker writes; the parent copies and retries when seq moved. */
 #define BEAT_CAP ((size_t)64 << 10) /* a location longer than this is not said (the file is) */
+
+/* What a worker reading a capture (a live job, a resume, a top-level capture file) counted of
+ * it so far: the summary's members, bytes (a live capture's: the frames it took) and network
+ * counters, as its DONE would say them. */
+typedef struct slot_tally {
+    uint64_t job; /* the worker's object count (beat_slot.job) these belong to */
+    uint64_t members, member_bytes, bytes;
+    ab_net_summary net;
+} slot_tally;
+
 typedef struct beat_slot {
     uint64_t seq;           /* __atomic access only */
     uint64_t job;           /* the worker's count of objects started: whose member this is */
@@ -75,6 +85,11 @@ typedef struct beat_slot {
      * worker stores it before each frame, the parent reads it once the worker is gone, to go on
      * from the next frame (AB_JOB_RESUME). */
     uint64_t frame;
+    /* The worker's last tally (w_tally, after each member of a capture and each live batch),
+     * for a worker lost before its DONE: tally[tally_at & 1], written whole before tally_at
+     * (__atomic) says so; read by the parent only once the worker is gone. */
+    uint64_t tally_at;
+    slot_tally tally[2];
     double start; /* ab_now() when the member started */
     uint32_t len; /* bytes of data: a wire location (ab_wire_put_location); 0: no member */
     uint8_t data[BEAT_CAP];
@@ -193,6 +208,7 @@ typedef struct wctx {
     int split_ok;         /* the object being scanned is a file this worker may split */
     uint64_t split_chunk; /* smallest part of a split mbox (SPLIT_MIN_CHUNK) */
     int live;             /* an AB_JOB_LIVE job runs: frames arrive on the socket */
+    uint64_t live_bytes;  /* its captured bytes taken so far (the summary's bytes) */
     ab_buf live_loc;      /* its location ([path]) encoded for the slot: "parsing frames" */
 } wctx;
 
@@ -429,18 +445,37 @@ static void h_beat(void *ctx, const ab_object *m)
     test_fault(m->location[m->location_len - 1], 1); /* crash:/hang: a member by base name */
 }
 
+/* The counts of the capture being read so far into the slot (slot_tally): two copies, the one
+ * not in use written, then named. A few hundred bytes, no call into the kernel: once per member
+ * of a capture (a flow direction, a payload) and per live batch. */
+static void w_tally(wctx *w)
+{
+    beat_slot *s = w->slot;
+    if (!s)
+        return;
+    uint64_t at = __atomic_load_n(&s->tally_at, __ATOMIC_RELAXED) + 1;
+    slot_tally *t = &s->tally[at & 1];
+    t->job = w->jobs;
+    ab_engine_unpack_stats(w->eng, &t->members, &t->member_bytes);
+    t->bytes = w->live ? w->live_bytes : 0; /* a file's size is counted once, by its last DONE */
+    ab_engine_net_peek(w->eng, &t->net);
+    __atomic_store_n(&s->tally_at, at, __ATOMIC_RELEASE);
+}
+
 static void h_scanned(void *ctx, const ab_object *m)
 {
     wctx *w = ctx;
     if (w->list_objects)
         w_send_object(w, m);
+    uint64_t frame = w->slot ? __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED) : 0;
+    if ((w->live || frame) && m->parent && m->parent->depth == 0)
+        w_tally(w); /* a member of a capture: counted even if this worker is lost later */
     /* A live capture's member is done: what runs now is the pipeline again, with a deadline of
      * its own (a parser stalling later is not blamed on this member). */
     if (w->live && m->parent && m->parent->depth == 0)
         slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
     /* The same for a capture file: a parser crash after this member is the pipeline's (and the
      * frame's, beat_slot.frame), not this member's. */
-    uint64_t frame = w->slot ? __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED) : 0;
     if (!w->live && frame && frame != AB_CAPTURE_FRAME_END && m->parent && m->parent->depth == 0 &&
         m->parent->location_len == 1) {
         ab_buf_reset(&w->loc);
@@ -946,8 +981,7 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
 
 typedef struct live_pump {
     wctx *w;
-    ab_buf in;      /* the message being handled */
-    uint64_t bytes; /* captured bytes taken */
+    ab_buf in; /* the message being handled */
 } live_pump;
 
 /* unpack.h ab_live_feed.pump: waits for the parent's next message (the slot says "no member":
@@ -975,10 +1009,11 @@ static int w_live_pump(void *ctx, struct ab_capture *cap)
         ab_wire_get_pkt(&r, &pk);
         if (r.bad)
             break;
-        lp->bytes += pk.caplen;
+        w->live_bytes += pk.caplen; /* before the frame: as the capture counts it */
         ab_capture_frame(cap, (int)pk.linktype, pk.ts_us, pk.data, pk.caplen, pk.wirelen);
     }
     ab_wire_frames_end(&r);
+    w_tally(w);    /* the batch is counted even if this worker is lost later */
     return !r.bad; /* a malformed batch from the parent (a bug): the capture ends */
 }
 
@@ -1002,11 +1037,12 @@ static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     ab_buf_init(&w->live_loc, BEAT_CAP);
     ab_wire_put_location(&w->live_loc, loc, locsrc, 1);
     w->live = 1;
+    w->live_bytes = 0;
     if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
         w_send_error(w, j->path, AB_ERR_ARG,
                      "unpacking is off: a live capture has nothing to scan");
     w->live = 0;
-    w_send_done(w, eng, lp.bytes, 1);
+    w_send_done(w, eng, w->live_bytes, 1);
     ab_buf_release(&lp.in);
     ab_buf_release(&w->live_loc);
 }
@@ -1374,6 +1410,34 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     return 1;
 }
 
+/* The lost worker's last tally of the capture its job reads (w_tally) into the summary: what it
+ * counted before it was lost is not lost with it. A resumed file's frames and bytes, and the
+ * capture itself, are counted by the worker that goes on (goes_on; it counts the frames it
+ * skips); a live capture is one capture however many workers served it (ab_pool_live). */
+static void tally_add(pool *p, worker *w, int goes_on)
+{
+    beat_slot *s = w->slot;
+    int kind = w->q[0].kind;
+    if (!s || (kind != AB_JOB_LIVE && kind != AB_JOB_RESUME && kind != AB_JOB_FILE))
+        return;
+    uint64_t at = __atomic_load_n(&s->tally_at, __ATOMIC_ACQUIRE);
+    if (!at)
+        return;
+    slot_tally t = s->tally[at & 1]; /* the worker is gone: the slot no longer moves */
+    if (t.job != w->done + 1)
+        return; /* an earlier object's (the worker's word is checked) */
+    p->sum.members += t.members;
+    p->sum.member_bytes += t.member_bytes;
+    if (kind == AB_JOB_LIVE) {
+        p->sum.bytes += t.bytes;
+        t.net.captures = 0;
+    } else if (goes_on) {
+        t.net.captures = t.net.frames = t.net.bytes = 0;
+    }
+    ab_net_summary_add(&p->net, &t.net);
+    p->sum.net = &p->net;
+}
+
 /* The worker is gone (EOF), or we end it (deadline, malformed frame: why says so, with status
  * why_st): reap it, report its job, and start a replacement unless the sweep is ending. */
 static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
@@ -1448,6 +1512,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
                       arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
+        tally_add(p, w, resumed);
         if (resumed)
             retry_push(p, &resume);
         job_clear(&w->q[0]);
@@ -2511,6 +2576,8 @@ out:
                 in->stats(in->ctx, &L->cs);
         }
         if (st == AB_OK || p->fatal != AB_OK) {
+            if (p->sum.net && !p->net.captures) /* its workers were lost: still one capture */
+                p->net.captures = 1;
             p->sum.seconds = ab_now() - p->t0;
             p->sum.capture = L ? &L->cs : NULL;
             ab_event ev = {.kind = AB_EVENT_SUMMARY};

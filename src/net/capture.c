@@ -446,23 +446,15 @@ void ab_capture_free(ab_capture *k)
     free(k);
 }
 
-ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
-                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
-                         size_t errlen)
+ab_status ab_capture_read(ab_capture *k, const uint8_t *data, size_t size, char *err, size_t errlen)
 {
-    ab_capture_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
+    const ab_capture_out *out = k->c.out;
     if (errlen)
         err[0] = '\0';
     ab_pcapsrc *src = NULL;
-    ab_capture *k = NULL;
     ab_status st = ab_pcap_open_mem(data, size, &src, err, errlen);
     if (st != AB_OK)
         return st;
-    if ((st = ab_capture_new(opts, out, &k)) != AB_OK)
-        goto out;
     for (;;) {
         const uint8_t *frame;
         size_t caplen, wirelen;
@@ -494,10 +486,26 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
     ab_capture_finish(k);
     if (out->progress)
         out->progress(out->net.ctx, k->stats.frames);
-out:
-    if (k)
+    ab_pcap_close(src);
+    return AB_OK;
+}
+
+ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
+                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
+                         size_t errlen)
+{
+    ab_capture_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (errlen)
+        err[0] = '\0';
+    ab_capture *k = NULL;
+    ab_status st = ab_capture_new(opts, out, &k);
+    if (st == AB_OK)
+        st = ab_capture_read(k, data, size, err, errlen);
+    if (k && st == AB_OK)
         ab_capture_get_stats(k, stats);
     ab_capture_free(k);
-    ab_pcap_close(src);
     return st;
 }

@@ -93,6 +93,12 @@ void ab_capture_get_stats(const ab_capture *cap, ab_capture_stats *stats);
 /* Flushes what is still open (as ab_capture_finish), then frees. NULL is fine. */
 void ab_capture_free(ab_capture *cap);
 
+/* Read the capture file data[0..size) into cap (from ab_capture_new) frame by frame, then
+ * ab_capture_finish: what ab_capture_run does, with the capture's counters readable
+ * (ab_capture_get_stats) from its callbacks while it runs. Returns as ab_capture_run. */
+ab_status ab_capture_read(ab_capture *cap, const uint8_t *data, size_t size, char *err,
+                          size_t errlen);
+
 /* Read the capture data[0..size) through the pipeline. Returns AB_OK (also for a capture cut
  * short: what was read is reported and err says where it ended), AB_ERR_PARSE when it is not a
  * capture libpcap reads, AB_ERR_NOMEM. stats may be NULL. */

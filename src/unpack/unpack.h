@@ -186,6 +186,10 @@ void ab_unpack_capture_limits(const ab_unpack *u, ab_capture_limits *out);
 /* Sources of captures: one capture's counters, added to what the worker reports with the
  * top-level object (ab_unpack_net_take). */
 void ab_unpack_net_add(ab_unpack *u, const ab_net_summary *s);
+/* Sources of captures: a top-level capture (ignored inside a container) says how to read its
+ * counters while it is being read (fn(ctx, out) fills out as for ab_unpack_net_add), until it
+ * calls this again with fn NULL, before its ab_unpack_net_add. */
+void ab_unpack_net_probe(ab_unpack *u, void (*fn)(void *ctx, ab_net_summary *out), void *ctx);
 /* 1 when the container being unpacked is a top-level file's private read-only mapping
  * (ab_object.mapped): a source that reads it once, front to back, may drop the pages behind it
  * (MADV_DONTNEED: a later read maps them from the file again). */
@@ -312,6 +316,10 @@ void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
 /* The captures' counters added since the last take (ab_unpack_net_add): 1 and *out when a
  * capture was read, then cleared; 0 when none was. */
 int ab_unpack_net_take(ab_unpack *u, ab_net_summary *out);
+/* What ab_unpack_net_take would give now, plus the counters so far of the top-level capture
+ * being read (ab_unpack_net_probe), without clearing: 1 when there are any (*out zeroed if not).
+ * A worker's tally of a capture it may be lost in. */
+int ab_unpack_net_peek(const ab_unpack *u, ab_net_summary *out);
 
 /* Sources alone, for unit tests and fuzz targets: run s over data with limits (NULL: defaults),
  * members to cb (depth 1 only, no matchers, no recursion; cb returns non-zero to stop). Limit

@@ -373,6 +373,42 @@ print("ok")
 EOF2
 }
 
+# The summary of a resumed capture sums its workers: members and the network counters of a lost
+# worker are those it reported (at its last scanned flow) before it was lost, added to those of
+# the worker that went on; frames and bytes are every frame of the file once (a resumed worker
+# counts the frames it skips), captures 1. The console's network line says the same.
+test_pcap_resume_summary() {
+  grep -q test_hooks "$SRCDIR/meson_options.txt"
+  mkdir -p "$T/r"
+  resume_capture "$T/r/six.pcap" 6
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  run 1 ab pcap --json --list --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  cp "$T/out" "$T/clean.json"
+  ANTIBODY_TEST_FAULT="crash:10.0.0.1:40002->10.0.0.2:80" \
+    run 1 ab pcap --json --list --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  $PY - "$T/out" "$T/clean.json" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+clean = [json.loads(l) for l in open(sys.argv[2])][-1]
+s = evs[-1]
+assert s["event"] == "summary" and s["errors"] == 1 and s["objects"] == 1, s
+members = [e for e in evs if e["event"] == "object" and len(e["location"]) > 1]
+# the first worker scanned flows 0 and 1, the second 3, 4 and 5: every member scanned counts
+assert len(members) == 5 and s["members"] == 5, (len(members), s["members"])
+assert s["member_bytes"] == sum(e["size"] for e in members), s
+n, c = s["network"], clean["network"]
+assert n["captures"] == 1 and n["frames"] == c["frames"] == 36 and n["bytes"] == c["bytes"], n
+# frames 1-12 decoded by the first worker (its last report: flow 1's member), 19-36 by the second
+assert n["packets"] == 12 + 18 and n["flows"] == 2 + 3, n
+print("ok")
+EOF2
+  ANTIBODY_TEST_FAULT="crash:10.0.0.1:40002->10.0.0.2:80" \
+    run 1 ab pcap --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  assert_contains "$T/out" "antibody: network: 1 capture, 36 frames"
+  assert_contains "$T/out" ", 5 flows"
+  assert_contains "$T/out" "5 members"
+}
+
 # What is hashed: payload objects (an HTTP body) are files and get their hashes; a flow
 # direction a parser read (HTTP here) is no file, and is not hashed (the body inside it is,
 # once); a direction no parser read (a raw transfer may be a file as sent) is.

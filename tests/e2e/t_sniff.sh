@@ -191,6 +191,50 @@ print("ok")
 EOF2
 }
 
+# The summary of a capture whose worker was lost sums its workers: what the lost worker reported
+# (its members, the bytes and network counters of the frames it took) before it was lost, and
+# what the next one counted. Three HTTP flows: the first scanned by the first worker, the second
+# crashes it, the third is the new worker's.
+test_sniff_restart_summary() {
+  sniff_root || return 0
+  sniff_setup
+  p0=$(free_port)
+  p1=$(free_port)
+  p2=$(free_port)
+  SNIFF_EXTRA=(--list)
+  sniff_start "ANTIBODY_TEST_FAULT=crash:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
+  curl -s -o /dev/null --local-port "$p0" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"rule":"SniffBody"'
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  $PY - "$T/out" "$p0" "$p2" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+p0, p2 = int(sys.argv[2]), int(sys.argv[3])
+s = evs[-1]
+assert s["event"] == "summary" and s["errors"] == 1 and s["capture"]["worker_restarts"] == 1, s
+members = [e for e in evs if e["event"] == "object" and len(e["location"]) > 1]
+ports = {e["flow"]["src_port"] for e in members} | {e["flow"]["dest_port"] for e in members}
+assert p0 in ports and p2 in ports, ports  # members of both workers
+# every member scanned counts, the lost worker's as well
+assert s["members"] == len(members), (s["members"], len(members))
+assert s["member_bytes"] == sum(e["size"] for e in members), s
+n, c = s["network"], s["capture"]
+assert n["captures"] == 1, n
+# the first flow's frames were taken (and reported) by the first worker, the third's by the second
+assert n["flows"] >= 2 and n["frames"] <= c["packets"] and n["bytes"] <= c["bytes"], (n, c)
+assert s["bytes"] == n["bytes"], (s["bytes"], n["bytes"])  # the frames the workers took
+print("ok", s["members"], "members,", n["flows"], "flows")
+EOF2
+}
+
 test_sniff_member_deadline() {
   sniff_root || return 0
   sniff_setup
