@@ -85,6 +85,10 @@ typedef struct beat_slot {
      * worker stores it before each frame, the parent reads it once the worker is gone, to go on
      * from the next frame (AB_JOB_RESUME). */
     uint64_t frame;
+    /* The flow that capture is working on (capture.h ab_capture_flow_at: the frame always, the
+     * endpoints when the flow changes), in flight while flow.frame equals frame: a crash or a
+     * stall between members is blamed on it. Read once the worker is gone. */
+    ab_capture_flow_at flow;
     /* The worker's last tally (w_tally, after each member of a capture and each live batch),
      * for a worker lost before its DONE: tally[tally_at & 1], written whole before tally_at
      * (__atomic) says so; read by the parent only once the worker is gone. */
@@ -1127,7 +1131,7 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         _exit(4);
     ab_engine_worker_mode(eng);
     w.eng = eng;
-    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top, &slot->frame};
+    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top, &slot->frame, &slot->flow};
     w.workers = worker_count(sc);
     w.split_chunk = SPLIT_MIN_CHUNK;
 #ifdef AB_TEST_HOOKS
@@ -1152,7 +1156,8 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
             break;
         ab_throttle_begin(&w.thr);
         __atomic_store_n(&w.slot->frame, 0, __ATOMIC_RELAXED); /* before the job says it is new */
-        slot_write(w.slot, ++w.jobs, NULL, 0);                 /* a new object: no member yet */
+        __atomic_store_n(&w.slot->flow.frame, 0, __ATOMIC_RELAXED);
+        slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
         if (job.kind == AB_JOB_PROC)
             w_scan_proc(sc, eng, &w, job.path, (pid_t)job.pid);
         else if (job.kind == AB_JOB_LIVE)
@@ -1410,6 +1415,43 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     return 1;
 }
 
+/* The flow the lost worker's capture was working on, when one was in flight (beat_slot.flow):
+ * its name into name, and the frame into *frame. 0 when none was (decoding a frame, say). */
+static int flow_in_flight(const worker *w, char *name, size_t len, uint64_t *frame)
+{
+    const beat_slot *s = w->slot;
+    int kind = w->q[0].kind;
+    if (!s || s->job != w->done + 1 ||
+        (kind != AB_JOB_FILE && kind != AB_JOB_RESUME && kind != AB_JOB_LIVE))
+        return 0;
+    uint64_t f = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
+    ab_capture_flow_at fl = s->flow; /* the worker is gone: the slot no longer moves */
+    if (!f || fl.frame != f)
+        return 0;
+    ab_capture_flow_name(&fl, name, len);
+    *frame = f;
+    return 1;
+}
+
+/* Say in msg that the worker was lost in the flow being parsed: in place of "on this object"
+ * (a signal, an exit), or after the reason (a deadline). The frame of a live capture is only
+ * this worker's count: not said. */
+static void blame_flow(char *msg, size_t len, uint64_t frame, int live)
+{
+    char where[96];
+    if (live)
+        snprintf(where, sizeof(where), " while parsing this flow");
+    else if (frame == AB_CAPTURE_FRAME_END)
+        snprintf(where, sizeof(where), " while parsing this flow (at the end of the capture)");
+    else
+        snprintf(where, sizeof(where), " while parsing this flow (frame %llu)",
+                 (unsigned long long)frame);
+    char *o = strstr(msg, " on this object");
+    if (!o || strcmp(o, " on this object"))
+        o = msg + strlen(msg);
+    snprintf(o, len - (size_t)(o - msg), "%s", where);
+}
+
 /* The lost worker's last tally of the capture its job reads (w_tally) into the summary: what it
  * counted before it was lost is not lost with it. A resumed file's frames and bytes, and the
  * capture itself, are counted by the worker that goes on (goes_on; it counts the frames it
@@ -1487,6 +1529,16 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         char *obj = nl > 1 ? strstr(msg, "on this object") : NULL;
         if (obj && strlen(obj) == strlen("on this object")) /* a member was being scanned */
             snprintf(obj, sizeof(msg) - (size_t)(obj - msg), "on this member");
+        /* No member: a flow being parsed, if the capture said one (then blamed on it). */
+        char flow[2 * AB_IPADDR_TEXT + 32];
+        const char *floc[2] = {w->q[0].path, flow}, *fsrc[2] = {"file", "flow"};
+        uint64_t frame = 0;
+        int in_flow = nl < 2 && flow_in_flight(w, flow, sizeof(flow), &frame);
+        if (in_flow) {
+            blame_flow(msg, sizeof(msg), frame, w->q[0].kind == AB_JOB_LIVE);
+            if (w->q[0].kind == AB_JOB_LIVE)
+                fsrc[0] = "live";
+        }
         if (w->q[0].kind == AB_JOB_LIVE) { /* the worker held every open flow */
             char *o2 = strstr(msg, " on this object");
             if (o2 && !strcmp(o2, " on this object"))
@@ -1509,8 +1561,11 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         }
         job resume;
         int resumed = capture_resume(p, w, respawn, nl, &resume, msg, sizeof(msg));
-        pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
-                      arr ? arr->location_source : NULL, nl, st, msg);
+        if (in_flow)
+            pool_error_at(p, w->q[0].path, floc, fsrc, 2, st, msg);
+        else
+            pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
+                          arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
         tally_add(p, w, resumed);
         if (resumed)

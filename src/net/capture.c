@@ -3,6 +3,7 @@
  * keeps each direction's first bytes for stream matching. Owner of every per-flow state: the
  * flow's user pointer, created at open, freed at close (the flow table closes every flow, at the
  * latest in ab_flows_flush). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,11 @@ typedef struct cap {
     size_t obs_bytes;    /* observable values kept over all open flows */
     ab_net_out net;      /* what the parsers are given: observables through obs_keep */
     ab_flow *cur;        /* the flow the table called back about, during the call */
+    uint64_t published;  /* the id of the flow last written to out->flow_at (0: none) */
+#ifdef AB_TEST_HOOKS
+    int fault;           /* ANTIBODY_TEST_FAULT crash-parse:PORT (1), hang-parse:PORT (2) */
+    uint16_t fault_port; /* ... the flow's client port */
+#endif
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -245,6 +251,69 @@ static void app_decide(cap *c, ab_flow *f, fstate *s, int dir)
 
 /* ---- flow callbacks ---- */
 
+#ifdef AB_TEST_HOOKS
+/* Test builds only: ANTIBODY_TEST_FAULT=crash-parse:PORT or hang-parse:PORT (among others,
+ * joined by ',') makes the pipeline crash or spin when a flow whose client port is PORT gives
+ * its first bytes: a crash or a stall between members, in the flow's parsing. */
+static void fault_init(cap *c)
+{
+    const char *f = getenv("ANTIBODY_TEST_FAULT");
+    static const char *const kinds[] = {"crash-parse:", "hang-parse:"};
+    for (const char *t = f; t && *t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
+        for (int i = 0; i < 2; i++)
+            if (!strncmp(t, kinds[i], strlen(kinds[i]))) {
+                c->fault = i + 1;
+                c->fault_port = (uint16_t)atoi(t + strlen(kinds[i]));
+            }
+}
+
+static void fault_hit(const cap *c, const ab_flow *f)
+{
+    if (!c->fault || f->ref.client_port != c->fault_port)
+        return;
+    if (c->fault == 1)
+        raise(SIGSEGV);
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}
+#else
+static void fault_init(cap *c)
+{
+    (void)c;
+}
+
+static void fault_hit(const cap *c, const ab_flow *f)
+{
+    (void)c;
+    (void)f;
+}
+#endif
+
+/* The table calls back about f: it is the flow parsers speak of (flow_ref), and the one a crash
+ * or a stall from here on is in (out->flow_at): on the hot path, so one store unless the flow
+ * changed. */
+static void flow_enter(cap *c, ab_flow *f)
+{
+    c->cur = f;
+    ab_capture_flow_at *fa = c->out->flow_at;
+    if (fa && c->out->frame_at) {
+        uint64_t frame = __atomic_load_n(c->out->frame_at, __ATOMIC_RELAXED);
+        if (c->published != f->ref.id) {
+            __atomic_store_n(&fa->frame, 0, __ATOMIC_RELAXED); /* not whole while it changes */
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            fa->id = f->ref.id;
+            fa->client = f->ref.client;
+            fa->server = f->ref.server;
+            fa->client_port = f->ref.client_port;
+            fa->server_port = f->ref.server_port;
+            fa->proto = f->ref.proto;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            c->published = f->ref.id;
+        }
+        __atomic_store_n(&fa->frame, frame, __ATOMIC_RELAXED);
+    }
+}
+
 static void on_open(void *ctx, ab_flow *f)
 {
     (void)ctx;
@@ -254,7 +323,8 @@ static void on_open(void *ctx, ab_flow *f)
 static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
+    fault_hit(c, f);
     fstate *s = f->user;
     if (!s)
         return;
@@ -283,7 +353,7 @@ static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (!s)
         return;
@@ -299,7 +369,7 @@ static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (!s || !p->payload_len)
         return;
@@ -321,7 +391,7 @@ static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 static void on_close(void *ctx, ab_flow *f, int reason)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (s) {
         if (s->app && !s->dead)
@@ -380,9 +450,12 @@ ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out,
         ab_capture_opts_default(&k->o);
     /* observables come here first (obs_keep), the rest straight to out */
     k->c = (cap){
-        &k->o, out, &k->stats,
-        0,     0,   {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
-        NULL};
+        .o = &k->o,
+        .out = out,
+        .stats = &k->stats,
+        .net = {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
+    };
+    fault_init(&k->c);
     ab_status st = ab_decoder_new(&k->o.decode, &k->dec);
     ab_flow_cb cb = {&k->c, on_open, on_data, on_gap, on_dgram, on_close};
     if (st == AB_OK)
@@ -401,6 +474,8 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
 {
     k->stats.frames++;
     k->stats.bytes += caplen;
+    if (k->c.out->frame_at && !k->finished) /* before its callbacks: the frame in flight */
+        __atomic_store_n(k->c.out->frame_at, k->stats.frames, __ATOMIC_RELAXED);
     if (skip || k->finished)
         return;
     ab_pkt p;
@@ -426,6 +501,8 @@ void ab_capture_finish(ab_capture *k)
 {
     if (k->finished)
         return;
+    if (k->c.out->frame_at) /* the flush: no frame of its own */
+        __atomic_store_n(k->c.out->frame_at, AB_CAPTURE_FRAME_END, __ATOMIC_RELAXED);
     ab_flows_flush(k->flows);
     k->finished = 1;
 }
@@ -475,14 +552,10 @@ ab_status ab_capture_read(ab_capture *k, const uint8_t *data, size_t size, char 
                 break;
             }
         }
-        if (out->frame_at)
-            __atomic_store_n(out->frame_at, n, __ATOMIC_RELAXED);
         frame_in(k, linktype, ts, frame, caplen, wirelen, n <= k->o.skip_frames);
         if (k->o.drop_behind && k->stats.frames % DROP_FRAMES == 0)
             ab_pcap_drop_behind(src);
     }
-    if (out->frame_at)
-        __atomic_store_n(out->frame_at, AB_CAPTURE_FRAME_END, __ATOMIC_RELAXED);
     ab_capture_finish(k);
     if (out->progress)
         out->progress(out->net.ctx, k->stats.frames);

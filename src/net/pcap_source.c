@@ -57,16 +57,33 @@ typedef struct flowtext {
     ab_flow_info info;
 } flowtext;
 
+/* "from->to", with the protocol after it unless TCP: "10.0.0.5:53->10.0.0.1:40000 udp" */
+static void flow_name(char *out, size_t n, const ab_ipaddr *from, uint16_t from_port,
+                      const ab_ipaddr *to, uint16_t to_port, uint8_t proto)
+{
+    char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8], pn[8];
+    endpoint(a, sizeof(a), from, from_port);
+    endpoint(b, sizeof(b), to, to_port);
+    snprintf(out, n, "%s->%s%s%s", a, b, proto == 6 ? "" : " ",
+             proto == 6 ? "" : proto_name(proto, pn, sizeof(pn)));
+}
+
+void ab_capture_flow_name(const ab_capture_flow_at *f, char *out, size_t n)
+{
+    flow_name(out, n, &f->client, f->client_port, &f->server, f->server_port, f->proto);
+}
+
 static void flow_text(const psrc *p, flowtext *t, const ab_flow_ref *r, const ab_flow *f, int dir)
 {
-    char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8];
     ab_ipaddr_format(&r->client, t->src, sizeof(t->src));
     ab_ipaddr_format(&r->server, t->dst, sizeof(t->dst));
     const char *proto = proto_name(r->proto, t->proto, sizeof(t->proto));
-    endpoint(a, sizeof(a), &r->client, r->client_port);
-    endpoint(b, sizeof(b), &r->server, r->server_port);
-    snprintf(t->name, sizeof(t->name), "%s->%s%s%s", dir == AB_DIR_TO_SERVER ? a : b,
-             dir == AB_DIR_TO_SERVER ? b : a, r->proto == 6 ? "" : " ", r->proto == 6 ? "" : proto);
+    if (dir == AB_DIR_TO_SERVER)
+        flow_name(t->name, sizeof(t->name), &r->client, r->client_port, &r->server, r->server_port,
+                  r->proto);
+    else
+        flow_name(t->name, sizeof(t->name), &r->server, r->server_port, &r->client, r->client_port,
+                  r->proto);
     t->info = (ab_flow_info){.id = r->id + p->id_base,
                              .start = f ? (double)f->first_us / 1e6 : 0,
                              .time = (double)r->ts_us / 1e6,
@@ -302,6 +319,7 @@ static ab_status capture_start(psrc *p, ab_capture_opts *o, ab_capture_out *out,
         .flow_end = records ? on_flow_end : NULL,
         .stopped = on_stopped, /* a file's frames (ab_capture_read); a feed stops by itself */
         .frame_at = ab_unpack_frame_cell(u), /* the worker's resume point, if it has one */
+        .flow_at = ab_unpack_flow_cell(u),   /* and the flow in flight */
     };
     ab_status rc = ab_capture_new(o, out, &p->cap);
     if (rc != AB_OK) {

@@ -261,6 +261,11 @@ uint64_t *ab_unpack_frame_cell(const ab_unpack *u)
     return u && u->cur && u->cur->depth == 0 ? u->hooks.frame : NULL;
 }
 
+struct ab_capture_flow_at *ab_unpack_flow_cell(const ab_unpack *u)
+{
+    return u && u->cur && u->cur->depth == 0 && u->hooks.frame ? u->hooks.flow : NULL;
+}
+
 /* ---- the location of a member of the container being unpacked ---- */
 
 typedef struct member_loc {

@@ -198,6 +198,8 @@ int ab_unpack_container_mapped(const ab_unpack *u);
  * cell when the container is the top-level object, else NULL (a capture inside an archive is not
  * resumed: its worker's loss costs the file's remaining members, as any container's). */
 uint64_t *ab_unpack_frame_cell(const ab_unpack *u);
+/* The same for the flow a top-level capture is working on (ab_unpack_hooks.flow). */
+struct ab_capture_flow_at *ab_unpack_flow_cell(const ab_unpack *u);
 
 /* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
@@ -236,6 +238,9 @@ typedef struct ab_unpack_hooks {
     /* Not NULL: a top-level capture stores the number of the frame it is handling here
      * (ab_unpack_frame_cell), so a worker's parent can resume the file after that frame. */
     uint64_t *frame;
+    /* With frame, not NULL: the same capture publishes the flow it is working on here
+     * (net/capture.h ab_capture_flow_at; ab_unpack_flow_cell). */
+    struct ab_capture_flow_at *flow;
 } ab_unpack_hooks;
 
 ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out);
@@ -281,6 +286,10 @@ typedef struct ab_capture_resume {
 /* run for ab_unpack_run_live: ctx is an ab_capture_resume. The budget is a fresh file's (as
  * pcap_run widens it for the whole capture), not what the lost worker left of it. */
 ab_status ab_pcap_resume_run(ab_unpack *u, void *resume);
+/* The name of flow f as its client's direction has it in locations (pcap_source.c):
+ * "10.0.0.5:49152->198.51.100.7:80", "10.0.0.5:5353->224.0.0.251:5353 udp". */
+struct ab_capture_flow_at;
+void ab_capture_flow_name(const struct ab_capture_flow_at *f, char *out, size_t n);
 
 /* A big mbox is split across workers (core/pool.c): each part is a run of whole messages. The
  * worker that owns the file scans it as a whole (hashes, YARA, every source) but unpacks only

@@ -409,6 +409,46 @@ EOF2
   assert_contains "$T/out" "5 members"
 }
 
+# A crash or a stall in the pipeline between members (test hooks crash-parse:PORT and
+# hang-parse:PORT: when the flow from client port PORT gives its first bytes to be parsed) is
+# blamed on that flow and its frame, not on "decoding and parsing frames"; the capture goes on.
+test_pcap_parser_crash_flow() {
+  grep -q test_hooks "$SRCDIR/meson_options.txt"
+  mkdir -p "$T/r"
+  resume_capture "$T/r/six.pcap" 6
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  ANTIBODY_TEST_FAULT="crash-parse:40002" \
+    run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  cp "$T/out" "$T/crash.json"
+  ANTIBODY_TEST_FAULT="hang-parse:40002" run 1 ab pcap --json --no-progress --no-default-pack \
+    --timeout 1 --ioc "$T/r.ioc" "$T/r/six.pcap"
+  $PY - "$T/crash.json" "$T/out" "$T/r/six.pcap" <<'EOF2'
+import json, sys
+for name, kind in ((sys.argv[1], "crash"), (sys.argv[2], "hang")):
+    evs = [json.loads(l) for l in open(name)]
+    errs = [e for e in evs if e["event"] == "error"]
+    assert len(errs) == 1, errs
+    e = errs[0]
+    assert e["location"] == [{"name": sys.argv[3], "source": "file"},
+                             {"name": "10.0.0.1:40002->10.0.0.2:80", "source": "flow"}], e
+    m = e["message"]
+    if kind == "crash":  # SIGSEGV; under ASan a report and an exit, or SIGABRT
+        assert ("SIGSEGV" in m or "SIGABRT" in m or "exited" in m), m
+    else:
+        assert "time limit" in m, m
+    # its data is frame 16 (the flow's 4th): the capture goes on from frame 17
+    assert "while parsing this flow (frame 16)" in m and "decoding" not in m, m
+    assert "goes on from frame 17 in a new worker" in m, m
+    # flow 2's last frames (its FINs) are seen again mid-stream in the new worker
+    ports = sorted(f["flow"]["src_port"] for f in evs if f["event"] == "finding")
+    assert ports == [40000, 40001, 40002, 40003, 40004, 40005], ports
+print("ok")
+EOF2
+  ANTIBODY_TEST_FAULT="crash-parse:40002" \
+    run 1 ab pcap --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  assert_contains "$T/err" "six.pcap!10.0.0.1:40002->10.0.0.2:80: scanner worker"
+}
+
 # What is hashed: payload objects (an HTTP body) are files and get their hashes; a flow
 # direction a parser read (HTTP here) is no file, and is not hashed (the body inside it is,
 # once); a direction no parser read (a raw transfer may be a file as sent) is.

@@ -235,6 +235,40 @@ print("ok", s["members"], "members,", n["flows"], "flows")
 EOF2
 }
 
+# A crash in the pipeline between members (test hook crash-parse:PORT: as the flow from client
+# port PORT gives its first bytes to the parser) is blamed on that flow, not on "decoding and
+# parsing frames"; the capture goes on in a new worker.
+test_sniff_parser_crash_flow() {
+  sniff_root || return 0
+  sniff_setup
+  p1=$(free_port)
+  p2=$(free_port)
+  sniff_start "ANTIBODY_TEST_FAULT=crash-parse:$p1"
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  assert_contains "$T/err" "live:lo!127.0.0.1:$p1->127.0.0.1:$HTTP_PORT: scanner worker"
+  $PY - "$T/out" "$p1" "$HTTP_PORT" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1, errs
+e = errs[0]
+assert e["location"] == [{"name": "live:lo", "source": "live"},
+                         {"name": "127.0.0.1:%s->127.0.0.1:%s" % tuple(sys.argv[2:4]),
+                          "source": "flow"}], e
+m = e["message"]
+assert "while parsing this flow" in m and "decoding" not in m and "new worker" in m, m
+assert evs[-1]["event"] == "summary" and evs[-1]["capture"]["worker_restarts"] == 1, evs[-1]
+print("ok")
+EOF2
+}
+
 test_sniff_member_deadline() {
   sniff_root || return 0
   sniff_setup
