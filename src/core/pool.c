@@ -607,6 +607,38 @@ static void test_fault(const char *path, int stage)
 }
 #endif
 
+/* A job's top-level object: its path, the one element of its location (source: "file",
+ * "live", "process"); the location arrays live with it. The caller fills in its bytes, if any. */
+typedef struct top_object {
+    ab_object obj;
+    const char *loc[1], *src[1];
+} top_object;
+
+static void top_object_init(top_object *t, const char *path, const char *source)
+{
+    memset(t, 0, sizeof(*t));
+    t->loc[0] = path;
+    t->src[0] = source;
+    t->obj.kind = AB_OBJ_FILE;
+    t->obj.path = path;
+    t->obj.location = t->loc;
+    t->obj.location_source = t->src;
+    t->obj.location_len = 1;
+}
+
+/* After SIGBUS (a mapped file shrank) a library (libarchive, libyara) was left in the middle of
+ * its state: report, end this worker and let the parent start a fresh one; the jobs queued here
+ * go elsewhere. */
+static void w_bus_exit(wctx *w, ab_engine *eng, const char *path)
+{
+    bus_armed = 0;
+    w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
+    w_send_done(w, eng, 0, 0);
+    ab_wire_begin(&w->out, AB_MSG_EXITING);
+    send_frame(w->fd, &w->out);
+    _exit(0);
+}
+
 /* A file (AB_JOB_FILE) or a part of a split mbox (AB_JOB_PART): mapped, scanned with the SIGBUS
  * guard, its DONE sent. A part runs only its messages, and its bytes are the owner's. */
 static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
@@ -637,18 +669,13 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    const char *loc[1] = {path}, *locsrc[1] = {"file"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.location_source = locsrc;
-    obj.data = m.data;
-    obj.size = m.size;
-    obj.path = path;
-    obj.location = loc;
-    obj.location_len = 1;
-    obj.st = &m.st;
-    obj.mapped = m.map != NULL; /* MAP_PRIVATE, PROT_READ (host/file.c) */
+    top_object top;
+    top_object_init(&top, path, "file");
+    ab_object *obj = &top.obj;
+    obj->data = m.data;
+    obj->size = m.size;
+    obj->st = &m.st;
+    obj->mapped = m.map != NULL; /* MAP_PRIVATE, PROT_READ (host/file.c) */
     int allowed = 0;
     w->split_ok = !part && w->workers > 1;
     if (part) {
@@ -659,27 +686,20 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
         if (part)
-            ab_engine_scan_members(eng, &obj, &em);
+            ab_engine_scan_members(eng, obj, &em);
         else
-            ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+            ab_engine_scan(eng, obj, &em, &allowed, err, sizeof(err));
         bus_armed = 0;
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, path, AB_ERR_IO, err);
     } else {
-        /* The jump left a library (libarchive, libyara) in the middle of its state: report, end
-         * this worker and let the parent start a fresh one; the jobs queued here go elsewhere. */
-        bus_armed = 0;
-        w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
-        w_send_done(w, eng, 0, 0);
-        ab_wire_begin(&w->out, AB_MSG_EXITING);
-        send_frame(w->fd, &w->out);
-        _exit(0);
+        w_bus_exit(w, eng, path);
     }
     w->split_ok = 0;
     if (allowed)
         w_send_skip_at(w, AB_SKIP_ALLOWLIST, m.size, NULL, NULL, 0);
     else if (sc->list_objects && !part)
-        w_send_object(w, &obj);
+        w_send_object(w, obj);
     w_send_done(w, eng, allowed || part ? 0 : m.size, allowed ? 0 : 1);
     ab_file_unmap(&m);
 }
@@ -947,14 +967,10 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     }
     if (ab_proc_read_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
-    const char *loc[1] = {path}, *locsrc[1] = {"process"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
+    top_object top;
+    top_object_init(&top, path, "process");
+    ab_object obj = top.obj; /* its location arrays stay in top */
     obj.kind = AB_OBJ_PROCESS;
-    obj.path = path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
     obj.pid = pid;
     obj.process_name = comm;
     obj.cmdline = cmdline;
@@ -1027,22 +1043,16 @@ static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
 {
     (void)sc;
     ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
-    const char *loc[1] = {j->path}, *locsrc[1] = {"live"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.path = j->path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
+    top_object top;
+    top_object_init(&top, j->path, "live");
     live_pump lp = {.w = w};
     ab_buf_init(&lp.in, IN_BUF_CAP);
     ab_live_feed feed = {&lp, w_live_pump, j->restarts << 40};
     ab_buf_init(&w->live_loc, BEAT_CAP);
-    ab_wire_put_location(&w->live_loc, loc, locsrc, 1);
+    ab_wire_put_location(&w->live_loc, top.loc, top.src, 1);
     w->live = 1;
     w->live_bytes = 0;
-    if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
+    if (ab_engine_scan_live(eng, &top.obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
         w_send_error(w, j->path, AB_ERR_ARG,
                      "unpacking is off: a live capture has nothing to scan");
     w->live = 0;
@@ -1075,32 +1085,21 @@ static void w_scan_resume(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    const char *loc[1] = {j->path}, *locsrc[1] = {"file"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.path = j->path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
-    obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
-    obj.st = &m.st;
-    obj.mapped = m.map != NULL;
+    top_object top;
+    top_object_init(&top, j->path, "file");
+    top.obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
+    top.obj.st = &m.st;
+    top.obj.mapped = m.map != NULL;
     ab_capture_resume rs = {m.data, m.size, j->skip, j->resumes << 40};
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
-        if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
+        if (ab_engine_scan_live(eng, &top.obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
             w_send_error(w, j->path, AB_ERR_ARG, "unpacking is off: the capture is not resumed");
         bus_armed = 0;
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, j->path, AB_ERR_IO, err);
     } else {
-        bus_armed = 0; /* as w_scan_file: report, and end this worker */
-        w_send_error(w, j->path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
-        w_send_done(w, eng, 0, 0);
-        ab_wire_begin(&w->out, AB_MSG_EXITING);
-        send_frame(w->fd, &w->out);
-        _exit(0);
+        w_bus_exit(w, eng, j->path);
     }
     w_send_done(w, eng, m.size, 1);
     ab_file_unmap(&m);
