@@ -1004,6 +1004,26 @@ typedef struct live_pump {
     ab_buf in; /* the message being handled */
 } live_pump;
 
+#ifdef AB_TEST_HOOKS
+/* Test builds only: ANTIBODY_TEST_FAULT=stall-live:N makes a live job's worker wait N seconds
+ * once, before it reads its first message (with no member: no deadline), so the parent's
+ * backlog grows past its cap and batches are dropped (dropped_worker_behind). */
+static void live_stall(void)
+{
+    static int done;
+    const char *f = getenv("ANTIBODY_TEST_FAULT");
+    const char *t = f ? strstr(f, "stall-live:") : NULL;
+    if (done || !t)
+        return;
+    done = 1;
+    sleep((unsigned)atoi(t + strlen("stall-live:")));
+}
+#else
+static void live_stall(void)
+{
+}
+#endif
+
 /* unpack.h ab_live_feed.pump: waits for the parent's next message (the slot says "no member":
  * no deadline while waiting), then gives it to the pipeline with the slot saying "parsing frames"
  * (a deadline: a parser that stalls is killed and blamed on the capture, not on a member). */
@@ -1012,6 +1032,7 @@ static int w_live_pump(void *ctx, struct ab_capture *cap)
     live_pump *lp = ctx;
     wctx *w = lp->w;
     slot_write(w->slot, w->jobs, NULL, 0);
+    live_stall();
     int type = w_read_frame(w->fd, &lp->in);
     slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
     ab_wire_reader r = {(const uint8_t *)lp->in.data, (const uint8_t *)lp->in.data + lp->in.len, 0};

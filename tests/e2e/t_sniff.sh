@@ -269,6 +269,37 @@ print("ok")
 EOF2
 }
 
+# Backpressure: a worker that falls more than 64 MiB behind (test hook stall-live:N: it waits N
+# seconds before its first batch) costs whole batches, dropped by the parent and counted in
+# dropped_worker_behind; the capture goes on, with no error and no restart, and what the worker
+# took is what it counted.
+test_sniff_backpressure() {
+  sniff_root || return 0
+  sniff_setup
+  head -c $((96 << 20)) /dev/zero >"$T/www/big.bin"
+  sniff_start "ANTIBODY_TEST_FAULT=stall-live:20"
+  # at a rate the parent keeps up with (lo is faster than its reads)
+  curl -s --limit-rate 24M -o /dev/null "http://127.0.0.1:$HTTP_PORT/big.bin" || echo "curl exit $?" >&2
+  sleep 22 # the worker wakes, takes what was kept
+  curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt" || echo "curl exit $?" >&2
+  wait_for "$T/out" '"rule":"SniffBody"' 120
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert not [e for e in evs if e["event"] == "error"], [e for e in evs if e["event"] == "error"]
+s = evs[-1]
+c, n = s["capture"], s["network"]
+assert s["event"] == "summary" and c["worker_restarts"] == 0, s
+assert c["dropped_worker_behind"] > 0, c
+# every frame read was either taken by the worker or dropped, in whole batches
+assert n["frames"] + c["dropped_worker_behind"] == c["packets"], (n, c)
+assert n["bytes"] < c["bytes"] and s["bytes"] == n["bytes"], (s["bytes"], n, c)
+print("ok", c["dropped_worker_behind"], "of", c["packets"], "frames dropped")
+EOF2
+}
+
 test_sniff_member_deadline() {
   sniff_root || return 0
   sniff_setup
