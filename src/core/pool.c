@@ -66,6 +66,16 @@ typedef struct job {
  * wake-up of the parent each, a quarter of the CPU of a mailbox of small parts. A seqlock: seq
  * is odd while the worker writes; the parent copies and retries when seq moved. */
 #define BEAT_CAP ((size_t)64 << 10) /* a location longer than this is not said (the file is) */
+
+/* What a worker reading a capture (a live job, a resume, a top-level capture file) counted of
+ * it so far: the summary's members, bytes (a live capture's: the frames it took) and network
+ * counters, as its DONE would say them. */
+typedef struct slot_tally {
+    uint64_t job; /* the worker's object count (beat_slot.job) these belong to */
+    uint64_t members, member_bytes, bytes;
+    ab_net_summary net;
+} slot_tally;
+
 typedef struct beat_slot {
     uint64_t seq;           /* __atomic access only */
     uint64_t job;           /* the worker's count of objects started: whose member this is */
@@ -75,6 +85,15 @@ typedef struct beat_slot {
      * worker stores it before each frame, the parent reads it once the worker is gone, to go on
      * from the next frame (AB_JOB_RESUME). */
     uint64_t frame;
+    /* The flow that capture is working on (capture.h ab_capture_flow_at: the frame always, the
+     * endpoints when the flow changes), in flight while flow.frame equals frame: a crash or a
+     * stall between members is blamed on it. Read once the worker is gone. */
+    ab_capture_flow_at flow;
+    /* The worker's last tally (w_tally, after each member of a capture and each live batch),
+     * for a worker lost before its DONE: tally[tally_at & 1], written whole before tally_at
+     * (__atomic) says so; read by the parent only once the worker is gone. */
+    uint64_t tally_at;
+    slot_tally tally[2];
     double start; /* ab_now() when the member started */
     uint32_t len; /* bytes of data: a wire location (ab_wire_put_location); 0: no member */
     uint8_t data[BEAT_CAP];
@@ -193,6 +212,7 @@ typedef struct wctx {
     int split_ok;         /* the object being scanned is a file this worker may split */
     uint64_t split_chunk; /* smallest part of a split mbox (SPLIT_MIN_CHUNK) */
     int live;             /* an AB_JOB_LIVE job runs: frames arrive on the socket */
+    uint64_t live_bytes;  /* its captured bytes taken so far (the summary's bytes) */
     ab_buf live_loc;      /* its location ([path]) encoded for the slot: "parsing frames" */
 } wctx;
 
@@ -429,18 +449,37 @@ static void h_beat(void *ctx, const ab_object *m)
     test_fault(m->location[m->location_len - 1], 1); /* crash:/hang: a member by base name */
 }
 
+/* The counts of the capture being read so far into the slot (slot_tally): two copies, the one
+ * not in use written, then named. A few hundred bytes, no call into the kernel: once per member
+ * of a capture (a flow direction, a payload) and per live batch. */
+static void w_tally(wctx *w)
+{
+    beat_slot *s = w->slot;
+    if (!s)
+        return;
+    uint64_t at = __atomic_load_n(&s->tally_at, __ATOMIC_RELAXED) + 1;
+    slot_tally *t = &s->tally[at & 1];
+    t->job = w->jobs;
+    ab_engine_unpack_stats(w->eng, &t->members, &t->member_bytes);
+    t->bytes = w->live ? w->live_bytes : 0; /* a file's size is counted once, by its last DONE */
+    ab_engine_net_peek(w->eng, &t->net);
+    __atomic_store_n(&s->tally_at, at, __ATOMIC_RELEASE);
+}
+
 static void h_scanned(void *ctx, const ab_object *m)
 {
     wctx *w = ctx;
     if (w->list_objects)
         w_send_object(w, m);
+    uint64_t frame = w->slot ? __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED) : 0;
+    if ((w->live || frame) && m->parent && m->parent->depth == 0)
+        w_tally(w); /* a member of a capture: counted even if this worker is lost later */
     /* A live capture's member is done: what runs now is the pipeline again, with a deadline of
      * its own (a parser stalling later is not blamed on this member). */
     if (w->live && m->parent && m->parent->depth == 0)
         slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
     /* The same for a capture file: a parser crash after this member is the pipeline's (and the
      * frame's, beat_slot.frame), not this member's. */
-    uint64_t frame = w->slot ? __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED) : 0;
     if (!w->live && frame && frame != AB_CAPTURE_FRAME_END && m->parent && m->parent->depth == 0 &&
         m->parent->location_len == 1) {
         ab_buf_reset(&w->loc);
@@ -568,6 +607,38 @@ static void test_fault(const char *path, int stage)
 }
 #endif
 
+/* A job's top-level object: its path, the one element of its location (source: "file",
+ * "live", "process"); the location arrays live with it. The caller fills in its bytes, if any. */
+typedef struct top_object {
+    ab_object obj;
+    const char *loc[1], *src[1];
+} top_object;
+
+static void top_object_init(top_object *t, const char *path, const char *source)
+{
+    memset(t, 0, sizeof(*t));
+    t->loc[0] = path;
+    t->src[0] = source;
+    t->obj.kind = AB_OBJ_FILE;
+    t->obj.path = path;
+    t->obj.location = t->loc;
+    t->obj.location_source = t->src;
+    t->obj.location_len = 1;
+}
+
+/* After SIGBUS (a mapped file shrank) a library (libarchive, libyara) was left in the middle of
+ * its state: report, end this worker and let the parent start a fresh one; the jobs queued here
+ * go elsewhere. */
+static void w_bus_exit(wctx *w, ab_engine *eng, const char *path)
+{
+    bus_armed = 0;
+    w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
+    w_send_done(w, eng, 0, 0);
+    ab_wire_begin(&w->out, AB_MSG_EXITING);
+    send_frame(w->fd, &w->out);
+    _exit(0);
+}
+
 /* A file (AB_JOB_FILE) or a part of a split mbox (AB_JOB_PART): mapped, scanned with the SIGBUS
  * guard, its DONE sent. A part runs only its messages, and its bytes are the owner's. */
 static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_job *j)
@@ -598,18 +669,13 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    const char *loc[1] = {path}, *locsrc[1] = {"file"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.location_source = locsrc;
-    obj.data = m.data;
-    obj.size = m.size;
-    obj.path = path;
-    obj.location = loc;
-    obj.location_len = 1;
-    obj.st = &m.st;
-    obj.mapped = m.map != NULL; /* MAP_PRIVATE, PROT_READ (host/file.c) */
+    top_object top;
+    top_object_init(&top, path, "file");
+    ab_object *obj = &top.obj;
+    obj->data = m.data;
+    obj->size = m.size;
+    obj->st = &m.st;
+    obj->mapped = m.map != NULL; /* MAP_PRIVATE, PROT_READ (host/file.c) */
     int allowed = 0;
     w->split_ok = !part && w->workers > 1;
     if (part) {
@@ -620,27 +686,20 @@ static void w_scan_file(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
         if (part)
-            ab_engine_scan_members(eng, &obj, &em);
+            ab_engine_scan_members(eng, obj, &em);
         else
-            ab_engine_scan(eng, &obj, &em, &allowed, err, sizeof(err));
+            ab_engine_scan(eng, obj, &em, &allowed, err, sizeof(err));
         bus_armed = 0;
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, path, AB_ERR_IO, err);
     } else {
-        /* The jump left a library (libarchive, libyara) in the middle of its state: report, end
-         * this worker and let the parent start a fresh one; the jobs queued here go elsewhere. */
-        bus_armed = 0;
-        w_send_error(w, path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
-        w_send_done(w, eng, 0, 0);
-        ab_wire_begin(&w->out, AB_MSG_EXITING);
-        send_frame(w->fd, &w->out);
-        _exit(0);
+        w_bus_exit(w, eng, path);
     }
     w->split_ok = 0;
     if (allowed)
         w_send_skip_at(w, AB_SKIP_ALLOWLIST, m.size, NULL, NULL, 0);
     else if (sc->list_objects && !part)
-        w_send_object(w, &obj);
+        w_send_object(w, obj);
     w_send_done(w, eng, allowed || part ? 0 : m.size, allowed ? 0 : 1);
     ab_file_unmap(&m);
 }
@@ -908,14 +967,10 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
     }
     if (ab_proc_read_text(pid, "cmdline", cmdline, sizeof(cmdline)) != 0)
         cmdline[0] = '\0';
-    const char *loc[1] = {path}, *locsrc[1] = {"process"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
+    top_object top;
+    top_object_init(&top, path, "process");
+    ab_object obj = top.obj; /* its location arrays stay in top */
     obj.kind = AB_OBJ_PROCESS;
-    obj.path = path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
     obj.pid = pid;
     obj.process_name = comm;
     obj.cmdline = cmdline;
@@ -946,9 +1001,28 @@ static void w_scan_proc(ab_scanner *sc, ab_engine *eng, wctx *w, const char *pat
 
 typedef struct live_pump {
     wctx *w;
-    ab_buf in;      /* the message being handled */
-    uint64_t bytes; /* captured bytes taken */
+    ab_buf in; /* the message being handled */
 } live_pump;
+
+#ifdef AB_TEST_HOOKS
+/* Test builds only: ANTIBODY_TEST_FAULT=stall-live:N makes a live job's worker wait N seconds
+ * once, before it reads its first message (with no member: no deadline), so the parent's
+ * backlog grows past its cap and batches are dropped (dropped_worker_behind). */
+static void live_stall(void)
+{
+    static int done;
+    const char *f = getenv("ANTIBODY_TEST_FAULT");
+    const char *t = f ? strstr(f, "stall-live:") : NULL;
+    if (done || !t)
+        return;
+    done = 1;
+    sleep((unsigned)atoi(t + strlen("stall-live:")));
+}
+#else
+static void live_stall(void)
+{
+}
+#endif
 
 /* unpack.h ab_live_feed.pump: waits for the parent's next message (the slot says "no member":
  * no deadline while waiting), then gives it to the pipeline with the slot saying "parsing frames"
@@ -958,6 +1032,7 @@ static int w_live_pump(void *ctx, struct ab_capture *cap)
     live_pump *lp = ctx;
     wctx *w = lp->w;
     slot_write(w->slot, w->jobs, NULL, 0);
+    live_stall();
     int type = w_read_frame(w->fd, &lp->in);
     slot_write(w->slot, w->jobs, w->live_loc.data, w->live_loc.len);
     ab_wire_reader r = {(const uint8_t *)lp->in.data, (const uint8_t *)lp->in.data + lp->in.len, 0};
@@ -975,10 +1050,11 @@ static int w_live_pump(void *ctx, struct ab_capture *cap)
         ab_wire_get_pkt(&r, &pk);
         if (r.bad)
             break;
-        lp->bytes += pk.caplen;
+        w->live_bytes += pk.caplen; /* before the frame: as the capture counts it */
         ab_capture_frame(cap, (int)pk.linktype, pk.ts_us, pk.data, pk.caplen, pk.wirelen);
     }
     ab_wire_frames_end(&r);
+    w_tally(w);    /* the batch is counted even if this worker is lost later */
     return !r.bad; /* a malformed batch from the parent (a bug): the capture ends */
 }
 
@@ -988,25 +1064,20 @@ static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
 {
     (void)sc;
     ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
-    const char *loc[1] = {j->path}, *locsrc[1] = {"live"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.path = j->path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
+    top_object top;
+    top_object_init(&top, j->path, "live");
     live_pump lp = {.w = w};
     ab_buf_init(&lp.in, IN_BUF_CAP);
     ab_live_feed feed = {&lp, w_live_pump, j->restarts << 40};
     ab_buf_init(&w->live_loc, BEAT_CAP);
-    ab_wire_put_location(&w->live_loc, loc, locsrc, 1);
+    ab_wire_put_location(&w->live_loc, top.loc, top.src, 1);
     w->live = 1;
-    if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
+    w->live_bytes = 0;
+    if (ab_engine_scan_live(eng, &top.obj, &ab_source_pcap, ab_pcap_live_run, &feed, &em) != 0)
         w_send_error(w, j->path, AB_ERR_ARG,
                      "unpacking is off: a live capture has nothing to scan");
     w->live = 0;
-    w_send_done(w, eng, lp.bytes, 1);
+    w_send_done(w, eng, w->live_bytes, 1);
     ab_buf_release(&lp.in);
     ab_buf_release(&w->live_loc);
 }
@@ -1035,32 +1106,21 @@ static void w_scan_resume(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire
         w_send_simple(w, AB_MSG_DONE, 0, 0);
         return;
     }
-    const char *loc[1] = {j->path}, *locsrc[1] = {"file"};
-    ab_object obj;
-    memset(&obj, 0, sizeof(obj));
-    obj.kind = AB_OBJ_FILE;
-    obj.path = j->path;
-    obj.location = loc;
-    obj.location_source = locsrc;
-    obj.location_len = 1;
-    obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
-    obj.st = &m.st;
-    obj.mapped = m.map != NULL;
+    top_object top;
+    top_object_init(&top, j->path, "file");
+    top.obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
+    top.obj.st = &m.st;
+    top.obj.mapped = m.map != NULL;
     ab_capture_resume rs = {m.data, m.size, j->skip, j->resumes << 40};
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
-        if (ab_engine_scan_live(eng, &obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
+        if (ab_engine_scan_live(eng, &top.obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
             w_send_error(w, j->path, AB_ERR_ARG, "unpacking is off: the capture is not resumed");
         bus_armed = 0;
         if (ab_file_check_unchanged(&m, err, sizeof(err)) != AB_OK)
             w_send_error(w, j->path, AB_ERR_IO, err);
     } else {
-        bus_armed = 0; /* as w_scan_file: report, and end this worker */
-        w_send_error(w, j->path, AB_ERR_IO, "file shrank while being read (SIGBUS)");
-        w_send_done(w, eng, 0, 0);
-        ab_wire_begin(&w->out, AB_MSG_EXITING);
-        send_frame(w->fd, &w->out);
-        _exit(0);
+        w_bus_exit(w, eng, j->path);
     }
     w_send_done(w, eng, m.size, 1);
     ab_file_unmap(&m);
@@ -1091,7 +1151,7 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
         _exit(4);
     ab_engine_worker_mode(eng);
     w.eng = eng;
-    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top, &slot->frame};
+    ab_unpack_hooks hooks = {h_container, h_beat, h_scanned, &w, h_top, &slot->frame, &slot->flow};
     w.workers = worker_count(sc);
     w.split_chunk = SPLIT_MIN_CHUNK;
 #ifdef AB_TEST_HOOKS
@@ -1116,7 +1176,8 @@ static void worker_main(ab_scanner *sc, int fd, beat_slot *slot)
             break;
         ab_throttle_begin(&w.thr);
         __atomic_store_n(&w.slot->frame, 0, __ATOMIC_RELAXED); /* before the job says it is new */
-        slot_write(w.slot, ++w.jobs, NULL, 0);                 /* a new object: no member yet */
+        __atomic_store_n(&w.slot->flow.frame, 0, __ATOMIC_RELAXED);
+        slot_write(w.slot, ++w.jobs, NULL, 0); /* a new object: no member yet */
         if (job.kind == AB_JOB_PROC)
             w_scan_proc(sc, eng, &w, job.path, (pid_t)job.pid);
         else if (job.kind == AB_JOB_LIVE)
@@ -1374,6 +1435,71 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     return 1;
 }
 
+/* The flow the lost worker's capture was working on, when one was in flight (beat_slot.flow):
+ * its name into name, and the frame into *frame. 0 when none was (decoding a frame, say). */
+static int flow_in_flight(const worker *w, char *name, size_t len, uint64_t *frame)
+{
+    const beat_slot *s = w->slot;
+    int kind = w->q[0].kind;
+    if (!s || s->job != w->done + 1 ||
+        (kind != AB_JOB_FILE && kind != AB_JOB_RESUME && kind != AB_JOB_LIVE))
+        return 0;
+    uint64_t f = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
+    ab_capture_flow_at fl = s->flow; /* the worker is gone: the slot no longer moves */
+    if (!f || fl.frame != f)
+        return 0;
+    ab_capture_flow_name(&fl, name, len);
+    *frame = f;
+    return 1;
+}
+
+/* Say in msg that the worker was lost in the flow being parsed: in place of "on this object"
+ * (a signal, an exit), or after the reason (a deadline). The frame of a live capture is only
+ * this worker's count: not said. */
+static void blame_flow(char *msg, size_t len, uint64_t frame, int live)
+{
+    char where[96];
+    if (live)
+        snprintf(where, sizeof(where), " while parsing this flow");
+    else if (frame == AB_CAPTURE_FRAME_END)
+        snprintf(where, sizeof(where), " while parsing this flow (at the end of the capture)");
+    else
+        snprintf(where, sizeof(where), " while parsing this flow (frame %llu)",
+                 (unsigned long long)frame);
+    char *o = strstr(msg, " on this object");
+    if (!o || strcmp(o, " on this object"))
+        o = msg + strlen(msg);
+    snprintf(o, len - (size_t)(o - msg), "%s", where);
+}
+
+/* The lost worker's last tally of the capture its job reads (w_tally) into the summary: what it
+ * counted before it was lost is not lost with it. A resumed file's frames and bytes, and the
+ * capture itself, are counted by the worker that goes on (goes_on; it counts the frames it
+ * skips); a live capture is one capture however many workers served it (ab_pool_live). */
+static void tally_add(pool *p, worker *w, int goes_on)
+{
+    beat_slot *s = w->slot;
+    int kind = w->q[0].kind;
+    if (!s || (kind != AB_JOB_LIVE && kind != AB_JOB_RESUME && kind != AB_JOB_FILE))
+        return;
+    uint64_t at = __atomic_load_n(&s->tally_at, __ATOMIC_ACQUIRE);
+    if (!at)
+        return;
+    slot_tally t = s->tally[at & 1]; /* the worker is gone: the slot no longer moves */
+    if (t.job != w->done + 1)
+        return; /* an earlier object's (the worker's word is checked) */
+    p->sum.members += t.members;
+    p->sum.member_bytes += t.member_bytes;
+    if (kind == AB_JOB_LIVE) {
+        p->sum.bytes += t.bytes;
+        t.net.captures = 0;
+    } else if (goes_on) {
+        t.net.captures = t.net.frames = t.net.bytes = 0;
+    }
+    ab_net_summary_add(&p->net, &t.net);
+    p->sum.net = &p->net;
+}
+
 /* The worker is gone (EOF), or we end it (deadline, malformed frame: why says so, with status
  * why_st): reap it, report its job, and start a replacement unless the sweep is ending. */
 static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, int respawn)
@@ -1423,6 +1549,16 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         char *obj = nl > 1 ? strstr(msg, "on this object") : NULL;
         if (obj && strlen(obj) == strlen("on this object")) /* a member was being scanned */
             snprintf(obj, sizeof(msg) - (size_t)(obj - msg), "on this member");
+        /* No member: a flow being parsed, if the capture said one (then blamed on it). */
+        char flow[2 * AB_IPADDR_TEXT + 32];
+        const char *floc[2] = {w->q[0].path, flow}, *fsrc[2] = {"file", "flow"};
+        uint64_t frame = 0;
+        int in_flow = nl < 2 && flow_in_flight(w, flow, sizeof(flow), &frame);
+        if (in_flow) {
+            blame_flow(msg, sizeof(msg), frame, w->q[0].kind == AB_JOB_LIVE);
+            if (w->q[0].kind == AB_JOB_LIVE)
+                fsrc[0] = "live";
+        }
         if (w->q[0].kind == AB_JOB_LIVE) { /* the worker held every open flow */
             char *o2 = strstr(msg, " on this object");
             if (o2 && !strcmp(o2, " on this object"))
@@ -1445,9 +1581,13 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         }
         job resume;
         int resumed = capture_resume(p, w, respawn, nl, &resume, msg, sizeof(msg));
-        pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
-                      arr ? arr->location_source : NULL, nl, st, msg);
+        if (in_flow)
+            pool_error_at(p, w->q[0].path, floc, fsrc, 2, st, msg);
+        else
+            pool_error_at(p, w->q[0].path, arr ? arr->location : NULL,
+                          arr ? arr->location_source : NULL, nl, st, msg);
         free(arr);
+        tally_add(p, w, resumed);
         if (resumed)
             retry_push(p, &resume);
         job_clear(&w->q[0]);
@@ -2511,6 +2651,8 @@ out:
                 in->stats(in->ctx, &L->cs);
         }
         if (st == AB_OK || p->fatal != AB_OK) {
+            if (p->sum.net && !p->net.captures) /* its workers were lost: still one capture */
+                p->net.captures = 1;
             p->sum.seconds = ab_now() - p->t0;
             p->sum.capture = L ? &L->cs : NULL;
             ab_event ev = {.kind = AB_EVENT_SUMMARY};

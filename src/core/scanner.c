@@ -740,6 +740,11 @@ int ab_engine_net_take(ab_engine *e, ab_net_summary *out)
     return ab_unpack_net_take(e->unpack, out);
 }
 
+int ab_engine_net_peek(const ab_engine *e, ab_net_summary *out)
+{
+    return ab_unpack_net_peek(e->unpack, out);
+}
+
 static const char *cached_name(id_name *cache, unsigned id, int is_group)
 {
     id_name *slot = &cache[id % OWNER_CACHE];

@@ -77,6 +77,8 @@ void ab_engine_set_unpack_hooks(ab_engine *e, const struct ab_unpack_hooks *h);
 void ab_engine_unpack_stats(const ab_engine *e, uint64_t *members, uint64_t *bytes);
 /* The counters of the captures read since the last call: 1 when there were any (then cleared). */
 int ab_engine_net_take(ab_engine *e, ab_net_summary *out);
+/* The same without clearing, with the top-level capture being read so far (ab_unpack_net_peek). */
+int ab_engine_net_peek(const ab_engine *e, ab_net_summary *out);
 
 /* Run every matcher over obj, then (unless it is allow-listed) offer it to the sources, which
  * scan its members the same way, recursively. *allowed is set when the object's hash is on an

@@ -3,6 +3,7 @@
  * keeps each direction's first bytes for stream matching. Owner of every per-flow state: the
  * flow's user pointer, created at open, freed at close (the flow table closes every flow, at the
  * latest in ab_flows_flush). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,16 @@ typedef struct cap {
     const ab_capture_opts *o;
     const ab_capture_out *out;
     ab_capture_stats *stats;
-    ab_net_mem mem;   /* held over all open flows (net.h): stream buffers and the parsers' payloads,
-                       * against stream_memcap; the parsers are given it in o->app.mem */
-    size_t obs_bytes; /* observable values kept over all open flows */
-    ab_net_out net;   /* what the parsers are given: observables through obs_keep */
-    ab_flow *cur;     /* the flow the table called back about, during the call */
+    ab_net_mem mem;     /* held over all open flows (net.h): stream buffers and the parsers'
+                         * payloads, against stream_memcap; the parsers get it in o->app.mem */
+    size_t obs_bytes;   /* observable values kept over all open flows */
+    ab_net_out net;     /* what the parsers are given: observables through obs_keep */
+    ab_flow *cur;       /* the flow the table called back about, during the call */
+    uint64_t published; /* the id of the flow last written to out->flow_at (0: none) */
+#ifdef AB_TEST_HOOKS
+    int fault;           /* ANTIBODY_TEST_FAULT crash-parse:PORT (1), hang-parse:PORT (2) */
+    uint16_t fault_port; /* ... the flow's client port */
+#endif
 } cap;
 
 void ab_capture_opts_default(ab_capture_opts *o)
@@ -245,6 +251,69 @@ static void app_decide(cap *c, ab_flow *f, fstate *s, int dir)
 
 /* ---- flow callbacks ---- */
 
+#ifdef AB_TEST_HOOKS
+/* Test builds only: ANTIBODY_TEST_FAULT=crash-parse:PORT or hang-parse:PORT (among others,
+ * joined by ',') makes the pipeline crash or spin when a flow whose client port is PORT gives
+ * its first bytes: a crash or a stall between members, in the flow's parsing. */
+static void fault_init(cap *c)
+{
+    const char *f = getenv("ANTIBODY_TEST_FAULT");
+    static const char *const kinds[] = {"crash-parse:", "hang-parse:"};
+    for (const char *t = f; t && *t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
+        for (int i = 0; i < 2; i++)
+            if (!strncmp(t, kinds[i], strlen(kinds[i]))) {
+                c->fault = i + 1;
+                c->fault_port = (uint16_t)atoi(t + strlen(kinds[i]));
+            }
+}
+
+static void fault_hit(const cap *c, const ab_flow *f)
+{
+    if (!c->fault || f->ref.client_port != c->fault_port)
+        return;
+    if (c->fault == 1)
+        raise(SIGSEGV);
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}
+#else
+static void fault_init(cap *c)
+{
+    (void)c;
+}
+
+static void fault_hit(const cap *c, const ab_flow *f)
+{
+    (void)c;
+    (void)f;
+}
+#endif
+
+/* The table calls back about f: it is the flow parsers speak of (flow_ref), and the one a crash
+ * or a stall from here on is in (out->flow_at): on the hot path, so one store unless the flow
+ * changed. */
+static void flow_enter(cap *c, ab_flow *f)
+{
+    c->cur = f;
+    ab_capture_flow_at *fa = c->out->flow_at;
+    if (fa && c->out->frame_at) {
+        uint64_t frame = __atomic_load_n(c->out->frame_at, __ATOMIC_RELAXED);
+        if (c->published != f->ref.id) {
+            __atomic_store_n(&fa->frame, 0, __ATOMIC_RELAXED); /* not whole while it changes */
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            fa->id = f->ref.id;
+            fa->client = f->ref.client;
+            fa->server = f->ref.server;
+            fa->client_port = f->ref.client_port;
+            fa->server_port = f->ref.server_port;
+            fa->proto = f->ref.proto;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            c->published = f->ref.id;
+        }
+        __atomic_store_n(&fa->frame, frame, __ATOMIC_RELAXED);
+    }
+}
+
 static void on_open(void *ctx, ab_flow *f)
 {
     (void)ctx;
@@ -254,7 +323,8 @@ static void on_open(void *ctx, ab_flow *f)
 static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
+    fault_hit(c, f);
     fstate *s = f->user;
     if (!s)
         return;
@@ -283,7 +353,7 @@ static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
 static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (!s)
         return;
@@ -299,7 +369,7 @@ static void on_gap(void *ctx, ab_flow *f, int dir, uint64_t n)
 static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (!s || !p->payload_len)
         return;
@@ -321,7 +391,7 @@ static void on_dgram(void *ctx, ab_flow *f, int dir, const ab_pkt *p)
 static void on_close(void *ctx, ab_flow *f, int reason)
 {
     cap *c = ctx;
-    c->cur = f;
+    flow_enter(c, f);
     fstate *s = f->user;
     if (s) {
         if (s->app && !s->dead)
@@ -380,11 +450,14 @@ ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out,
         ab_capture_opts_default(&k->o);
     /* observables come here first (obs_keep), the rest straight to out */
     k->c = (cap){
-        &k->o,     out,
-        &k->stats, {0, k->o.stream_memcap, 0},
-        0,         {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
-        NULL};
+        .o = &k->o,
+        .out = out,
+        .stats = &k->stats,
+        .mem = {0, k->o.stream_memcap, 0},
+        .net = {&k->c, obs_keep, fwd_object, out->net.record ? fwd_record : NULL, fwd_error},
+    };
     k->o.app.mem = &k->c.mem;
+    fault_init(&k->c);
     ab_status st = ab_decoder_new(&k->o.decode, &k->dec);
     ab_flow_cb cb = {&k->c, on_open, on_data, on_gap, on_dgram, on_close};
     if (st == AB_OK)
@@ -403,6 +476,8 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
 {
     k->stats.frames++;
     k->stats.bytes += caplen;
+    if (k->c.out->frame_at && !k->finished) /* before its callbacks: the frame in flight */
+        __atomic_store_n(k->c.out->frame_at, k->stats.frames, __ATOMIC_RELAXED);
     if (skip || k->finished)
         return;
     ab_pkt p;
@@ -428,6 +503,8 @@ void ab_capture_finish(ab_capture *k)
 {
     if (k->finished)
         return;
+    if (k->c.out->frame_at) /* the flush: no frame of its own */
+        __atomic_store_n(k->c.out->frame_at, AB_CAPTURE_FRAME_END, __ATOMIC_RELAXED);
     ab_flows_flush(k->flows);
     k->finished = 1;
 }
@@ -449,23 +526,15 @@ void ab_capture_free(ab_capture *k)
     free(k);
 }
 
-ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
-                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
-                         size_t errlen)
+ab_status ab_capture_read(ab_capture *k, const uint8_t *data, size_t size, char *err, size_t errlen)
 {
-    ab_capture_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
+    const ab_capture_out *out = k->c.out;
     if (errlen)
         err[0] = '\0';
     ab_pcapsrc *src = NULL;
-    ab_capture *k = NULL;
     ab_status st = ab_pcap_open_mem(data, size, &src, err, errlen);
     if (st != AB_OK)
         return st;
-    if ((st = ab_capture_new(opts, out, &k)) != AB_OK)
-        goto out;
     for (;;) {
         const uint8_t *frame;
         size_t caplen, wirelen;
@@ -486,21 +555,33 @@ ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts
                 break;
             }
         }
-        if (out->frame_at)
-            __atomic_store_n(out->frame_at, n, __ATOMIC_RELAXED);
         frame_in(k, linktype, ts, frame, caplen, wirelen, n <= k->o.skip_frames);
         if (k->o.drop_behind && k->stats.frames % DROP_FRAMES == 0)
             ab_pcap_drop_behind(src);
     }
-    if (out->frame_at)
-        __atomic_store_n(out->frame_at, AB_CAPTURE_FRAME_END, __ATOMIC_RELAXED);
     ab_capture_finish(k);
     if (out->progress)
         out->progress(out->net.ctx, k->stats.frames);
-out:
-    if (k)
+    ab_pcap_close(src);
+    return AB_OK;
+}
+
+ab_status ab_capture_run(const uint8_t *data, size_t size, const ab_capture_opts *opts,
+                         const ab_capture_out *out, ab_capture_stats *stats, char *err,
+                         size_t errlen)
+{
+    ab_capture_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (errlen)
+        err[0] = '\0';
+    ab_capture *k = NULL;
+    ab_status st = ab_capture_new(opts, out, &k);
+    if (st == AB_OK)
+        st = ab_capture_read(k, data, size, err, errlen);
+    if (k && st == AB_OK)
         ab_capture_get_stats(k, stats);
     ab_capture_free(k);
-    ab_pcap_close(src);
     return st;
 }

@@ -59,14 +59,31 @@ typedef struct ab_capture_out {
     void (*progress)(void *ctx, uint64_t frames);
     /* Non-zero: stop reading (the sweep is stopping). May be NULL. */
     int (*stopped)(void *ctx);
-    /* ab_capture_run only. Not NULL: before each frame is handled (and its callbacks run), its
-     * number (from 1) is stored here, then AB_CAPTURE_FRAME_END while the flows open at the end
-     * are flushed; a relaxed atomic store, no call: another process may read it to resume after
-     * the frame a crash happened in (core/pool.c). */
+    /* Not NULL: before each frame is handled (and its callbacks run), its number (from 1) is
+     * stored here, then AB_CAPTURE_FRAME_END while the flows open at the end are flushed
+     * (ab_capture_finish); a relaxed atomic store, no call: another process may read it to
+     * resume after the frame a crash happened in (core/pool.c). */
     uint64_t *frame_at;
+    /* With frame_at, not NULL: the flow the pipeline is working on (reassembly, its protocol
+     * detected, a parser fed, closed) is published here before each flow callback: the frame
+     * (frame_at's value) always, one relaxed store, and its endpoints only when the flow is
+     * another than the last one published. Read by another process once this one is gone, to
+     * say which flow a crash or a stall was in (core/pool.c). */
+    struct ab_capture_flow_at *flow_at;
 } ab_capture_out;
 
 #define AB_CAPTURE_FRAME_END UINT64_MAX
+
+/* The flow being worked on (ab_capture_out.flow_at). It is the flow in flight only while frame
+ * equals what frame_at says: once the next frame starts, frame_at moves on and the flow is
+ * stale. */
+typedef struct ab_capture_flow_at {
+    uint64_t frame; /* __atomic; frame_at's value when published; 0: none */
+    uint64_t id;    /* ab_flow_ref.id (of this capture: the caller adds its own base) */
+    ab_ipaddr client, server;
+    uint16_t client_port, server_port;
+    uint8_t proto;
+} ab_capture_flow_at;
 
 typedef struct ab_capture_stats {
     uint64_t frames, bytes; /* frames read and their captured bytes */
@@ -94,6 +111,12 @@ void ab_capture_finish(ab_capture *cap);
 void ab_capture_get_stats(const ab_capture *cap, ab_capture_stats *stats);
 /* Flushes what is still open (as ab_capture_finish), then frees. NULL is fine. */
 void ab_capture_free(ab_capture *cap);
+
+/* Read the capture file data[0..size) into cap (from ab_capture_new) frame by frame, then
+ * ab_capture_finish: what ab_capture_run does, with the capture's counters readable
+ * (ab_capture_get_stats) from its callbacks while it runs. Returns as ab_capture_run. */
+ab_status ab_capture_read(ab_capture *cap, const uint8_t *data, size_t size, char *err,
+                          size_t errlen);
 
 /* Read the capture data[0..size) through the pipeline. Returns AB_OK (also for a capture cut
  * short: what was read is reported and err says where it ended), AB_ERR_PARSE when it is not a

@@ -21,6 +21,7 @@ typedef struct psrc {
     ab_unpack *u;
     int stop;         /* a member said stop: read no further */
     uint64_t id_base; /* added to flow ids: a live capture's later workers go on from it */
+    ab_capture *cap;  /* the pipeline (owned: capture_end frees it) */
 } psrc;
 
 static const char *proto_name(uint8_t p, char *buf, size_t n)
@@ -56,16 +57,33 @@ typedef struct flowtext {
     ab_flow_info info;
 } flowtext;
 
+/* "from->to", with the protocol after it unless TCP: "10.0.0.5:53->10.0.0.1:40000 udp" */
+static void flow_name(char *out, size_t n, const ab_ipaddr *from, uint16_t from_port,
+                      const ab_ipaddr *to, uint16_t to_port, uint8_t proto)
+{
+    char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8], pn[8];
+    endpoint(a, sizeof(a), from, from_port);
+    endpoint(b, sizeof(b), to, to_port);
+    snprintf(out, n, "%s->%s%s%s", a, b, proto == 6 ? "" : " ",
+             proto == 6 ? "" : proto_name(proto, pn, sizeof(pn)));
+}
+
+void ab_capture_flow_name(const ab_capture_flow_at *f, char *out, size_t n)
+{
+    flow_name(out, n, &f->client, f->client_port, &f->server, f->server_port, f->proto);
+}
+
 static void flow_text(const psrc *p, flowtext *t, const ab_flow_ref *r, const ab_flow *f, int dir)
 {
-    char a[AB_IPADDR_TEXT + 8], b[AB_IPADDR_TEXT + 8];
     ab_ipaddr_format(&r->client, t->src, sizeof(t->src));
     ab_ipaddr_format(&r->server, t->dst, sizeof(t->dst));
     const char *proto = proto_name(r->proto, t->proto, sizeof(t->proto));
-    endpoint(a, sizeof(a), &r->client, r->client_port);
-    endpoint(b, sizeof(b), &r->server, r->server_port);
-    snprintf(t->name, sizeof(t->name), "%s->%s%s%s", dir == AB_DIR_TO_SERVER ? a : b,
-             dir == AB_DIR_TO_SERVER ? b : a, r->proto == 6 ? "" : " ", r->proto == 6 ? "" : proto);
+    if (dir == AB_DIR_TO_SERVER)
+        flow_name(t->name, sizeof(t->name), &r->client, r->client_port, &r->server, r->server_port,
+                  r->proto);
+    else
+        flow_name(t->name, sizeof(t->name), &r->server, r->server_port, &r->client, r->client_port,
+                  r->proto);
     t->info = (ab_flow_info){.id = r->id + p->id_base,
                              .start = f ? (double)f->first_us / 1e6 : 0,
                              .time = (double)r->ts_us / 1e6,
@@ -267,41 +285,85 @@ static void net_summary(ab_net_summary *n, const ab_capture_stats *st)
     n->parser_errors = st->parser_errors;
 }
 
+/* The counters of the capture being read, so far (ab_unpack_net_probe): a worker lost before
+ * the capture ends still tells what it read. */
+static void net_probe(void *ctx, ab_net_summary *out)
+{
+    const psrc *p = ctx;
+    ab_capture_stats st;
+    ab_capture_get_stats(p->cap, &st);
+    net_summary(out, &st);
+}
+
+/* The pipeline of a capture file or a live capture, set up the same: the scanner's bounds, the
+ * payload objects no larger than a member may be, the callbacks into the seam, and its counters
+ * offered to the worker (net_probe). A file's frames are numbered for the worker's resume point
+ * (frame_at). p->cap (owned by the caller: ab_capture_free) on AB_OK; the error said otherwise. */
+static ab_status capture_start(psrc *p, ab_capture_opts *o, ab_capture_out *out, uint64_t skip,
+                               int drop_behind)
+{
+    ab_unpack *u = p->u;
+    ab_capture_limits lim;
+    ab_capture_opts_default(o);
+    ab_unpack_capture_limits(u, &lim);
+    apply_limits(o, &lim);
+    o->skip_frames = skip;
+    o->drop_behind = drop_behind;
+    uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
+    if (room < o->app.max_body)
+        o->app.max_body = (size_t)room;
+    int records = ab_unpack_wants_records(u);
+    *out = (ab_capture_out){
+        .net = {p, on_observable, on_object, records ? on_record : NULL, on_error},
+        .stream = on_stream,
+        .flow_end = records ? on_flow_end : NULL,
+        .stopped = on_stopped, /* a file's frames (ab_capture_read); a feed stops by itself */
+        .frame_at = ab_unpack_frame_cell(u), /* the worker's resume point, if it has one */
+        .flow_at = ab_unpack_flow_cell(u),   /* and the flow in flight */
+    };
+    ab_status rc = ab_capture_new(o, out, &p->cap);
+    if (rc != AB_OK) {
+        ab_unpack_error(u, NULL, rc, "cannot start the capture pipeline");
+        return rc;
+    }
+    ab_unpack_net_probe(u, net_probe, p);
+    return AB_OK;
+}
+
+/* The capture's counters into the summary (ab_unpack_net_add); the probe ends with them. */
+static void capture_end(psrc *p, int counted)
+{
+    ab_unpack_net_probe(p->u, NULL, NULL);
+    if (counted) {
+        ab_capture_stats st;
+        ab_net_summary ns;
+        ab_capture_get_stats(p->cap, &st);
+        net_summary(&ns, &st);
+        ab_unpack_net_add(p->u, &ns);
+    }
+    ab_capture_free(p->cap);
+    p->cap = NULL;
+}
+
 /* A capture file through the pipeline: from its first frame (skip 0), or resumed after a lost
  * worker (skip frames not read, flow ids from id_base on). */
 static ab_status pcap_read(ab_unpack *u, const uint8_t *data, size_t size, uint64_t skip,
                            uint64_t id_base)
 {
-    psrc p = {u, 0, id_base};
+    psrc p = {.u = u, .id_base = id_base};
     ab_capture_opts o;
-    ab_capture_limits lim;
-    ab_capture_opts_default(&o);
-    ab_unpack_capture_limits(u, &lim);
-    apply_limits(&o, &lim);
-    o.drop_behind = ab_unpack_container_mapped(u);
-    o.skip_frames = skip;
+    ab_capture_out out;
     /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
      * packet (a record header and 34 bytes): the budget grows by that, no more. */
     ab_unpack_widen_budget(u, 2 * (uint64_t)size, size / 50 * 3);
-    uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
-    if (room < o.app.max_body)
-        o.app.max_body = (size_t)room;
-    int records = ab_unpack_wants_records(u);
-    ab_capture_out out = {
-        .net = {&p, on_observable, on_object, records ? on_record : NULL, on_error},
-        .stream = on_stream,
-        .flow_end = records ? on_flow_end : NULL,
-        .stopped = on_stopped,
-        .frame_at = ab_unpack_frame_cell(u), /* the worker's resume point, if it has one */
-    };
+    ab_status rc = capture_start(&p, &o, &out, skip, ab_unpack_container_mapped(u));
+    if (rc != AB_OK)
+        return rc;
     char err[256];
+    rc = ab_capture_read(p.cap, data, size, err, sizeof(err));
     ab_capture_stats st;
-    ab_status rc = ab_capture_run(data, size, &o, &out, &st, err, sizeof(err));
-    if (rc == AB_OK) {
-        ab_net_summary ns;
-        net_summary(&ns, &st);
-        ab_unpack_net_add(u, &ns);
-    }
+    ab_capture_get_stats(p.cap, &st);
+    capture_end(&p, rc == AB_OK);
     if (rc != AB_OK)
         ab_unpack_error(u, NULL, rc, "not a capture libpcap can read: %s", err);
     else if (err[0])
@@ -326,43 +388,24 @@ ab_status ab_pcap_resume_run(ab_unpack *u, void *arg)
 ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
 {
     const ab_live_feed *feed = arg;
-    psrc p = {u, 0, feed->first_flow_id};
+    psrc p = {.u = u, .id_base = feed->first_flow_id};
     ab_capture_opts o;
-    ab_capture_limits lim;
-    ab_capture_opts_default(&o);
-    ab_unpack_capture_limits(u, &lim);
-    apply_limits(&o, &lim); /* no drop_behind: the frames are in no file mapping */
-    uint64_t room = ab_unpack_max_member(u);
-    if (room < o.app.max_body)
-        o.app.max_body = (size_t)room;
-    int records = ab_unpack_wants_records(u);
-    ab_capture_out out = {
-        .net = {&p, on_observable, on_object, records ? on_record : NULL, on_error},
-        .stream = on_stream,
-        .flow_end = records ? on_flow_end : NULL,
-    };
-    ab_capture *cap = NULL;
-    ab_status rc = ab_capture_new(&o, &out, &cap);
-    if (rc != AB_OK) {
-        ab_unpack_error(u, NULL, rc, "cannot start the capture pipeline");
+    ab_capture_out out; /* no drop_behind: the frames are in no file mapping */
+    ab_status rc = capture_start(&p, &o, &out, 0, 0);
+    if (rc != AB_OK)
         return rc;
-    }
     ab_capture_stats before, now;
     memset(&before, 0, sizeof(before));
     /* Frames are taken to the end even when members stop being scanned (the budget spent, said
      * once as a limit finding): the parent must not back up behind a worker that reads nothing. */
-    while (feed->pump(feed->ctx, cap) > 0) {
-        ab_capture_get_stats(cap, &now);
+    while (feed->pump(feed->ctx, p.cap) > 0) {
+        ab_capture_get_stats(p.cap, &now);
         uint64_t db = now.bytes - before.bytes, df = now.frames - before.frames;
         ab_unpack_widen_budget(u, 2 * db, db / 50 * 3 + df);
         before = now;
     }
-    ab_capture_finish(cap);
-    ab_capture_get_stats(cap, &now);
-    ab_net_summary ns;
-    net_summary(&ns, &now);
-    ab_unpack_net_add(u, &ns); /* the summary's network part, as for a file */
-    ab_capture_free(cap);
+    ab_capture_finish(p.cap);
+    capture_end(&p, 1); /* the summary's network part, as for a file */
     return AB_OK;
 }
 

@@ -105,6 +105,9 @@ struct ab_unpack {
     /* the captures read since the last ab_unpack_net_take */
     ab_net_summary net;
     int net_any;
+    /* the top-level capture being read: its counters so far (ab_unpack_net_probe) */
+    void (*probe)(void *ctx, ab_net_summary *out);
+    void *probe_ctx;
 };
 
 void ab_unpack_limits_default(ab_unpack_limits *l)
@@ -226,6 +229,28 @@ int ab_unpack_net_take(ab_unpack *u, ab_net_summary *out)
     return 1;
 }
 
+void ab_unpack_net_probe(ab_unpack *u, void (*fn)(void *ctx, ab_net_summary *out), void *ctx)
+{
+    if (!u || (fn && (!u->cur || u->cur->depth != 0)))
+        return; /* a capture inside a container is counted when it ends */
+    u->probe = fn;
+    u->probe_ctx = fn ? ctx : NULL;
+}
+
+int ab_unpack_net_peek(const ab_unpack *u, ab_net_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!u || (!u->net_any && !u->probe))
+        return 0;
+    *out = u->net;
+    if (u->probe) {
+        ab_net_summary now;
+        u->probe(u->probe_ctx, &now);
+        ab_net_summary_add(out, &now);
+    }
+    return 1;
+}
+
 int ab_unpack_container_mapped(const ab_unpack *u)
 {
     return u && u->cur && u->cur->depth == 0 && u->cur->mapped;
@@ -234,6 +259,11 @@ int ab_unpack_container_mapped(const ab_unpack *u)
 uint64_t *ab_unpack_frame_cell(const ab_unpack *u)
 {
     return u && u->cur && u->cur->depth == 0 ? u->hooks.frame : NULL;
+}
+
+struct ab_capture_flow_at *ab_unpack_flow_cell(const ab_unpack *u)
+{
+    return u && u->cur && u->cur->depth == 0 && u->hooks.frame ? u->hooks.flow : NULL;
 }
 
 /* ---- the location of a member of the container being unpacked ---- */
@@ -991,6 +1021,7 @@ static void part_begin(ab_unpack *u, size_t size);
 static void top_begin(ab_unpack *u, const ab_object *obj, const ab_emit *down)
 {
     u->members = u->unpacked = u->scanned = u->scanned_bytes = 0;
+    u->probe = NULL; /* a capture's probe ends with it */
     u->reported = 0;
     u->spent = 0;
     u->container_said = 0;

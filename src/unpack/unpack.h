@@ -186,6 +186,10 @@ void ab_unpack_capture_limits(const ab_unpack *u, ab_capture_limits *out);
 /* Sources of captures: one capture's counters, added to what the worker reports with the
  * top-level object (ab_unpack_net_take). */
 void ab_unpack_net_add(ab_unpack *u, const ab_net_summary *s);
+/* Sources of captures: a top-level capture (ignored inside a container) says how to read its
+ * counters while it is being read (fn(ctx, out) fills out as for ab_unpack_net_add), until it
+ * calls this again with fn NULL, before its ab_unpack_net_add. */
+void ab_unpack_net_probe(ab_unpack *u, void (*fn)(void *ctx, ab_net_summary *out), void *ctx);
 /* 1 when the container being unpacked is a top-level file's private read-only mapping
  * (ab_object.mapped): a source that reads it once, front to back, may drop the pages behind it
  * (MADV_DONTNEED: a later read maps them from the file again). */
@@ -194,6 +198,8 @@ int ab_unpack_container_mapped(const ab_unpack *u);
  * cell when the container is the top-level object, else NULL (a capture inside an archive is not
  * resumed: its worker's loss costs the file's remaining members, as any container's). */
 uint64_t *ab_unpack_frame_cell(const ab_unpack *u);
+/* The same for the flow a top-level capture is working on (ab_unpack_hooks.flow). */
+struct ab_capture_flow_at *ab_unpack_flow_cell(const ab_unpack *u);
 
 /* The protected domains (ab_scanner_add_protected_domain): lower-case IDNA A-labels. */
 size_t ab_unpack_protected_domains(const ab_unpack *u, const char *const **out);
@@ -232,6 +238,9 @@ typedef struct ab_unpack_hooks {
     /* Not NULL: a top-level capture stores the number of the frame it is handling here
      * (ab_unpack_frame_cell), so a worker's parent can resume the file after that frame. */
     uint64_t *frame;
+    /* With frame, not NULL: the same capture publishes the flow it is working on here
+     * (net/capture.h ab_capture_flow_at; ab_unpack_flow_cell). */
+    struct ab_capture_flow_at *flow;
 } ab_unpack_hooks;
 
 ab_status ab_unpack_new(const ab_scanner *sc, ab_engine *eng, ab_unpack **out);
@@ -277,6 +286,10 @@ typedef struct ab_capture_resume {
 /* run for ab_unpack_run_live: ctx is an ab_capture_resume. The budget is a fresh file's (as
  * pcap_run widens it for the whole capture), not what the lost worker left of it. */
 ab_status ab_pcap_resume_run(ab_unpack *u, void *resume);
+/* The name of flow f as its client's direction has it in locations (pcap_source.c):
+ * "10.0.0.5:49152->198.51.100.7:80", "10.0.0.5:5353->224.0.0.251:5353 udp". */
+struct ab_capture_flow_at;
+void ab_capture_flow_name(const struct ab_capture_flow_at *f, char *out, size_t n);
 
 /* A big mbox is split across workers (core/pool.c): each part is a run of whole messages. The
  * worker that owns the file scans it as a whole (hashes, YARA, every source) but unpacks only
@@ -312,6 +325,10 @@ void ab_unpack_stats(const ab_unpack *u, uint64_t *members, uint64_t *bytes);
 /* The captures' counters added since the last take (ab_unpack_net_add): 1 and *out when a
  * capture was read, then cleared; 0 when none was. */
 int ab_unpack_net_take(ab_unpack *u, ab_net_summary *out);
+/* What ab_unpack_net_take would give now, plus the counters so far of the top-level capture
+ * being read (ab_unpack_net_probe), without clearing: 1 when there are any (*out zeroed if not).
+ * A worker's tally of a capture it may be lost in. */
+int ab_unpack_net_peek(const ab_unpack *u, ab_net_summary *out);
 
 /* Sources alone, for unit tests and fuzz targets: run s over data with limits (NULL: defaults),
  * members to cb (depth 1 only, no matchers, no recursion; cb returns non-zero to stop). Limit

@@ -373,6 +373,82 @@ print("ok")
 EOF2
 }
 
+# The summary of a resumed capture sums its workers: members and the network counters of a lost
+# worker are those it reported (at its last scanned flow) before it was lost, added to those of
+# the worker that went on; frames and bytes are every frame of the file once (a resumed worker
+# counts the frames it skips), captures 1. The console's network line says the same.
+test_pcap_resume_summary() {
+  grep -q test_hooks "$SRCDIR/meson_options.txt"
+  mkdir -p "$T/r"
+  resume_capture "$T/r/six.pcap" 6
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  run 1 ab pcap --json --list --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  cp "$T/out" "$T/clean.json"
+  ANTIBODY_TEST_FAULT="crash:10.0.0.1:40002->10.0.0.2:80" \
+    run 1 ab pcap --json --list --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  $PY - "$T/out" "$T/clean.json" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+clean = [json.loads(l) for l in open(sys.argv[2])][-1]
+s = evs[-1]
+assert s["event"] == "summary" and s["errors"] == 1 and s["objects"] == 1, s
+members = [e for e in evs if e["event"] == "object" and len(e["location"]) > 1]
+# the first worker scanned flows 0 and 1, the second 3, 4 and 5: every member scanned counts
+assert len(members) == 5 and s["members"] == 5, (len(members), s["members"])
+assert s["member_bytes"] == sum(e["size"] for e in members), s
+n, c = s["network"], clean["network"]
+assert n["captures"] == 1 and n["frames"] == c["frames"] == 36 and n["bytes"] == c["bytes"], n
+# frames 1-12 decoded by the first worker (its last report: flow 1's member), 19-36 by the second
+assert n["packets"] == 12 + 18 and n["flows"] == 2 + 3, n
+print("ok")
+EOF2
+  ANTIBODY_TEST_FAULT="crash:10.0.0.1:40002->10.0.0.2:80" \
+    run 1 ab pcap --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  assert_contains "$T/out" "antibody: network: 1 capture, 36 frames"
+  assert_contains "$T/out" ", 5 flows"
+  assert_contains "$T/out" "5 members"
+}
+
+# A crash or a stall in the pipeline between members (test hooks crash-parse:PORT and
+# hang-parse:PORT: when the flow from client port PORT gives its first bytes to be parsed) is
+# blamed on that flow and its frame, not on "decoding and parsing frames"; the capture goes on.
+test_pcap_parser_crash_flow() {
+  grep -q test_hooks "$SRCDIR/meson_options.txt"
+  mkdir -p "$T/r"
+  resume_capture "$T/r/six.pcap" 6
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  ANTIBODY_TEST_FAULT="crash-parse:40002" \
+    run 1 ab pcap --json --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  cp "$T/out" "$T/crash.json"
+  ANTIBODY_TEST_FAULT="hang-parse:40002" run 1 ab pcap --json --no-progress --no-default-pack \
+    --timeout 1 --ioc "$T/r.ioc" "$T/r/six.pcap"
+  $PY - "$T/crash.json" "$T/out" "$T/r/six.pcap" <<'EOF2'
+import json, sys
+for name, kind in ((sys.argv[1], "crash"), (sys.argv[2], "hang")):
+    evs = [json.loads(l) for l in open(name)]
+    errs = [e for e in evs if e["event"] == "error"]
+    assert len(errs) == 1, errs
+    e = errs[0]
+    assert e["location"] == [{"name": sys.argv[3], "source": "file"},
+                             {"name": "10.0.0.1:40002->10.0.0.2:80", "source": "flow"}], e
+    m = e["message"]
+    if kind == "crash":  # SIGSEGV; under ASan a report and an exit, or SIGABRT
+        assert ("SIGSEGV" in m or "SIGABRT" in m or "exited" in m), m
+    else:
+        assert "time limit" in m, m
+    # its data is frame 16 (the flow's 4th): the capture goes on from frame 17
+    assert "while parsing this flow (frame 16)" in m and "decoding" not in m, m
+    assert "goes on from frame 17 in a new worker" in m, m
+    # flow 2's last frames (its FINs) are seen again mid-stream in the new worker
+    ports = sorted(f["flow"]["src_port"] for f in evs if f["event"] == "finding")
+    assert ports == [40000, 40001, 40002, 40003, 40004, 40005], ports
+print("ok")
+EOF2
+  ANTIBODY_TEST_FAULT="crash-parse:40002" \
+    run 1 ab pcap --no-progress --no-default-pack --ioc "$T/r.ioc" "$T/r/six.pcap"
+  assert_contains "$T/err" "six.pcap!10.0.0.1:40002->10.0.0.2:80: scanner worker"
+}
+
 # What is hashed: payload objects (an HTTP body) are files and get their hashes; a flow
 # direction a parser read (HTTP here) is no file, and is not hashed (the body inside it is,
 # once); a direction no parser read (a raw transfer may be a file as sent) is.

@@ -191,6 +191,115 @@ print("ok")
 EOF2
 }
 
+# The summary of a capture whose worker was lost sums its workers: what the lost worker reported
+# (its members, the bytes and network counters of the frames it took) before it was lost, and
+# what the next one counted. Three HTTP flows: the first scanned by the first worker, the second
+# crashes it, the third is the new worker's.
+test_sniff_restart_summary() {
+  sniff_root || return 0
+  sniff_setup
+  p0=$(free_port)
+  p1=$(free_port)
+  p2=$(free_port)
+  SNIFF_EXTRA=(--list)
+  sniff_start "ANTIBODY_TEST_FAULT=crash:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
+  curl -s -o /dev/null --local-port "$p0" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"rule":"SniffBody"'
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  $PY - "$T/out" "$p0" "$p2" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+p0, p2 = int(sys.argv[2]), int(sys.argv[3])
+s = evs[-1]
+assert s["event"] == "summary" and s["errors"] == 1 and s["capture"]["worker_restarts"] == 1, s
+members = [e for e in evs if e["event"] == "object" and len(e["location"]) > 1]
+ports = {e["flow"]["src_port"] for e in members} | {e["flow"]["dest_port"] for e in members}
+assert p0 in ports and p2 in ports, ports  # members of both workers
+# every member scanned counts, the lost worker's as well
+assert s["members"] == len(members), (s["members"], len(members))
+assert s["member_bytes"] == sum(e["size"] for e in members), s
+n, c = s["network"], s["capture"]
+assert n["captures"] == 1, n
+# the first flow's frames were taken (and reported) by the first worker, the third's by the second
+assert n["flows"] >= 2 and n["frames"] <= c["packets"] and n["bytes"] <= c["bytes"], (n, c)
+assert s["bytes"] == n["bytes"], (s["bytes"], n["bytes"])  # the frames the workers took
+print("ok", s["members"], "members,", n["flows"], "flows")
+EOF2
+}
+
+# A crash in the pipeline between members (test hook crash-parse:PORT: as the flow from client
+# port PORT gives its first bytes to the parser) is blamed on that flow, not on "decoding and
+# parsing frames"; the capture goes on in a new worker.
+test_sniff_parser_crash_flow() {
+  sniff_root || return 0
+  sniff_setup
+  p1=$(free_port)
+  p2=$(free_port)
+  sniff_start "ANTIBODY_TEST_FAULT=crash-parse:$p1"
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  assert_contains "$T/err" "live:lo!127.0.0.1:$p1->127.0.0.1:$HTTP_PORT: scanner worker"
+  $PY - "$T/out" "$p1" "$HTTP_PORT" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+errs = [e for e in evs if e["event"] == "error"]
+assert len(errs) == 1, errs
+e = errs[0]
+assert e["location"] == [{"name": "live:lo", "source": "live"},
+                         {"name": "127.0.0.1:%s->127.0.0.1:%s" % tuple(sys.argv[2:4]),
+                          "source": "flow"}], e
+m = e["message"]
+assert "while parsing this flow" in m and "decoding" not in m and "new worker" in m, m
+assert evs[-1]["event"] == "summary" and evs[-1]["capture"]["worker_restarts"] == 1, evs[-1]
+print("ok")
+EOF2
+}
+
+# Backpressure: a worker that falls more than 64 MiB behind (test hook stall-live:N: it waits N
+# seconds before its first batch) costs whole batches, dropped by the parent and counted in
+# dropped_worker_behind; the capture goes on, with no error and no restart, and what the worker
+# took is what it counted.
+test_sniff_backpressure() {
+  sniff_root || return 0
+  sniff_setup
+  head -c $((96 << 20)) /dev/zero >"$T/www/big.bin"
+  sniff_start "ANTIBODY_TEST_FAULT=stall-live:20"
+  # at a rate the parent keeps up with (lo is faster than its reads)
+  curl -s --limit-rate 24M -o /dev/null "http://127.0.0.1:$HTTP_PORT/big.bin" || echo "curl exit $?" >&2
+  sleep 22 # the worker wakes, takes what was kept
+  curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt" || echo "curl exit $?" >&2
+  wait_for "$T/out" '"rule":"SniffBody"' 120
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert not [e for e in evs if e["event"] == "error"], [e for e in evs if e["event"] == "error"]
+s = evs[-1]
+c, n = s["capture"], s["network"]
+assert s["event"] == "summary" and c["worker_restarts"] == 0, s
+assert c["dropped_worker_behind"] > 0, c
+# every frame read was either taken by the worker or dropped, in whole batches
+assert n["frames"] + c["dropped_worker_behind"] == c["packets"], (n, c)
+assert n["bytes"] < c["bytes"] and s["bytes"] == n["bytes"], (s["bytes"], n, c)
+print("ok", c["dropped_worker_behind"], "of", c["packets"], "frames dropped")
+EOF2
+}
+
 test_sniff_member_deadline() {
   sniff_root || return 0
   sniff_setup

@@ -212,6 +212,10 @@ typedef struct at {
     uint64_t when[8]; /* the cell as each flow's stream was given, by flow number */
     uint16_t port[8]; /* that flow's client port */
     int n;
+    ab_capture_flow_at flow; /* ab_capture_out.flow_at */
+    uint64_t flow_frame[8];  /* flow.frame as each stream was given */
+    uint16_t flow_port[8];   /* flow.client_port then */
+    uint64_t flow_id[8];     /* flow.id then */
 } at;
 
 static void at_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
@@ -222,13 +226,17 @@ static void at_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
     if (dir != AB_DIR_TO_SERVER || a->n >= 8)
         return;
     a->when[a->n] = __atomic_load_n(&a->cell, __ATOMIC_RELAXED);
+    a->flow_frame[a->n] = __atomic_load_n(&a->flow.frame, __ATOMIC_RELAXED);
+    a->flow_port[a->n] = a->flow.client_port;
+    a->flow_id[a->n] = a->flow.id;
     a->port[a->n++] = f->ref.client_port;
 }
 
 /* Three flows in turn, each SYN, data, RST (frames 3i+1..3i+3; the RST ends the flow in its own
  * frame): each stream is given while the cell says the frame it ends in; after the run the cell
  * says the end. Resumed after frame 3, the first flow is not read and the others are given in the
- * same frames; every frame is still counted. */
+ * same frames; every frame is still counted. While a flow is worked on (its close, here), flow_at
+ * names it with the frame it is in. */
 static void test_frame_at_and_skip(void **state)
 {
     (void)state;
@@ -248,7 +256,8 @@ static void test_frame_at_and_skip(void **state)
         ab_capture_opts o;
         ab_capture_opts_default(&o);
         o.skip_frames = skip;
-        ab_capture_out out = {.net = {.ctx = &a}, .stream = at_stream, .frame_at = &a.cell};
+        ab_capture_out out = {
+            .net = {.ctx = &a}, .stream = at_stream, .frame_at = &a.cell, .flow_at = &a.flow};
         ab_capture_stats st;
         char err[256];
         assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
@@ -259,7 +268,12 @@ static void test_frame_at_and_skip(void **state)
         for (int k = 0; k < a.n; k++) {
             assert_int_equal(a.port[k], 42000 + first + k);
             assert_int_equal(a.when[k], 3 * (uint64_t)(first + k) + 3);
+            assert_int_equal(a.flow_frame[k], a.when[k]);
+            assert_int_equal(a.flow_port[k], a.port[k]);
+            assert_int_equal(a.flow_id[k], (uint64_t)k + 1); /* ids of this capture, from 1 */
         }
+        assert_int_equal(a.flow.server_port, 7000);
+        assert_int_equal(a.flow.proto, 6);
     }
     free(c.p);
 }
