@@ -277,10 +277,10 @@ test_sniff_backpressure() {
   sniff_root || return 0
   sniff_setup
   head -c $((96 << 20)) /dev/zero >"$T/www/big.bin"
-  sniff_start "ANTIBODY_TEST_FAULT=stall-live:20"
+  sniff_start "ANTIBODY_TEST_FAULT=stall-live:8"
   # at a rate the parent keeps up with (lo is faster than its reads)
   curl -s --limit-rate 24M -o /dev/null "http://127.0.0.1:$HTTP_PORT/big.bin" || echo "curl exit $?" >&2
-  sleep 22 # the worker wakes, takes what was kept
+  sleep 10 # the worker wakes (64 MiB behind after 3 s at 24 MB/s), takes what was kept
   curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt" || echo "curl exit $?" >&2
   wait_for "$T/out" '"rule":"SniffBody"' 120
   sniff_stop
