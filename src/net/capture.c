@@ -34,6 +34,7 @@ typedef struct dirbuf {
     size_t len, cap;
     int truncated;  /* bytes were not kept: past the depth, the memcap, or a gap */
     int memcap_cut; /* ... of them, bytes not kept for stream_memcap (counted once) */
+    int sealed;     /* its parser said the rest is ciphertext: no more bytes kept (not a cut) */
 } dirbuf;
 
 typedef struct fstate {
@@ -84,7 +85,7 @@ static void stream_keep(cap *c, fstate *s, int dir, const uint8_t *d, size_t n)
 {
     dirbuf *b = &s->stream[dir];
     uint64_t depth = c->o->flow.stream_depth;
-    if (!c->o->keep_streams || !n)
+    if (!c->o->keep_streams || !n || b->sealed)
         return;
     size_t take = n;
     if (depth && b->len + take > depth)
@@ -215,6 +216,9 @@ static void app_feed(cap *c, ab_flow *f, fstate *s, int dir, const uint8_t *d, s
         return;
     if (s->app->data(s->st, &f->ref, dir, d, n, &c->net) != 0)
         app_error(c, s);
+    /* The segment that ends the clear part was kept whole; the ciphertext after it is not. */
+    else if (s->app->sealed && s->app->sealed(s->st, dir))
+        s->stream[dir].sealed = 1;
 }
 
 /* The direction dir sent its first bytes (head[dir]): one parser claims them, or none can. */

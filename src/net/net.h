@@ -136,6 +136,10 @@ typedef struct ab_app_proto {
      * length ends here) and report it. */
     void (*close)(void *st, const ab_flow_ref *f, const ab_net_out *out);
     void (*free_state)(void *st);
+    /* May be NULL. 1 when all direction dir sends from now on is ciphertext (TLS past its
+     * handshake, also after STARTTLS): the caller stops keeping its bytes for stream rules, as
+     * Suricata's default TLS encryption-handling stops raw content inspection. */
+    int (*sealed)(void *st, int dir);
 } ab_app_proto;
 
 #endif

@@ -848,6 +848,13 @@ static void smtp_close(void *vst, const ab_flow_ref *f, const ab_net_out *out)
         report(&c, 0);
 }
 
+/* After STARTTLS, what TLS says (smtp+tls). */
+static int smtp_sealed(void *vst, int dir)
+{
+    const smtp_state *st = vst;
+    return st && st->tls && !st->tls_dead && ab_app_tls.sealed(st->tls, dir);
+}
+
 const ab_app_proto ab_app_smtp = {
     .name = "smtp",
     .detect = smtp_detect,
@@ -856,4 +863,5 @@ const ab_app_proto ab_app_smtp = {
     .gap = smtp_gap,
     .close = smtp_close,
     .free_state = smtp_free,
+    .sealed = smtp_sealed,
 };

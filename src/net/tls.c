@@ -48,6 +48,7 @@ typedef struct tls_cert {
 /* One direction's record and handshake reassembly. buf is owned (grown once to its bound). */
 typedef struct tls_dir {
     int stop;      /* encrypted, gap or given up: the rest is ignored */
+    int sealed;    /* ... encrypted: what follows is ciphertext (ab_app_proto.sealed) */
     int after_ccs; /* TLS 1.3 compatibility CCS seen: only a hello may still come in clear */
     int started;   /* a record header was read */
     uint8_t rh[5]; /* record header being collected */
@@ -1127,7 +1128,7 @@ static void message(tls_call *c, int dir, uint8_t type, const uint8_t *p, size_t
     tls_dir *d = &st->d[dir];
     int hello = dir == AB_DIR_TO_SERVER ? HS_CLIENT_HELLO : HS_SERVER_HELLO;
     if (d->after_ccs && type != hello) {
-        d->stop = 1; /* encrypted handshake after the compatibility CCS */
+        d->stop = d->sealed = 1; /* encrypted handshake after the compatibility CCS */
         return;
     }
     if (dir == AB_DIR_TO_SERVER) {
@@ -1147,7 +1148,7 @@ static void message(tls_call *c, int dir, uint8_t type, const uint8_t *p, size_t
             st->malformed |= MAL_SH;
             d->stop = 1;
         } else if (!st->sh.hrr && st->sh.version == 0x0304) {
-            d->stop = 1; /* TLS 1.3: all that follows is encrypted */
+            d->stop = d->sealed = 1; /* TLS 1.3: all that follows is encrypted */
         }
         break;
     case HS_CERTIFICATE:
@@ -1295,14 +1296,14 @@ static int record_start(tls_call *c, int dir)
     d->rec_left = len;
     d->alert_len = 0;
     if (d->rec_type == REC_APPDATA) {
-        d->stop = 1;
+        d->stop = d->sealed = 1;
     } else if (d->rec_type == REC_CCS) {
         if (tls13(st) && !(dir == AB_DIR_TO_CLIENT && st->sh.seen && !st->sh.hrr))
             d->after_ccs++; /* middlebox compatibility: a hello may still follow */
         else {
             if (dir == AB_DIR_TO_CLIENT && st->sh.seen && !st->sh.done)
-                st->resumed = 1; /* abbreviated handshake: no ServerHelloDone */
-            d->stop = 1;
+                st->resumed = 1;     /* abbreviated handshake: no ServerHelloDone */
+            d->stop = d->sealed = 1; /* ChangeCipherSpec: encrypted from the next record */
         }
     }
     return 0;
@@ -1443,6 +1444,12 @@ static void tls_close(void *vst, const ab_flow_ref *f, const ab_net_out *out)
     report(&c);
 }
 
+static int tls_sealed(void *vst, int dir)
+{
+    const tls_state *st = vst;
+    return st && dir >= 0 && dir <= 1 && st->d[dir].sealed;
+}
+
 const ab_app_proto ab_app_tls = {
     .name = "tls",
     .detect = tls_detect,
@@ -1451,4 +1458,5 @@ const ab_app_proto ab_app_tls = {
     .gap = tls_gap,
     .close = tls_close,
     .free_state = tls_free,
+    .sealed = tls_sealed,
 };

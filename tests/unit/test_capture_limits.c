@@ -433,8 +433,8 @@ static void test_payload_memcap(void **state)
 }
 
 /* A body whose growth in one packet would pass the cap itself: the growth is refused, what the
- * buffer has room for is kept (the first KiB grew it to 2 KiB), the object is cut (truncated) and counted in
- * memcap_cuts. */
+ * buffer has room for is kept (the first KiB grew it to 2 KiB), the object is cut (truncated) and
+ * counted in memcap_cuts. */
 static void test_payload_memcap_cut(void **state)
 {
     (void)state;
@@ -467,6 +467,49 @@ static void test_payload_memcap_cut(void **state)
     assert_int_equal(g.n, 1);
     assert_int_equal(g.len[0], 2047); /* the 2 KiB buffer the first KiB took, filled */
     assert_int_equal(g.truncated[0], 1);
+    free(c.p);
+}
+
+/* ---- ciphertext is not kept for stream rules ---- */
+
+/* A ClientHello (TLS 1.2, one cipher, no extension), then two application_data records of
+ * "ciphertext" in their own segments: the stream kept for rules is the hello and the segment
+ * that ended the clear part (the parser learns it there), not what comes after it. Before
+ * sealed directions, all 3 segments were kept. */
+static void test_tls_ciphertext_not_kept(void **state)
+{
+    (void)state;
+    uint8_t hello[5 + 4 + 2 + 32 + 1 + 4 + 2] = {22, 3, 1, 0, 45, 1, 0, 0, 41, 3, 3};
+    uint8_t *q = hello + 5 + 4 + 2 + 32;
+    *q++ = 0;                        /* session id */
+    *q++ = 0, *q++ = 2, *q++ = 0xc0; /* one cipher: c02f */
+    *q++ = 0x2f;
+    *q++ = 1, *q++ = 0; /* compression: null */
+    static const uint8_t app1[] = {23, 3, 3, 0, 7, 'S', 'E', 'A', 'L', 'E', 'D', '1'};
+    static const uint8_t app2[] = {23, 3, 3, 0, 7, 'S', 'E', 'A', 'L', 'E', 'D', '2'};
+    pc c;
+    pc_begin(&c);
+    uint32_t seq = 7000;
+    pc_pkt(&c, 1000, 0, 44000, 443, 0x18, seq, hello, sizeof(hello));
+    seq += sizeof(hello);
+    pc_pkt(&c, 2000, 0, 44000, 443, 0x18, seq, app1, sizeof(app1));
+    seq += sizeof(app1);
+    pc_pkt(&c, 3000, 0, 44000, 443, 0x18, seq, app2, sizeof(app2));
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    got g;
+    ab_capture_stats st;
+    assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+    assert_int_equal(st.app[1], 1); /* read as TLS (APP_TLS) */
+    int found = 0;
+    for (int i = 0; i < g.n_streams; i++) {
+        if (g.s[i].dir != AB_DIR_TO_SERVER)
+            continue;
+        found = 1;
+        assert_int_equal(g.s[i].n, sizeof(hello) + sizeof(app1));
+        assert_false(g.s[i].truncated);
+    }
+    assert_true(found);
     free(c.p);
 }
 
@@ -559,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_stream_memcap_cut),
         cmocka_unit_test(test_payload_memcap),
         cmocka_unit_test(test_payload_memcap_cut),
+        cmocka_unit_test(test_tls_ciphertext_not_kept),
         cmocka_unit_test(test_max_flows_and_depth),
         cmocka_unit_test(test_drop_behind),
     };
