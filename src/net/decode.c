@@ -250,6 +250,22 @@ static int ip_extent(dec *x, size_t tot, size_t *n, size_t *missing, const char 
     return R_PKT;
 }
 
+/* A fragment to the reassembly: R_PKT with the whole datagram in done (the packet is marked
+ * reassembled), R_HELD while pieces are missing, R_BAD when it is given up. */
+static int frag_add(dec *x, const ab_frag_key *k, const ab_frag *fr, ab_frag_done *done)
+{
+    const char *why = "";
+    int r = ab_ipfrag_add(x->d->frag, k, x->ts, fr, done, &why);
+    if (r < 0)
+        return bad(x, why);
+    if (r == 0)
+        return R_HELD;
+    x->out->reassembled = 1;
+    x->out->vlan = done->vlan;
+    x->cut = 0;
+    return R_PKT;
+}
+
 static int decode_ipv4(dec *x, const uint8_t *p, size_t n)
 {
     ab_pkt *o = x->out;
@@ -287,15 +303,9 @@ static int decode_ipv4(dec *x, const uint8_t *p, size_t n)
     k.tunnel = (uint8_t)x->tunnel;
     ab_frag fr = {(uint32_t)(fo & 0x1fff) * 8, p + ihl, n - ihl, (fo & 0x2000) != 0, 0, o->vlan};
     ab_frag_done done;
-    const char *why = "";
-    int r = ab_ipfrag_add(x->d->frag, &k, x->ts, &fr, &done, &why);
-    if (r < 0)
-        return bad(x, why);
-    if (r == 0)
-        return R_HELD;
-    o->reassembled = 1;
-    o->vlan = done.vlan;
-    x->cut = 0;
+    int r = frag_add(x, &k, &fr, &done);
+    if (r != R_PKT)
+        return r;
     return decode_l4(x, p[9], done.data, done.len, 0);
 }
 
@@ -348,15 +358,9 @@ static int decode_v6_chain(dec *x, uint8_t nh, const uint8_t *p, size_t n, size_
             k.tunnel = (uint8_t)x->tunnel;
             ab_frag fr = {om & 0xfff8, p, n, om & 1, fnh, o->vlan};
             ab_frag_done done;
-            const char *why = "";
-            int r = ab_ipfrag_add(x->d->frag, &k, x->ts, &fr, &done, &why);
-            if (r < 0)
-                return bad(x, why);
-            if (r == 0)
-                return R_HELD;
-            o->reassembled = 1;
-            o->vlan = done.vlan;
-            x->cut = 0;
+            int r = frag_add(x, &k, &fr, &done);
+            if (r != R_PKT)
+                return r;
             nh = done.nh;
             p = done.data;
             n = done.len;

@@ -497,7 +497,7 @@ static void *dns_new(const ab_net_limits *lim)
     dns_state *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    st->lim = *lim;
+    ab_net_limits_set(&st->lim, lim);
     for (int i = 0; i < 2; i++)
         ab_buf_init(&st->d[i].msg, 65535);
     ab_buf_init(&st->rec, 0);
@@ -506,8 +506,7 @@ static void *dns_new(const ab_net_limits *lim)
 
 static void dns_say(const ab_flow_ref *f, const ab_net_out *out, const char *msg)
 {
-    if (out->error)
-        out->error(out->ctx, f, msg);
+    ab_net_say(out, f, msg);
 }
 
 static void dns_die(dns_dir *d, const ab_flow_ref *f, const ab_net_out *out, const char *msg)

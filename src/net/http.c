@@ -387,8 +387,7 @@ static void emit_record(call *c, const http_tx *tx)
 
 static void say(call *c, const char *msg)
 {
-    if (c->out->error)
-        c->out->error(c->out->ctx, c->f, msg);
+    ab_net_say(c->out, c->f, msg);
 }
 
 /* Report the oldest transactions that are done (all: every one, at the end of the flow). */
@@ -420,8 +419,7 @@ static void pump(call *c, int all)
 
 static void observe(call *c, int dir, const char *type, const char *where, const char *v, size_t n)
 {
-    if (n && c->out->observable)
-        c->out->observable(c->out->ctx, c->f, dir, type, where, v, n);
+    ab_net_observe(c->out, c->f, dir, type, where, v, n);
 }
 
 static int host_char(unsigned char ch)
@@ -1366,7 +1364,7 @@ static void *http_new(const ab_net_limits *lim)
     http_state *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    st->lim = *lim;
+    ab_net_limits_set(&st->lim, lim);
     if (st->lim.max_tx == 0)
         st->lim.max_tx = 1;
     for (int i = 0; i < 2; i++) {

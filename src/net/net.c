@@ -11,6 +11,14 @@ void ab_net_limits_default(ab_net_limits *l)
     l->mem = NULL;
 }
 
+void ab_net_limits_set(ab_net_limits *to, const ab_net_limits *lim)
+{
+    if (lim)
+        *to = *lim;
+    else
+        ab_net_limits_default(to);
+}
+
 int ab_net_mem_room(const ab_net_mem *m, size_t from, size_t to)
 {
     if (!m || !m->cap || to <= from)
@@ -26,6 +34,19 @@ void ab_net_mem_count(ab_net_mem *m, size_t from, size_t to)
         m->used += to - from;
     else
         m->used -= from - to < m->used ? from - to : m->used;
+}
+
+void ab_net_observe(const ab_net_out *out, const ab_flow_ref *f, int dir, const char *type,
+                    const char *where, const char *v, size_t n)
+{
+    if (n && out->observable)
+        out->observable(out->ctx, f, dir, type, where, v, n);
+}
+
+void ab_net_say(const ab_net_out *out, const ab_flow_ref *f, const char *msg)
+{
+    if (out->error)
+        out->error(out->ctx, f, msg);
 }
 
 int ab_net_is_hostname(const char *s, size_t n)

@@ -110,6 +110,14 @@ typedef struct ab_net_limits {
 } ab_net_limits;
 
 void ab_net_limits_default(ab_net_limits *l);
+/* A parser state's copy of the limits it is given: lim, or the defaults when lim is NULL. */
+void ab_net_limits_set(ab_net_limits *to, const ab_net_limits *lim);
+
+/* What every parser says through out (net.h ab_net_out): a value read (nothing when n is 0 or
+ * out has no observable callback), and a message for the flow (when out has an error callback). */
+void ab_net_observe(const ab_net_out *out, const ab_flow_ref *f, int dir, const char *type,
+                    const char *where, const char *v, size_t n);
+void ab_net_say(const ab_net_out *out, const ab_flow_ref *f, const char *msg);
 
 /* 1 when s[0..n) (one trailing dot allowed) is a host name as parsers report them: at most 253
  * bytes, at least two labels of [A-Za-z0-9_-] of 1..63 bytes, not all digits (an IPv4 address is

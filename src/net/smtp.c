@@ -123,14 +123,12 @@ static void trim(const char **p, size_t *n)
 static void observe(smtp_call *c, int dir, const char *type, const char *where, const char *v,
                     size_t n)
 {
-    if (c->out->observable && n)
-        c->out->observable(c->out->ctx, c->f, dir, type, where, v, n);
+    ab_net_observe(c->out, c->f, dir, type, where, v, n);
 }
 
 static void say_error(smtp_call *c, const char *msg)
 {
-    if (c->out->error)
-        c->out->error(c->out->ctx, c->f, msg);
+    ab_net_say(c->out, c->f, msg);
 }
 
 /* Labels of [A-Za-z0-9_-], at least two, not all digits (net.h). */
@@ -676,10 +674,7 @@ static void *smtp_new(const ab_net_limits *lim)
     smtp_state *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    if (lim)
-        st->lim = *lim;
-    else
-        ab_net_limits_default(&st->lim);
+    ab_net_limits_set(&st->lim, lim);
     ab_buf_init(&st->json, SMTP_MAX_REC_JSON);
     return st;
 }

@@ -151,14 +151,12 @@ static void digest_hex(const EVP_MD *md, const void *p, size_t n, char *out)
 static void observe(tls_call *c, int dir, const char *type, const char *where, const char *v,
                     size_t n)
 {
-    if (c->out->observable && n)
-        c->out->observable(c->out->ctx, c->f, dir, type, where, v, n);
+    ab_net_observe(c->out, c->f, dir, type, where, v, n);
 }
 
 static void say_error(tls_call *c, const char *msg)
 {
-    if (c->out->error)
-        c->out->error(c->out->ctx, c->f, msg);
+    ab_net_say(c->out, c->f, msg);
 }
 
 /* A host name worth matching as a domain: labels of [A-Za-z0-9_-], at least two, not an IPv4
@@ -1343,10 +1341,7 @@ static void *tls_new(const ab_net_limits *lim)
     tls_state *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    if (lim)
-        st->lim = *lim;
-    else
-        ab_net_limits_default(&st->lim);
+    ab_net_limits_set(&st->lim, lim);
     st->alert = -1;
     ab_buf_init(&st->json, TLS_MAX_REC_JSON);
     return st;
