@@ -157,6 +157,23 @@ static void envelope_and_message(void **state)
     assert_non_null(strstr(g->rec[0], want));
     same_for_pieces(&c, g, &lim);
     got_free(g);
+    /* the message's buffer is counted with every flow's (lim.mem): given back at the end; past
+     * the cap the message is not kept, the record says it is truncated, the cut is counted */
+    ab_net_mem mem = {0, 0, 0};
+    ab_net_limits_default(&lim);
+    lim.mem = &mem;
+    assert_int_equal(feed_lim(&c, 0, g, &lim), 0);
+    assert_int_equal(g->n_objs, 1);
+    assert_int_equal(mem.used, 0);
+    assert_int_equal(mem.cuts, 0);
+    got_free(g);
+    mem.cap = 100; /* less than the first allocation (16 KiB) */
+    assert_int_equal(feed_lim(&c, 0, g, &lim), 0);
+    assert_int_equal(g->n_objs, 0);
+    assert_non_null(strstr(g->rec[0], "\"message_truncated\":true"));
+    assert_int_equal(mem.used, 0);
+    assert_int_equal(mem.cuts, 1);
+    got_free(g);
     conv_free(&c);
     free(g);
 }

@@ -712,6 +712,34 @@ static void tshark_capture(void **state)
     free(g);
 }
 
+/* Handshake messages split over records are kept in a buffer counted with every flow's
+ * (lim.mem): given back when the state is freed; past the cap, a certificate is cut (the record
+ * says certs_cut) and the cut counted. */
+static void mem_counted(void **state)
+{
+    (void)state;
+    hs_opts o = {TLS1_2_VERSION, 1, "mail.wellmess.test", 1, 0};
+    hs_result *r = malloc(sizeof(*r));
+    handshake(&o, &srv, &cli, r);
+    got *g = malloc(sizeof(*g));
+    ab_net_mem mem = {0, 0, 0};
+    ab_net_limits lim;
+    ab_net_limits_default(&lim);
+    lim.mem = &mem;
+    assert_int_equal(feed(&r->c, 7, g, &lim), 0);
+    assert_null(strstr(g->rec[0], "certs_cut"));
+    assert_int_equal(mem.used, 0);
+    assert_int_equal(mem.cuts, 0);
+    mem.cap = 100; /* less than the certificate message */
+    assert_int_equal(feed(&r->c, 7, g, &lim), 0);
+    assert_in(g->rec[0], "\"certs_cut\":true");
+    assert_true(mem.cuts >= 1);
+    assert_int_equal(mem.used, 0);
+    conv_free(&r->c);
+    free(r);
+    free(g);
+}
+
 /* JA4 as an implementation of its own computes it: read-tls-client-hello 2.0.0 (npm,
  * getTlsFingerprintAsJa4) over what the client sent in these seeds, on 2026-12-02 (tshark 4.0
  * has no JA4). Its other JA4s, of the loopback captures gen_captures.py makes (TLS 1.2, 1.3,
@@ -751,6 +779,7 @@ int main(void)
         cmocka_unit_test(ja4_independent),
         cmocka_unit_test(resumption),
         cmocka_unit_test(cert_memo),
+        cmocka_unit_test(mem_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
