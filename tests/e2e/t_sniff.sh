@@ -120,6 +120,29 @@ print("ok", len(fs), "findings,", c["packets"], "packets")
 EOF2
 }
 
+# Not root, but given CAP_NET_RAW (setpriv: user nobody, the capability ambient): the capture
+# opens, the capability is dropped at once (none effective, permitted or ambient after), no
+# user change is tried, and the flow is scanned as with root.
+test_sniff_cap_net_raw() {
+  sniff_root || return 0
+  command -v setpriv >/dev/null || { echo "skipped: needs setpriv"; return 0; }
+  sniff_setup
+  chmod 755 "$T"
+  chmod 644 "$T/sniff.yar" "$T/sniff.ioc"
+  sniff_start setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps=+net_raw \
+    --ambient-caps=+net_raw
+  for k in CapEff CapPrm CapAmb; do
+    grep -q "^$k:[[:space:]]*0*$" "/proc/$SNIFF_PID/status" ||
+      { grep Cap "/proc/$SNIFF_PID/status"; fail "$k not empty once the capture is open"; }
+  done
+  curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt"
+  wait_for "$T/out" '"rule":"SniffBody"'
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
+  grep -q '"event":"error"' "$T/out" && fail "errors: $(grep error "$T/out")"
+  return 0
+}
+
 test_sniff_errors() {
   sniff_root || return 0
   printf 'rule R { strings: $a = "x-sniff-x" condition: $a }\n' >"$T/r.yar"
