@@ -11,6 +11,7 @@ sniff_root() {
 }
 
 SNIFF_EXTRA=()
+SNIFF_IF=lo
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # wait_for FILE TEXT [SECONDS]: until FILE holds TEXT (fails after SECONDS, default 60).
@@ -44,12 +45,12 @@ sniff_setup() {
 # sniff_start [ENV=VALUE...]: antibody sniff in the background (pid in SNIFF_PID), JSON in $T/out;
 # returns once it says it is listening.
 sniff_start() {
-  env "$@" "$ANTIBODY" sniff -i lo --bpf "tcp port $HTTP_PORT or udp port $DNS_PORT" --json \
+  env "$@" "$ANTIBODY" sniff -i "$SNIFF_IF" --bpf "tcp port $HTTP_PORT or udp port $DNS_PORT" --json \
     --no-progress --no-default-pack --rules "$T/sniff.yar" --ioc "$T/sniff.ioc" \
     "${SNIFF_EXTRA[@]}" >"$T/out" 2>"$T/err" &
   SNIFF_PID=$!
   BG_PIDS+=("$SNIFF_PID")
-  wait_for "$T/err" "listening on lo as nobody"
+  wait_for "$T/err" "listening on $SNIFF_IF as nobody"
 }
 
 dns_query() {
@@ -141,6 +142,31 @@ test_sniff_cap_net_raw() {
   [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
   grep -q '"event":"error"' "$T/out" && fail "errors: $(grep error "$T/out")"
   return 0
+}
+
+# -i any: Linux cooked frames (SLL2) rather than Ethernet; the body is read and found once.
+test_sniff_any() {
+  sniff_root || return 0
+  sniff_setup
+  SNIFF_IF=any
+  sniff_start
+  curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/one.txt"
+  wait_for "$T/out" '"rule":"SniffBody"'
+  sleep 1
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert not [e for e in evs if e["event"] == "error"], [e for e in evs if e["event"] == "error"]
+body = [e for e in evs if e["event"] == "finding" and e["rule"] == "SniffBody"
+        and e["location"][-1]["name"] == "response-body"]
+assert len(body) == 1, body
+s = evs[-1]
+assert s["capture"]["interface"] == "any" and s["capture"]["dropped_worker_behind"] == 0, s
+assert s["network"]["malformed_frames"] == 0, s["network"]
+print("ok", s["capture"]["packets"], "packets")
+EOF2
 }
 
 test_sniff_errors() {
