@@ -577,10 +577,10 @@ static void body_out(http_state *st, body *b, const uint8_t *p, size_t n)
         size_t k = st->lim.max_body - b->keep.len;
         if (k > n)
             k = n;
-        if (keep_reserve(st, b, k, 0) != 0) /* what the buffer has room for still goes in */
-            k = b->keep.alloc > b->keep.len + 1 && k > b->keep.alloc - b->keep.len - 1
-                    ? b->keep.alloc - b->keep.len - 1
-                    : (b->keep.alloc > b->keep.len + 1 ? k : 0);
+        /* refused: what the buffer already has room for still goes in (one byte is its NUL) */
+        size_t room = b->keep.alloc > b->keep.len ? b->keep.alloc - b->keep.len - 1 : 0;
+        if (keep_reserve(st, b, k, 0) != 0 && k > room)
+            k = room;
         if (k)
             ab_buf_add(&b->keep, p, k);
     }

@@ -1,6 +1,8 @@
 /* net.c: what the network stages share (net.h). */
 #include "net/net.h"
 
+#include <stdlib.h>
+
 void ab_net_limits_default(ab_net_limits *l)
 {
     l->max_body = (size_t)1 << 20;
@@ -24,6 +26,21 @@ int ab_net_mem_room(const ab_net_mem *m, size_t from, size_t to)
     if (!m || !m->cap || to <= from)
         return 1;
     return m->used <= m->cap && to - from <= m->cap - m->used;
+}
+
+int ab_net_mem_grow(ab_net_mem *m, uint8_t **p, size_t *alloc, size_t want)
+{
+    if (!ab_net_mem_room(m, *alloc, want)) {
+        m->cuts++;
+        return 1;
+    }
+    uint8_t *np = realloc(*p, want);
+    if (!np)
+        return -1;
+    ab_net_mem_count(m, *alloc, want);
+    *p = np;
+    *alloc = want;
+    return 0;
 }
 
 void ab_net_mem_count(ab_net_mem *m, size_t from, size_t to)

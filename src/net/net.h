@@ -97,6 +97,9 @@ typedef struct ab_net_mem {
 int ab_net_mem_room(const ab_net_mem *m, size_t from, size_t to);
 /* A buffer counted in m went from `from` to `to` bytes (either way; m NULL: nothing). */
 void ab_net_mem_count(ab_net_mem *m, size_t from, size_t to);
+/* *p (of *alloc bytes) reallocated to want bytes, counted in m: 0, -1 out of memory, 1 when m's
+ * cap refuses it (m->cuts counted; *p is left as it was). */
+int ab_net_mem_grow(ab_net_mem *m, uint8_t **p, size_t *alloc, size_t want);
 
 /* Limits an app parser is given (per flow and direction unless said). */
 typedef struct ab_net_limits {

@@ -245,7 +245,9 @@ static int end_tx(smtp_call *c)
 static void msg_add(smtp_state *st, const uint8_t *p, size_t n)
 {
     st->msg_size += n;
-    if (n == 0 || st->msg_len >= st->lim.max_body) /* BDAT 0: nothing, and msg may be NULL */
+    /* BDAT 0: nothing, and msg may be NULL; once cut at the memcap, nothing more is kept (a
+     * later piece that fits would leave a hole in the message) */
+    if (n == 0 || st->msg_len >= st->lim.max_body || st->msg_mem_cut)
         return;
     size_t k = st->lim.max_body - st->msg_len < n ? st->lim.max_body - st->msg_len : n;
     if (st->msg_len + k > st->msg_alloc) {
@@ -254,20 +256,13 @@ static void msg_add(smtp_state *st, const uint8_t *p, size_t n)
             want *= 2;
         if (want > st->lim.max_body)
             want = st->lim.max_body;
-        if (!ab_net_mem_room(st->lim.mem, st->msg_alloc, want)) {
-            if (!st->msg_mem_cut)
-                st->lim.mem->cuts++; /* the capture's memcap: keep what there is */
-            st->msg_mem_cut = 1;
-            return;
-        }
-        uint8_t *nb = realloc(st->msg, want);
-        if (!nb) {
+        int r = ab_net_mem_grow(st->lim.mem, &st->msg, &st->msg_alloc, want);
+        if (r > 0)
+            st->msg_mem_cut = 1; /* the capture's memcap: keep what there is */
+        else if (r < 0)
             st->msg_incomplete = 1; /* out of memory: keep what there is */
+        if (r)
             return;
-        }
-        ab_net_mem_count(st->lim.mem, st->msg_alloc, want);
-        st->msg = nb;
-        st->msg_alloc = want;
     }
     memcpy(st->msg + st->msg_len, p, k);
     st->msg_len += k;
@@ -283,6 +278,7 @@ static void msg_begin(smtp_state *st, int bdat)
     st->msg_size = 0;
     st->msg_bdat = bdat;
     st->msg_incomplete = 0;
+    st->msg_mem_cut = 0;
     st->dot = D_LS;
     st->msg_number = ++st->n_messages;
 }

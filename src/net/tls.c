@@ -1183,16 +1183,9 @@ static int buf_append(tls_state *st, tls_dir *d, const uint8_t *p, size_t n, siz
             want *= 2;
         if (want > bound)
             want = bound;
-        if (!ab_net_mem_room(st->lim.mem, d->buf_alloc, want)) {
-            st->lim.mem->cuts++;
-            return 1;
-        }
-        uint8_t *nb = realloc(d->buf, want);
-        if (!nb)
-            return -1;
-        ab_net_mem_count(st->lim.mem, d->buf_alloc, want);
-        d->buf = nb;
-        d->buf_alloc = want;
+        int r = ab_net_mem_grow(st->lim.mem, &d->buf, &d->buf_alloc, want);
+        if (r != 0)
+            return r;
     }
     memcpy(d->buf + d->buf_len, p, n);
     d->buf_len += n;

@@ -73,6 +73,19 @@ sniff_stop() {
   fail "antibody sniff did not end after SIGINT"
 }
 
+# crash_then_next FAULT: sniff with the test hook FAULT; a request from client port $p1 (the one
+# the hook hits: an error comes), then one from $p2 (the capture went on), then the stop.
+crash_then_next() {
+  sniff_start "$1"
+  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" '"event":"error"'
+  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
+    echo "curl exit $?" >&2
+  wait_for "$T/out" "GET /two.txt"
+  sniff_stop
+}
+
 test_sniff_http_dns() {
   sniff_root || return 0
   sniff_setup
@@ -207,14 +220,7 @@ test_sniff_crash_goes_on() {
   p1=$(free_port)
   p2=$(free_port)
   # the worker crashes on what the first client sent: that flow is lost, the capture goes on
-  sniff_start "ANTIBODY_TEST_FAULT=crash:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
-  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
-    echo "curl exit $?" >&2
-  wait_for "$T/out" '"event":"error"'
-  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
-    echo "curl exit $?" >&2
-  wait_for "$T/out" "GET /two.txt"
-  sniff_stop
+  crash_then_next "ANTIBODY_TEST_FAULT=crash:127.0.0.1:$p1->127.0.0.1:$HTTP_PORT"
   [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings, and an error)"; }
   [ "$(grep -c "error:" "$T/err")" = 1 ] || { cat "$T/err"; fail "not one error line"; }
   $PY - "$T/out" "$p1" "$p2" "$HTTP_PORT" <<'EOF2'
@@ -292,14 +298,7 @@ test_sniff_parser_crash_flow() {
   sniff_setup
   p1=$(free_port)
   p2=$(free_port)
-  sniff_start "ANTIBODY_TEST_FAULT=crash-parse:$p1"
-  curl -s -o /dev/null --local-port "$p1" "http://127.0.0.1:$HTTP_PORT/one.txt" ||
-    echo "curl exit $?" >&2
-  wait_for "$T/out" '"event":"error"'
-  curl -s -o /dev/null --local-port "$p2" "http://127.0.0.1:$HTTP_PORT/two.txt" ||
-    echo "curl exit $?" >&2
-  wait_for "$T/out" "GET /two.txt"
-  sniff_stop
+  crash_then_next "ANTIBODY_TEST_FAULT=crash-parse:$p1"
   [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1"; }
   assert_contains "$T/err" "live:lo!127.0.0.1:$p1->127.0.0.1:$HTTP_PORT: scanner worker"
   $PY - "$T/out" "$p1" "$HTTP_PORT" <<'EOF2'

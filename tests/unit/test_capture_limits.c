@@ -390,6 +390,19 @@ static void on_object(void *ctx, const ab_flow_ref *f, int dir, const char *cons
     }
 }
 
+/* The capture with streams not kept (only payloads take memory) and the given memcap. */
+static ab_status run_payloads(const pc *c, size_t memcap, gotobj *g, ab_capture_stats *st)
+{
+    ab_capture_opts o;
+    ab_capture_opts_default(&o);
+    o.stream_memcap = memcap;
+    o.keep_streams = 0;
+    memset(g, 0, sizeof(*g));
+    ab_capture_out out = {.net = {.ctx = g, .object = on_object}};
+    char err[256];
+    return ab_capture_run(c->p, c->len, &o, &out, st, err, sizeof(err));
+}
+
 /* 20 HTTP POSTs, each declaring a 1 MiB body and sending 16 KiB of it, none finished, streams not
  * kept: the bodies being assembled are what the memcap (64 KiB) counts, so the oldest flows end
  * early (their bodies given as far as they came), and no body is cut. Before payloads were
@@ -411,16 +424,9 @@ static void test_payload_memcap(void **state)
         for (int k = 0; k < 16; k++, seq += sizeof(body))
             pc_pkt(&c, t += 1000, 0, (uint16_t)(42000 + i), 80, 0x18, seq, body, sizeof(body));
     }
-    ab_capture_opts o;
-    ab_capture_opts_default(&o);
-    o.stream_memcap = 65536;
-    o.keep_streams = 0;
     gotobj g;
-    memset(&g, 0, sizeof(g));
-    ab_capture_out out = {.net = {.ctx = &g, .object = on_object}};
     ab_capture_stats st;
-    char err[256];
-    assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+    assert_int_equal(run_payloads(&c, 65536, &g, &st), AB_OK);
     assert_int_equal(st.flow.flows, 20);
     assert_true(st.stream_evictions >= 10);
     assert_int_equal(st.memcap_cuts, 0);
@@ -452,16 +458,9 @@ static void test_payload_memcap_cut(void **state)
     pc_pkt(&c, 2000, 0, 43000, 80, 0x18, seq, body, sizeof(body));
     seq += sizeof(body);
     pc_pkt(&c, 3000, 0, 43000, 80, 0x18, seq, big, sizeof(big));
-    ab_capture_opts o;
-    ab_capture_opts_default(&o);
-    o.stream_memcap = 32768;
-    o.keep_streams = 0;
     gotobj g;
-    memset(&g, 0, sizeof(g));
-    ab_capture_out out = {.net = {.ctx = &g, .object = on_object}};
     ab_capture_stats st;
-    char err[256];
-    assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+    assert_int_equal(run_payloads(&c, 32768, &g, &st), AB_OK);
     assert_int_equal(st.memcap_cuts, 1);
     assert_int_equal(st.stream_evictions, 0); /* what it holds stayed small */
     assert_int_equal(g.n, 1);

@@ -175,6 +175,25 @@ static void envelope_and_message(void **state)
     assert_int_equal(mem.cuts, 1);
     got_free(g);
     conv_free(&c);
+    /* each message of a session is cut (and counted) on its own */
+    memset(&c, 0, sizeof(c));
+    say(&c, 1, "220 mx\r\n");
+    say(&c, 0, "EHLO c.example\r\n");
+    say(&c, 1, "250 hi\r\n");
+    for (int i = 0; i < 2; i++) {
+        say(&c, 0, "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+        say(&c, 1, "250 ok\r\n250 ok\r\n354 go\r\n");
+        say(&c, 0, "Subject: s\r\n\r\nbody\r\n.\r\n");
+        say(&c, 1, "250 ok\r\n");
+    }
+    mem = (ab_net_mem){0, 100, 0};
+    assert_int_equal(feed_lim(&c, 0, g, &lim), 0);
+    assert_int_equal(g->n_rec, 2);
+    assert_int_equal(g->n_objs, 0);
+    assert_int_equal(mem.cuts, 2);
+    assert_int_equal(mem.used, 0);
+    got_free(g);
+    conv_free(&c);
     free(g);
 }
 
