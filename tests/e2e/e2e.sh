@@ -56,7 +56,7 @@ wait_exit() {
 # gen_cached DIR GEN [ARGS...]: DIR (which must not exist) holds what tests/fixtures/GEN writes
 # with ARGS, generated once per folder $E2E_FIXTURES (default: next to the binary, in the build
 # tree; make check gives both of its test runs one) and copied, for the generators that several
-# tests run (gen_unpack.py, gen_mail.py). The cache key is every generator's source and ARGS: a
+# tests run (gen_unpack.py, gen_mail.py, gen_captures.py). The cache key is every generator's source and ARGS: a
 # changed generator runs again.
 gen_cached() {
   local dir=$1 gen=$2 cache key c
