@@ -53,6 +53,28 @@ wait_exit() {
     sleep 0.1
   done
 }
+# gen_cached DIR GEN [ARGS...]: DIR (which must not exist) holds what tests/fixtures/GEN writes
+# with ARGS, generated once per folder $E2E_FIXTURES (default: next to the binary, in the build
+# tree; make check gives both of its test runs one) and copied, for the generators that several
+# tests run (gen_unpack.py, gen_mail.py, gen_captures.py). The cache key is every generator's source and ARGS: a
+# changed generator runs again.
+gen_cached() {
+  local dir=$1 gen=$2 cache key c
+  shift 2
+  cache=${E2E_FIXTURES:-$(dirname "$ANTIBODY")/e2e-fixtures}
+  key=$({ cat "$SRCDIR"/tests/fixtures/*.py; printf '%s\n' "$gen" "$@"; } | sha256sum | cut -c1-16)
+  c="$cache/${gen%.py}-$key"
+  mkdir -p "$cache"
+  (
+    flock 9
+    if [ ! -d "$c" ]; then
+      rm -rf "$c.new"
+      $PY "$SRCDIR/tests/fixtures/$gen" "$c.new" "$@" >/dev/null
+      mv "$c.new" "$c"
+    fi
+  ) 9>"$c.lock"
+  cp -a "$c" "$dir"
+}
 assert_contains() { grep -qF -- "$2" "$1" || { cat "$1" | head -50; fail "'$2' not in $1"; }; }
 
 # ---------------------------------------------------------------------------------------------

@@ -141,9 +141,8 @@ EOF
 
 # ---- tests/fixtures/gen_mail.py and tests/e2e/mail_check.py ----
 
-GEN_MAIL="$SRCDIR/tests/fixtures/gen_mail.py"
 MAIL_CHECK="$SRCDIR/tests/e2e/mail_check.py"
-mailgen_fixture() { [ -d "$T/g" ] || $PY "$GEN_MAIL" "$T/g" >/dev/null; }
+mailgen_fixture() { [ -d "$T/g" ] || gen_cached "$T/g" gen_mail.py; }
 
 # The checker itself, on fake outputs made from expect.json: a correct one passes, each kind of
 # mismatch is caught. Needs no mail source.

@@ -8,7 +8,7 @@
 
 test_pack_network_coverage() {
   $PY "$SRCDIR/tests/fixtures/gen_apt29_net.py" "$T/net" >/dev/null
-  $PY "$SRCDIR/tests/fixtures/gen_captures.py" "$T/caps" apt29 tls >/dev/null
+  gen_cached "$T/caps" gen_captures.py apt29 tls
   run 1 ab pcap --json --no-progress --no-default-pack --pack apt29-2020 "$T/net/apt29_net.pcap" \
     "$T/net/apt29_clean.pcap" "$T/caps/apt29_wellmail.pcap" "$T/caps/tls12.pcap" \
     "$T/caps/tls13.pcap"

@@ -5,10 +5,9 @@
 # against tshark's fields (tests/e2e/net_check.py); synthetic hostile captures
 # (tests/fixtures/gen_pcap.py). Sourced by e2e.sh.
 
-GEN_CAPTURES="$SRCDIR/tests/fixtures/gen_captures.py"
 NET_CHECK="$SRCDIR/tests/e2e/net_check.py"
 
-captures() { $PY "$GEN_CAPTURES" "$T/caps" "$@" >/dev/null; }
+captures() { gen_cached "$T/caps" gen_captures.py "$@"; }  # e2e.sh: made once per check
 
 net_iocs() {
   printf 'domain\tc2.example\ttest C2 domain\n' >"$T/net.ioc"

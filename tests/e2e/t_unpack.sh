@@ -3,8 +3,7 @@
 # format found, nesting, limits and bombs with a memory bound, hostile names, encryption,
 # corruption, parity with yara on the members the formats' own tools extract. Sourced by e2e.sh.
 
-GEN_UNPACK="$SRCDIR/tests/fixtures/gen_unpack.py"
-unpack_fixture() { [ -d "$T/u" ] || $PY "$GEN_UNPACK" "$T/u" "$@" >/dev/null; }
+unpack_fixture() { [ -d "$T/u" ] || gen_cached "$T/u" gen_unpack.py "$@"; }
 # locs: "relative!member!member<TAB>rule" of the YARA findings in $T/out
 locs() { $PY "$JQ" locs "$T/u" <"$T/out"; }
 
