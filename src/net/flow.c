@@ -383,6 +383,7 @@ static flow *new_flow(ab_flows *t, const fkey *k, uint64_t h, int side, const ab
     pub->ref.server = k->a[!f->client_side];
     pub->ref.client_port = k->port[f->client_side];
     pub->ref.server_port = k->port[!f->client_side];
+    pub->ref.vlan = p->vlan;
     pub->first_us = pub->last_us = p->ts_us;
     t->st.flows++;
     if (p->proto == IPPROTO_TCP_) {

@@ -51,6 +51,7 @@ typedef struct ab_flow_ref {
     uint8_t ipver, proto;
     ab_ipaddr client, server;
     uint16_t client_port, server_port;
+    uint16_t vlan;   /* the first packet's outermost 802.1Q id, 0 when none (not in the key) */
     const char *app; /* "http", "tls", "dns", "smtp", or NULL while unknown */
 } ab_flow_ref;
 

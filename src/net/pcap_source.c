@@ -93,7 +93,8 @@ static void flow_text(const psrc *p, flowtext *t, const ab_flow_ref *r, const ab
                              .dest_ip = t->dst,
                              .dest_port = r->server_port,
                              .direction = dir == AB_DIR_TO_SERVER ? "to_server" : "to_client",
-                             .app_proto = r->app};
+                             .app_proto = r->app,
+                             .vlan = r->vlan};
 }
 
 /* ---- what the pipeline gives ---- */

@@ -113,6 +113,25 @@ test_pcap_synthetic_hostile() {
   ! grep -q "killed by signal\|scanner worker exited" "$T/err" || fail "a worker died: $(cat "$T/err")"
 }
 
+# flow.vlan: the outermost 802.1Q id of a flow's first packet, in findings and --flows records
+# (gen_pcap.py vlan.pcap: 802.1Q 100, QinQ 200 outside 300, 802.1Q with PCP bits over IPv6: 600;
+# the third frame, tagged 400/500, is the first flow again: VLAN is not part of the key).
+test_pcap_flow_vlan() {
+  $PY "$SRCDIR/tests/fixtures/gen_pcap.py" "$T/syn" >/dev/null
+  printf 'ip\t10.0.0.2\nip\t2001:db8::2\n' >"$T/v.ioc"
+  run 1 ab pcap --json --flows --no-progress --no-default-pack --ioc "$T/v.ioc" "$T/syn/vlan.pcap"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for e in evs:
+    if "flow" in e:
+        by.setdefault(e["flow"]["id"], set()).add(e["flow"].get("vlan"))
+assert by == {1: {100}, 2: {200}, 3: {600}}, by
+assert [e for e in evs if e["event"] == "finding" and e["flow"].get("vlan") == 600], "no finding on 600"
+EOF2
+}
+
 # antibody pcap matches a capture's flows, not its raw bytes (antibody scan does both); a capture
 # is read to its end whatever the per-file budget (its members are bounded by its size); an
 # explicit --max-filesize still applies.
