@@ -66,8 +66,9 @@ typedef struct ab_object {
     /* Values its source read from it, matched by the engine inside its verdict (members). */
     const ab_observation *observe;
     size_t n_observe;
-    int no_hash; /* 1: the hash matchers skip it and it has no hashes (ab_member.no_hash) */
-    pid_t pid;   /* > 0: process memory object */
+    int no_hash;     /* 1: the hash matchers skip it and it has no hashes (ab_member.no_hash) */
+    int values_only; /* 1: only its observables are matched (ab_member.values_only) */
+    pid_t pid;       /* > 0: process memory object */
     const char *process_name, *cmdline;
     const char *exe, *user; /* process objects: context, NULL when unknown */
     int exe_deleted;

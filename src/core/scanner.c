@@ -913,6 +913,8 @@ static ab_status run_matchers(ab_engine *e, ab_object *obj, ab_yara_vars *vars, 
     ab_status st = AB_OK;
     *allowed = 0;
     err[0] = '\0';
+    if (obj->values_only) /* its observables are matched after (ab_engine_scan) */
+        return AB_OK;
     if (e->hasher && !obj->pid && !obj->no_hash) {
         st = ab_hasher_hash(e->hasher, obj->data, obj->size, obj->md5, obj->sha1, obj->sha256);
         if (st != AB_OK) {
@@ -966,7 +968,7 @@ ab_status ab_engine_scan(ab_engine *e, ab_object *obj, const ab_emit *em, int *a
      * to em, each in a verdict of its own. */
     if (e->unpack && !*allowed && !v.stop && obj->n_observe)
         ab_unpack_observe_object(e->unpack, obj, hold);
-    if (e->unpack && !*allowed && !v.stop)
+    if (e->unpack && !*allowed && !v.stop && !obj->values_only)
         ab_unpack_object(e->unpack, obj, hold, em);
     ab_verdict_end(&v);
     return st;

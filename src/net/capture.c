@@ -49,6 +49,8 @@ typedef struct fstate {
     dirbuf stream[2];
     ab_observation obs[2][AB_CAPTURE_MAX_OBS]; /* values owned (malloc'd), types/wheres static */
     size_t n_obs[2];
+    size_t n_told[2]; /* values_now: obs[d][0..n_told[d]-1] went to out->values already */
+    int told;         /* values_now: the first out->values call was made */
 } fstate;
 
 typedef struct cap {
@@ -60,6 +62,7 @@ typedef struct cap {
     size_t obs_bytes;   /* observable values kept over all open flows */
     ab_net_out net;     /* what the parsers are given: observables through obs_keep */
     ab_flow *cur;       /* the flow the table called back about, during the call */
+    ab_flow *untold;    /* values_now: the flow with values not given yet (one per frame) */
     uint64_t published; /* the id of the flow last written to out->flow_at (0: none) */
 #ifdef AB_TEST_HOOKS
     int fault;           /* ANTIBODY_TEST_FAULT crash-parse:PORT (1), hang-parse:PORT (2) */
@@ -138,6 +141,17 @@ static const ab_flow_ref *flow_ref(cap *c, const ab_flow_ref *r)
     return &c->cur->ref;
 }
 
+static void tell_values(cap *c, ab_flow *f);
+
+/* values_now: f has values to give at the end of the frame. A frame feeds one flow, but the ones
+ * it makes time out end in it too: another flow's values are given first, never held back. */
+static void mark_untold(cap *c, ab_flow *f)
+{
+    if (c->untold && c->untold != f)
+        tell_values(c, c->untold);
+    c->untold = f;
+}
+
 static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type, const char *where,
                      const char *value, size_t len)
 {
@@ -160,6 +174,8 @@ static void obs_keep(void *ctx, const ab_flow_ref *r, int dir, const char *type,
             double t = c->cur ? (double)c->cur->ref.ts_us / 1e6 : 0;
             s->obs[dir][s->n_obs[dir]++] = (ab_observation){type, where, v, len, t};
             c->obs_bytes += len;
+            if (c->o->values_now)
+                mark_untold(c, c->cur);
             return;
         }
     }
@@ -320,8 +336,33 @@ static void flow_enter(cap *c, ab_flow *f)
 
 static void on_open(void *ctx, ab_flow *f)
 {
-    (void)ctx;
+    cap *c = ctx;
     f->user = calloc(1, sizeof(fstate)); /* NULL (ENOMEM): the flow is only counted */
+    if (f->user && c->o->values_now)
+        mark_untold(c, f); /* its endpoints, at the end of this frame */
+}
+
+/* values_now: what f's parsers read since the last call, per direction, to out->values. */
+static void tell_values(cap *c, ab_flow *f)
+{
+    fstate *s = f->user;
+    if (c->untold == f)
+        c->untold = NULL;
+    if (!s || !c->out->values)
+        return;
+    ab_flow *was = c->cur; /* another flow's parser may be in the middle of a call */
+    flow_enter(c, f);      /* a crash in what is done with them is this flow's */
+    for (int d = 0; d < 2; d++) {
+        int first = d == AB_DIR_TO_SERVER && !s->told;
+        if (!first && s->n_told[d] == s->n_obs[d])
+            continue;
+        c->out->values(c->out->net.ctx, f, d, s->obs[d] + s->n_told[d], s->n_obs[d] - s->n_told[d],
+                       first);
+        s->n_told[d] = s->n_obs[d];
+        s->told = 1;
+    }
+    if (was && was != f)
+        flow_enter(c, was);
 }
 
 static void on_data(void *ctx, ab_flow *f, int dir, const uint8_t *d, size_t n)
@@ -400,15 +441,18 @@ static void on_close(void *ctx, ab_flow *f, int reason)
     if (s) {
         if (s->app && !s->dead)
             s->app->close(s->st, &f->ref, &c->net);
+        if (c->o->values_now && c->out->values)
+            tell_values(c, f); /* before the streams, which then carry none */
         if (s->app && s->st)
             s->app->free_state(s->st);
         for (int d = 0; d < 2; d++) {
             dirbuf *b = &s->stream[d];
             /* what the client sent is given even when empty: it carries the flow's endpoints
              * (a SYN to a C2 address and nothing more is still a contact) */
-            if ((b->len || s->n_obs[d] || d == AB_DIR_TO_SERVER) && c->out->stream)
-                c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated, s->obs[d],
-                               s->n_obs[d]);
+            size_t n_obs = s->n_obs[d] - s->n_told[d];
+            if ((b->len || n_obs || d == AB_DIR_TO_SERVER) && c->out->stream)
+                c->out->stream(c->out->net.ctx, f, d, b->p, b->len, b->truncated,
+                               s->obs[d] + s->n_told[d], n_obs);
             c->mem.used -= b->cap;
             free(b->p);
         }
@@ -487,6 +531,8 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
     ab_pkt p;
     if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1)
         ab_flows_packet(k->flows, &p);
+    if (k->c.untold) /* values_now: on_close clears it for a flow that ended in this frame */
+        tell_values(&k->c, k->c.untold);
     if (k->c.mem.used > k->o.stream_memcap - k->o.stream_memcap / 8)
         end_over_memcap(&k->c, k->flows);
 }

@@ -39,6 +39,7 @@ typedef struct ab_capture_opts {
     int keep_streams;     /* 0: no stream bytes are kept or given (no stream rules) */
     uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */
     int drop_behind; /* data is a private read-only file mapping: MADV_DONTNEED behind the reader */
+    int values_now;  /* a live capture: values go to out->values as they are read (see there) */
 } ab_capture_opts;
 
 void ab_capture_opts_default(ab_capture_opts *o);
@@ -52,6 +53,14 @@ typedef struct ab_capture_out {
      * Observables past the bounds go to net.observable at once instead, so none is lost. */
     void (*stream)(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
                    int truncated, const ab_observation *obs, size_t n_obs);
+    /* With opts.values_now (a live capture, where a flow may stay open for hours): what the
+     * parsers read is not kept for stream(), it comes here at the end of the frame it was read in
+     * (deduplicated per flow direction as for stream(), the same bounds), at most once per
+     * direction per frame. first: the flow's first call, for AB_DIR_TO_SERVER, made at the end of
+     * its first frame (perhaps with n 0): the caller matches the flow's endpoints then. stream()
+     * then gets no observables. May be NULL (the values are then given to stream()). */
+    void (*values)(void *ctx, const ab_flow *f, int dir, const ab_observation *obs, size_t n,
+                   int first);
     /* A flow ended (after its streams): its counters; reason AB_FLOW_*. May be NULL. */
     void (*flow_end)(void *ctx, const ab_flow *f, int reason);
     /* Every 4096 frames, and at the end: frames read so far (a worker's heartbeat and resume

@@ -22,6 +22,7 @@ typedef struct psrc {
     int stop;         /* a member said stop: read no further */
     uint64_t id_base; /* added to flow ids: a live capture's later workers go on from it */
     ab_capture *cap;  /* the pipeline (owned: capture_end frees it) */
+    int live;         /* values are matched as they are read (on_values), not with the stream */
 } psrc;
 
 static const char *proto_name(uint8_t p, char *buf, size_t n)
@@ -129,20 +130,21 @@ static void on_object(void *ctx, const ab_flow_ref *r, int dir, const char *cons
         p->stop = 1;
 }
 
-static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
-                      int truncated, const ab_observation *obs, size_t n_obs)
+/* A flow direction as a member: its stream bytes (data, n) or, values_only, the values read from
+ * it so far (a live capture's, matched as they come: on_values). */
+static void flow_member(psrc *p, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                        const ab_observation *obs, size_t n_obs, int endpoints, int values_only)
 {
-    psrc *p = ctx;
-    (void)truncated;
     if (p->stop)
         return;
     flowtext t;
     flow_text(p, &t, &f->ref, f, dir);
-    t.info.time = (double)f->last_us / 1e6; /* the stream; each value says its own packet's */
+    /* the stream's time is its last packet; each value says its own packet's */
+    t.info.time = (double)(values_only ? f->ref.ts_us : f->last_us) / 1e6;
     /* What the client sent (given for every flow, capture.h) also carries the flow's two
      * addresses, so ip and cidr IOCs match either end, once per flow. */
     ab_observation all[2 + AB_CAPTURE_MAX_OBS];
-    if (dir == AB_DIR_TO_SERVER && n_obs <= AB_CAPTURE_MAX_OBS) {
+    if (endpoints && n_obs <= AB_CAPTURE_MAX_OBS) {
         double first = (double)f->first_us / 1e6; /* the flow's first packet */
         all[0] = (ab_observation){"ip", "flow.src_ip", t.src, strlen(t.src), first};
         all[1] = (ab_observation){"ip", "flow.dest_ip", t.dst, strlen(t.dst), first};
@@ -161,12 +163,30 @@ static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data,
     /* A parsed protocol's payloads are hashed as members of their own (an HTTP body, a mail);
      * its direction as a whole is hashed only when no parser read it (a raw transfer may be a
      * file as sent). */
-    m.no_hash = f->ref.app != NULL;
+    m.no_hash = f->ref.app != NULL || values_only;
+    m.values_only = values_only;
     m.flow = &t.info;
     m.observe = obs;
     m.n_observe = n_obs;
     if (ab_unpack_member(p->u, &m))
         p->stop = 1;
+}
+
+static void on_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                      int truncated, const ab_observation *obs, size_t n_obs)
+{
+    psrc *p = ctx;
+    (void)truncated;
+    /* live, the endpoints were matched at the flow's first frame (on_values) */
+    flow_member(p, f, dir, data, n, obs, n_obs, dir == AB_DIR_TO_SERVER && !p->live, 0);
+}
+
+/* A live capture's values, at the end of the frame they were read in (capture.h): a member with
+ * the flow's location and no bytes, so a C2 name in a connection open for hours is said now. */
+static void on_values(void *ctx, const ab_flow *f, int dir, const ab_observation *obs, size_t n,
+                      int first)
+{
+    flow_member(ctx, f, dir, NULL, 0, obs, n, first, 1);
 }
 
 /* Over the capture's bounds for observables kept with their flow: matched on the capture. */
@@ -310,6 +330,7 @@ static ab_status capture_start(psrc *p, ab_capture_opts *o, ab_capture_out *out,
     apply_limits(o, &lim);
     o->skip_frames = skip;
     o->drop_behind = drop_behind;
+    o->values_now = p->live;
     uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
     if (room < o->app.max_body)
         o->app.max_body = (size_t)room;
@@ -317,6 +338,7 @@ static ab_status capture_start(psrc *p, ab_capture_opts *o, ab_capture_out *out,
     *out = (ab_capture_out){
         .net = {p, on_observable, on_object, records ? on_record : NULL, on_error},
         .stream = on_stream,
+        .values = p->live ? on_values : NULL,
         .flow_end = records ? on_flow_end : NULL,
         .stopped = on_stopped, /* a file's frames (ab_capture_read); a feed stops by itself */
         .frame_at = ab_unpack_frame_cell(u), /* the worker's resume point, if it has one */
@@ -389,7 +411,7 @@ ab_status ab_pcap_resume_run(ab_unpack *u, void *arg)
 ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
 {
     const ab_live_feed *feed = arg;
-    psrc p = {.u = u, .id_base = feed->first_flow_id};
+    psrc p = {.u = u, .id_base = feed->first_flow_id, .live = 1};
     ab_capture_opts o;
     ab_capture_out out; /* no drop_behind: the frames are in no file mapping */
     ab_status rc = capture_start(&p, &o, &out, 0, 0);
@@ -402,7 +424,8 @@ ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
     while (feed->pump(feed->ctx, p.cap) > 0) {
         ab_capture_get_stats(p.cap, &now);
         uint64_t db = now.bytes - before.bytes, df = now.frames - before.frames;
-        ab_unpack_widen_budget(u, 2 * db, db / 50 * 3 + df);
+        /* + 3 members a frame: a new flow's endpoints and its values, both ways (on_values) */
+        ab_unpack_widen_budget(u, 2 * db, db / 50 * 3 + 3 * df);
         before = now;
     }
     ab_capture_finish(p.cap);

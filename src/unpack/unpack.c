@@ -977,6 +977,7 @@ int ab_unpack_member(ab_unpack *u, const ab_member *m)
     c.flow = m->flow ? m->flow : u->cur->flow;
     c.observe = m->observe;
     c.no_hash = m->no_hash;
+    c.values_only = m->values_only;
     c.n_observe = m->n_observe;
     c.mail = u->cur->mail;
     if (m->mail_part) {

@@ -69,6 +69,9 @@ typedef struct ab_member {
     /* 1: not hashed (a flow direction whose protocol a parser read: its payloads are members of
      * their own, hashed as files; the direction's bytes as a whole are no file a hash IOC names) */
     int no_hash;
+    /* 1: only its observables are matched (a live flow's values as they are read: no bytes, no
+     * rule, name or hash matcher; pcap_source.c on_values) */
+    int values_only;
 } ab_member;
 
 typedef struct ab_source {

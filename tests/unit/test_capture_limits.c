@@ -5,7 +5,7 @@
  * max_flows evicts; the counters say so; with drop_behind the pages of a mapped capture behind
  * the reader are given back (RssFile of /proc/self/status stays small), and without it they are
  * not (so the check can fail); frame_at says the frame a flow ends in, and skip_frames resumes
- * after one. */
+ * after one; with values_now, values come at the end of the frame they were read in. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +202,122 @@ static void test_observable_packet_time(void **state)
         }
     }
     assert_int_equal(seen, 3);
+    free(c.p);
+}
+
+/* ---- values_now: a live capture's values as they are read ---- */
+
+typedef struct vals {
+    uint64_t cell; /* ab_capture_out.frame_at: the frame being read */
+    int n;
+    struct {
+        uint16_t port; /* the flow's client port */
+        int dir, first;
+        uint64_t frame;
+        size_t n;
+        char v[256]; /* the values, "where=value;..." */
+        double time; /* the first value's */
+    } e[16];
+    int streams;       /* stream() calls */
+    size_t stream_obs; /* observables they carried */
+    int stream_after;  /* the n of values calls when the first stream came */
+} vals;
+
+static void vals_values(void *ctx, const ab_flow *f, int dir, const ab_observation *obs, size_t n,
+                        int first)
+{
+    vals *v = ctx;
+    assert_true(v->n < 16);
+    int i = v->n++;
+    v->e[i].port = f->ref.client_port;
+    v->e[i].dir = dir;
+    v->e[i].first = first;
+    v->e[i].frame = v->cell;
+    v->e[i].n = n;
+    size_t at = 0;
+    for (size_t k = 0; k < n && at < sizeof(v->e[i].v); k++)
+        at += (size_t)snprintf(v->e[i].v + at, sizeof(v->e[i].v) - at, "%s=%.*s;", obs[k].where,
+                               (int)obs[k].len, obs[k].value);
+    if (n)
+        v->e[i].time = obs[0].time;
+}
+
+static void vals_stream(void *ctx, const ab_flow *f, int dir, const uint8_t *data, size_t n,
+                        int truncated, const ab_observation *obs, size_t n_obs)
+{
+    vals *v = ctx;
+    (void)f, (void)dir, (void)data, (void)n, (void)truncated, (void)obs;
+    if (!v->streams++)
+        v->stream_after = v->n;
+    v->stream_obs += n_obs;
+}
+
+/* Two HTTP flows, A (port 40000) and B (40001), interleaved; A asks for c2.example twice and then
+ * later.example, and ends with a FIN; B is still open at the end of the capture. With values_now
+ * each value comes at the end of the frame it was read in, once; a flow's first call (first=1,
+ * for its endpoints) at the end of its first frame; the streams then carry no value. Without
+ * values_now, values() is never called and the streams carry them all. */
+static void test_values_now(void **state)
+{
+    (void)state;
+    pc c;
+    pc_begin(&c);
+    static const char r1[] = "GET /a HTTP/1.1\r\nHost: c2.example\r\n\r\n";
+    static const char r2[] = "GET /b HTTP/1.1\r\nHost: later.example\r\n\r\n";
+    uint32_t a = 1000;
+    pc_pkt(&c, 1000000, 0, 40000, 80, 0x02, a - 1, NULL, 0);        /* frame 1: A's SYN */
+    pc_pkt(&c, 2000000, 0, 40000, 80, 0x18, a, r1, sizeof(r1) - 1); /* 2: c2.example */
+    a += sizeof(r1) - 1;
+    pc_pkt(&c, 3000000, 0, 40001, 80, 0x02, 4999, NULL, 0);         /* 3: B's SYN */
+    pc_pkt(&c, 4000000, 0, 40000, 80, 0x18, a, r1, sizeof(r1) - 1); /* 4: c2.example again */
+    a += sizeof(r1) - 1;
+    pc_pkt(&c, 5000000, 0, 40000, 80, 0x18, a, r2, sizeof(r2) - 1); /* 5: later.example */
+    a += sizeof(r2) - 1;
+    pc_pkt(&c, 6000000, 0, 40000, 80, 0x11, a, NULL, 0); /* 6: A's FIN */
+    for (int now = 1; now >= 0; now--) {
+        vals v;
+        memset(&v, 0, sizeof(v));
+        ab_capture_opts o;
+        ab_capture_opts_default(&o);
+        o.values_now = now;
+        ab_capture_out out = {
+            .net = {.ctx = &v}, .stream = vals_stream, .values = vals_values, .frame_at = &v.cell};
+        ab_capture_stats st;
+        char err[256];
+        assert_int_equal(ab_capture_run(c.p, c.len, &o, &out, &st, err, sizeof(err)), AB_OK);
+        if (!now) {
+            assert_int_equal(v.n, 0);
+            assert_int_equal(v.stream_obs, 4); /* the two Hosts and URLs */
+            continue;
+        }
+        assert_int_equal(v.n, 4);
+        /* frame 1: A's first call, no value yet */
+        assert_int_equal(v.e[0].port, 40000);
+        assert_int_equal(v.e[0].frame, 1);
+        assert_int_equal(v.e[0].first, 1);
+        assert_int_equal(v.e[0].dir, AB_DIR_TO_SERVER);
+        assert_int_equal(v.e[0].n, 0);
+        /* frame 2: its Host, at that packet's time */
+        assert_int_equal(v.e[1].port, 40000);
+        assert_int_equal(v.e[1].frame, 2);
+        assert_int_equal(v.e[1].first, 0);
+        assert_int_equal(v.e[1].n, 2); /* its Host and its URL */
+        assert_non_null(strstr(v.e[1].v, "http.host=c2.example;"));
+        assert_true(v.e[1].time == (double)T0 + 2);
+        /* frame 3: B's first call; frame 4 repeats a value: no call */
+        assert_int_equal(v.e[2].port, 40001);
+        assert_int_equal(v.e[2].frame, 3);
+        assert_int_equal(v.e[2].first, 1);
+        assert_int_equal(v.e[2].n, 0);
+        assert_int_equal(v.e[3].port, 40000);
+        assert_int_equal(v.e[3].frame, 5);
+        assert_int_equal(v.e[3].n, 2);
+        assert_non_null(strstr(v.e[3].v, "http.host=later.example;"));
+        /* the streams come after, without the values already given */
+        assert_true(v.streams >= 2); /* A's and B's client sides */
+        assert_int_equal(v.stream_after, 4);
+        assert_int_equal(v.stream_obs, 0);
+    }
     free(c.p);
 }
 
@@ -595,6 +711,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_observable_packet_time),
+        cmocka_unit_test(test_values_now),
         cmocka_unit_test(test_frame_at_and_skip),
         cmocka_unit_test(test_stream_memcap_ends_oldest),
         cmocka_unit_test(test_stream_memcap_unreached),
