@@ -12,8 +12,10 @@ T=$(mktemp -d /tmp/antibody-e2e.XXXXXX)
 chmod 755 "$T"
 BG_PIDS=()
 BG_FILES=()
+BG_NETNS=() # network namespaces a test made (t_sniff.sh veth_setup); deleting one drops its veth
 cleanup() {
   for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for n in "${BG_NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   for f in "${BG_FILES[@]}"; do rm -f "$f"; done
   chmod -R u+rwx "$T" 2>/dev/null || true; rm -rf "$T"
 }

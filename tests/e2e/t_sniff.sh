@@ -45,7 +45,8 @@ sniff_setup() {
 # sniff_start [ENV=VALUE...]: antibody sniff in the background (pid in SNIFF_PID), JSON in $T/out;
 # returns once it says it is listening.
 sniff_start() {
-  env "$@" "$ANTIBODY" sniff -i "$SNIFF_IF" --bpf "tcp port $HTTP_PORT or udp port $DNS_PORT" --json \
+  env "$@" "$ANTIBODY" sniff -i "$SNIFF_IF" --json \
+    --bpf "tcp port $HTTP_PORT or udp port $DNS_PORT${HELD_PORT:+ or tcp port $HELD_PORT}" \
     --no-progress --no-default-pack --rules "$T/sniff.yar" --ioc "$T/sniff.ioc" \
     "${SNIFF_EXTRA[@]}" >"$T/out" 2>"$T/err" &
   SNIFF_PID=$!
@@ -53,13 +54,16 @@ sniff_start() {
   wait_for "$T/err" "listening on $SNIFF_IF as nobody"
 }
 
-dns_query() {
-  $PY - "$DNS_PORT" "$1" <<'EOF2'
+dns_query() { dns_query_to 127.0.0.1 "$1"; }
+
+# dns_query_to ADDR NAME: one DNS query for NAME over UDP to ADDR:$DNS_PORT (nothing answers).
+dns_query_to() {
+  $PY - "$DNS_PORT" "$2" "$1" <<'EOF2'
 import socket, struct, sys
 name = sys.argv[2]
 q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
 q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, ("127.0.0.1", int(sys.argv[1])))
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, (sys.argv[3], int(sys.argv[1])))
 EOF2
 }
 
@@ -178,6 +182,154 @@ assert len(body) == 1, body
 s = evs[-1]
 assert s["capture"]["interface"] == "any" and s["capture"]["dropped_worker_behind"] == 0, s
 assert s["network"]["malformed_frames"] == 0, s["network"]
+print("ok", s["capture"]["packets"], "packets")
+EOF2
+}
+
+# A veth pair into a network namespace: a real network device, unlike lo. It has Ethernet
+# addresses, a 1500-byte MTU and the kernel's segmentation offloads, so frames can be larger
+# than the MTU when GSO merges segments. Traffic: a 300 KB HTTP download with the rule's string
+# at its very end, a DNS query, and a DNS query in an 802.1Q-tagged frame sent from the namespace
+# with a packet socket. On receive the kernel moves the tag into the packet's metadata, and
+# libpcap puts it back into the frame.
+veth_setup() {
+  command -v ip >/dev/null || { echo "skipped: needs ip (iproute2)"; return 1; }
+  VNS=abe2e$$ VH=abv$$h VN=abv$$n NET=10.213.$(($$ % 250))
+  ip netns add "$VNS" 2>"$T/ip.err" ||
+    { echo "skipped: cannot make a network namespace: $(cat "$T/ip.err")"; return 1; }
+  BG_NETNS+=("$VNS")
+  ip link add "$VH" type veth peer name "$VN" netns "$VNS" || fail "ip link add veth"
+  ip addr add "$NET.1/24" dev "$VH" && ip link set "$VH" up || fail "host end of the veth"
+  ip -n "$VNS" addr add "$NET.2/24" dev "$VN" && ip -n "$VNS" link set "$VN" up &&
+    ip -n "$VNS" link set lo up || fail "namespace end of the veth"
+  HTTP_PORT=$(free_port) DNS_PORT=$(free_port) HELD_PORT=$(free_port)
+  mkdir -p "$T/www"
+  $PY -c 'import random,sys; sys.stdout.buffer.write(random.Random(5).randbytes(300000) +
+    b"hello from the sniff test: the end of big.bin")' >"$T/www/big.bin"
+  printf 'rule SniffBody { strings: $a = "hello from the sniff test" condition: $a }\n' >"$T/sniff.yar"
+  printf 'domain\tc2.example\ttest C2 domain\nip\t%s.2\tthe namespace end\n' "$NET" >"$T/sniff.ioc"
+  ip netns exec "$VNS" $PY -m http.server "$HTTP_PORT" --bind "$NET.2" -d "$T/www" \
+    >/dev/null 2>&1 &
+  BG_PIDS+=($!)
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://$NET.2:$HTTP_PORT/" && return 0
+    sleep 0.1
+  done
+  fail "the HTTP server in the namespace did not start"
+}
+
+# vlan_dns_query NAME: from the namespace, a DNS query for NAME to $NET.1:$DNS_PORT in a frame
+# tagged with VLAN 42, written whole to the namespace's end of the veth.
+vlan_dns_query() {
+  ip netns exec "$VNS" $PY - "$VN" "$(cat "/sys/class/net/$VH/address")" "$NET" "$DNS_PORT" "$1" \
+    <<'EOF2' || fail "the tagged frame was not sent"
+import socket, struct, sys
+ifname, mac, net, port, name = sys.argv[1:]
+q = struct.pack(">HHHHHH", 0x4243, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+udp = struct.pack(">HHHH", 40000, int(port), 8 + len(q), 0) + q
+ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                           socket.inet_aton(net + ".2"), socket.inet_aton(net + ".1")))
+c = sum(struct.unpack(">10H", bytes(ip)))
+c = (c & 0xffff) + (c >> 16)
+ip[10:12] = struct.pack(">H", ~c & 0xffff)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+src = s.getsockname()[4]
+s.send(bytes.fromhex(mac.replace(":", "")) + src + b"\x81\x00" + struct.pack(">H", 42) +
+       b"\x08\x00" + bytes(ip) + udp)
+EOF2
+}
+
+# held_connection HOST: a TCP connection from here to a listener in the namespace on $HELD_PORT,
+# an HTTP request for HOST sent and no answer, both ends open until $T/release exists (at most
+# 120 s). The client's pid in HELD_PID.
+held_connection() {
+  ip netns exec "$VNS" $PY - "$NET.2" "$HELD_PORT" "$T/release" <<'EOF2' &
+import os, socket, sys, time
+ls = socket.socket()
+ls.bind((sys.argv[1], int(sys.argv[2])))
+ls.listen(1)
+open(sys.argv[3] + ".listening", "w").close()
+c, _ = ls.accept()
+for _ in range(1200):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.1)
+c.close()
+EOF2
+  BG_PIDS+=($!)
+  for _ in $(seq 100); do [ -e "$T/release.listening" ] && break; sleep 0.1; done
+  $PY - "$NET.2" "$HELD_PORT" "$T/release" "$1" <<'EOF2' &
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"GET /beacon HTTP/1.1\r\nHost: %s\r\nUser-Agent: held\r\n\r\n" % sys.argv[4].encode())
+for _ in range(1200):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.1)
+s.close()
+EOF2
+  HELD_PID=$!
+  BG_PIDS+=("$HELD_PID")
+}
+
+test_sniff_veth() {
+  sniff_root || return 0
+  veth_setup || return 0
+  SNIFF_IF=$VH
+  SNIFF_EXTRA=(--flows)
+  sniff_start
+  curl -s -o "$T/got.bin" "http://$NET.2:$HTTP_PORT/big.bin" || fail "curl over the veth"
+  cmp -s "$T/got.bin" "$T/www/big.bin" || fail "the download is not the file"
+  dns_query_to "$NET.2" plain.c2.example
+  vlan_dns_query vlan.c2.example
+  wait_for "$T/out" '"rule":"SniffBody"'
+  wait_for "$T/out" '"value":"vlan.c2.example"'
+  # A connection that stays open (a beacon's keep-alive channel): the Host it named is said while
+  # it is open, not when it ends (TCP's idle timeout is 300 s, after this wait's bound).
+  held_connection beacon.c2.example
+  wait_for "$T/out" '"value":"beacon.c2.example"'
+  ! grep '"type":"conn"' "$T/out" | grep -q "\"dest_port\":$HELD_PORT," ||
+    fail "the held connection ended before its Host was said"
+  touch "$T/release"
+  wait "$HELD_PID" || fail "the held connection failed"
+  sniff_stop
+  [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
+  $PY - "$T/out" "$NET" "$HTTP_PORT" "$(sha256sum <"$T/www/big.bin" | cut -d' ' -f1)" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+net, port, sha = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+assert not [e for e in evs if e["event"] == "error"], [e for e in evs if e["event"] == "error"]
+fs = [e for e in evs if e["event"] == "finding"]
+body = [e for e in fs if e["rule"] == "SniffBody" and e["location"][-1]["name"] == "response-body"]
+assert len(body) == 1, body
+f = body[0]["flow"]
+assert (f["src_ip"], f["dest_ip"], f["dest_port"]) == (net + ".1", net + ".2", port), f
+assert "vlan" not in f, f
+http = [e["http"] for e in evs if e["event"] == "flow" and e["type"] == "http"]
+assert sorted(h["uri"] for h in http) == ["/beacon", "/big.bin"], http
+h = [h for h in http if h["uri"] == "/big.bin"][0]
+# the whole body, reassembled from MTU-sized or offloaded segments, hashes as the file
+assert h["response_body_len"] == 300000 + 45 and h["response_body_sha256"] == sha, h
+obs = {e["value"]: e for e in fs if e["matcher"] == "observable" and e["where"] == "dns.query"}
+assert obs["plain.c2.example"]["flow"].get("vlan") is None, obs
+v = obs["vlan.c2.example"]["flow"]
+assert v["vlan"] == 42 and v["src_ip"] == net + ".2" and v["proto"] == "udp", v
+# said while its flow was open: a member of its own, with the flow's location, before the end
+b = [e for e in fs if e["matcher"] == "observable" and e["value"] == "beacon.c2.example"]
+assert len(b) == 1 and b[0]["where"] == "http.host" and b[0]["flow"]["direction"] == "to_server", b
+ends = [i for i, e in enumerate(evs) if e["event"] == "flow" and e["type"] == "conn"
+        and e["flow"]["id"] == b[0]["flow"]["id"]]
+assert ends and evs.index(b[0]) < ends[0], "the Host was said after its flow ended"
+# the endpoints are matched once per flow, at its first frame
+ips = [e for e in fs if e["matcher"] == "observable" and e["where"].startswith("flow.")]
+assert len(ips) >= 4 and len(ips) == len({(e["flow"]["id"], e["where"]) for e in ips}), ips
+s = evs[-1]
+assert s["event"] == "summary" and s["capture"]["interface"].startswith("abv"), s
+assert s["capture"]["kernel_dropped"] == 0 and s["capture"]["dropped_worker_behind"] == 0, s
+n = s["network"]
+assert n["malformed_frames"] == 0 and n["truncated_frames"] == 0 and n["gaps"] == 0, n
 print("ok", s["capture"]["packets"], "packets")
 EOF2
 }
