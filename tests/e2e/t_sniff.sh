@@ -33,13 +33,21 @@ sniff_setup() {
   echo "hello from the sniff test: payload two" >"$T/www/two.txt"
   printf 'rule SniffBody { strings: $a = "hello from the sniff test" condition: $a }\n' >"$T/sniff.yar"
   printf 'domain\tc2.example\ttest C2 domain\n' >"$T/sniff.ioc"
-  $PY -m http.server "$HTTP_PORT" --bind 127.0.0.1 -d "$T/www" >/dev/null 2>&1 &
+  http_serve 127.0.0.1
+}
+
+# http_serve ADDR [COMMAND...]: Python's HTTP server for $T/www on ADDR:$HTTP_PORT, run under
+# COMMAND (ip netns exec NS, say); returns once it answers.
+http_serve() {
+  local addr=$1
+  shift
+  "$@" $PY -m http.server "$HTTP_PORT" --bind "$addr" -d "$T/www" >/dev/null 2>&1 &
   BG_PIDS+=($!)
   for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+    curl -s -o /dev/null "http://$addr:$HTTP_PORT/" && return 0
     sleep 0.1
   done
-  fail "the test HTTP server did not start"
+  fail "the test HTTP server on $addr did not start"
 }
 
 # sniff_start [ENV=VALUE...]: antibody sniff in the background (pid in SNIFF_PID), JSON in $T/out;
@@ -208,14 +216,7 @@ veth_setup() {
     b"hello from the sniff test: the end of big.bin")' >"$T/www/big.bin"
   printf 'rule SniffBody { strings: $a = "hello from the sniff test" condition: $a }\n' >"$T/sniff.yar"
   printf 'domain\tc2.example\ttest C2 domain\nip\t%s.2\tthe namespace end\n' "$NET" >"$T/sniff.ioc"
-  ip netns exec "$VNS" $PY -m http.server "$HTTP_PORT" --bind "$NET.2" -d "$T/www" \
-    >/dev/null 2>&1 &
-  BG_PIDS+=($!)
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "http://$NET.2:$HTTP_PORT/" && return 0
-    sleep 0.1
-  done
-  fail "the HTTP server in the namespace did not start"
+  http_serve "$NET.2" ip netns exec "$VNS"
 }
 
 # vlan_dns_query NAME: from the namespace, a DNS query for NAME to $NET.1:$DNS_PORT in a frame
