@@ -712,6 +712,18 @@ typedef struct ab_live_opts {
  * the member or says the pipeline, and a new worker goes on with the next packets. */
 AB_API ab_status ab_scan_live(ab_scanner *sc, const ab_live_opts *opts, const ab_sink *sink);
 
+/* A capture file (pcap or pcapng) read as a stream from fd (a pipe, standard input: "antibody
+ * pcap -"), named name in locations ("stdin"). libpcap reads it in a process of its own; its
+ * frames go to one worker as a live capture's (ab_scan_live: values are matched as they are read,
+ * a worker lost costs the flows in flight and a new one goes on), but flows time out by the
+ * capture's time, nothing is dropped (past the parent's backlog, fd is not read until the worker
+ * catches up), ab_scanner_cancel leaves the summary interrupted, and the summary is that of a
+ * capture file (no ab_capture_summary). A capture that libpcap rejects or that ends cut short is
+ * an error event (what came before it is scanned). Returns AB_OK when the capture was read (errors
+ * on the way are events), AB_ERR_ARG, AB_ERR_IO, AB_ERR_NOMEM. fd stays the caller's. */
+AB_API ab_status ab_scan_capture_stream(ab_scanner *sc, int fd, const char *name,
+                                        const ab_sink *sink);
+
 /* Scan one buffer in the calling process (no workers, no isolation): for embedding and tests.
  * name is used as path and for the filename/extension externals. */
 AB_API ab_status ab_scan_buffer(ab_scanner *sc, const void *data, size_t len, const char *name,

@@ -28,7 +28,7 @@
 static const char usage_text[] =
     "Usage: antibody scan [OPTIONS] [--processes] [--connections] PATH...\n"
     "       antibody scan [OPTIONS] --pid PID... | --processes | --connections\n"
-    "       antibody pcap [OPTIONS] [--flows] CAPTURE...\n"
+    "       antibody pcap [OPTIONS] [--flows] CAPTURE...   ('-': one from standard input)\n"
     "       antibody sniff -i IFACE [--bpf FILTER] [SNIFF OPTIONS] [OPTIONS]\n"
     "       antibody packs [--json] [NAME...]\n"
     "       antibody --help | --version\n"
@@ -76,7 +76,7 @@ static const char usage_text[] =
     "                         or not; implies --json (docs/findings.md)\n"
     "Network (pcap and pcapng captures, read by content; also met in a scan):\n"
     "      --flows            one JSON line per flow and per transaction (event \"flow\":\n"
-    "                         HTTP, DNS; docs/findings.md); implies --json\n"
+    "                         conn, HTTP, DNS, TLS, SMTP; docs/findings.md); implies --json\n"
     "      --stream-depth SZ  bytes of each flow direction parsed and kept for stream rules,\n"
     "                         also the largest HTTP body or mail kept (default 1M; 1..1G)\n"
     "      --max-flows N      flows open at once; past it the least recently active one is\n"
@@ -94,10 +94,11 @@ static const char usage_text[] =
     "      --bpf FILTER       only packets FILTER passes (pcap-filter(7), as tcpdump)\n"
     "      --user USER        as root, become USER once the capture is open (default nobody)\n"
     "      --no-promisc       do not put the interface in promiscuous mode\n"
-    "      --snaplen N        bytes kept per packet (default and at most 262144)\n"
+    "      --snaplen N        bytes kept per packet (64..262144, default 262144)\n"
     "      --duration SECS    stop after SECS seconds; --count N: after N packets\n"
     "                         SIGINT/SIGTERM is the normal end: the open flows are scanned and\n"
     "                         the summary (kernel and antibody drops) is complete\n"
+    "The host (antibody scan; --nice, --max-cpu and --max-io apply to every command):\n"
     "      --exclude GLOB     skip matching files/folders (repeatable; without '/': base name;\n"
     "                         '*' stays within a folder, '**' crosses folders)\n"
     "      --exclude-from FILE  --exclude for each line of FILE ('#' comments)\n"
@@ -315,6 +316,7 @@ typedef struct cli {
     int flows;                           /* --flows: "flow" records (triage without rules) */
     ab_mailindex *mindex;                /* owned, while the sweep runs */
     int sniff;                           /* antibody sniff: -i is the interface */
+    int from_stdin;                      /* antibody pcap -: the capture is standard input */
     ab_live_opts live;                   /* antibody sniff: its options (strings in argv) */
 } cli;
 
@@ -1563,6 +1565,19 @@ static int cmd_scan(int argc, char **argv, int mode)
             rc = usage_error("%s", "nothing to read: give a CAPTURE (pcap or pcapng)");
             goto out;
         }
+        for (int i = 0; i < n_paths; i++)
+            if (!strcmp(paths[i], "-"))
+                c->from_stdin = 1;
+        if (c->from_stdin && n_paths > 1) {
+            rc = usage_error("%s", "'-' (a capture on standard input) is read alone: give no "
+                                   "other CAPTURE");
+            goto out;
+        }
+        if (c->from_stdin && isatty(STDIN_FILENO)) {
+            rc = usage_error("%s", "'-' reads a capture from standard input, which is a terminal: "
+                                   "pipe one in (tcpdump -w - ... | antibody pcap -)");
+            goto out;
+        }
     }
     if (c->sniff) {
         if (n_paths || c->n_pids || c->processes || c->connections) {
@@ -1613,7 +1628,7 @@ static int cmd_scan(int argc, char **argv, int mode)
         goto out;
     if (pcap) /* a capture's own bytes would only repeat its flows' matches */
         ab_scanner_set_match_top_level(sc, 0);
-    if (pcap && !(n_paths = check_captures(c, paths, n_paths))) {
+    if (pcap && !c->from_stdin && !(n_paths = check_captures(c, paths, n_paths))) {
         rc = 2; /* no capture at all: said above */
         goto out;
     }
@@ -1647,7 +1662,8 @@ static int cmd_scan(int argc, char **argv, int mode)
     install_stop_handlers();
     c->live.ready = on_listening;
     c->live.ready_ctx = c;
-    ab_status st = c->sniff ? ab_scan_live(sc, &c->live, &snk)
+    ab_status st = c->sniff        ? ab_scan_live(sc, &c->live, &snk)
+                   : c->from_stdin ? ab_scan_capture_stream(sc, STDIN_FILENO, "stdin", &snk)
                    : scope == AB_SCOPE_FILES
                        ? ab_scan_paths(sc, (const char *const *)paths, (size_t)n_paths, &snk)
                    : c->n_pids

@@ -16,7 +16,7 @@ typedef struct ab_live_input {
     int fd;           /* readable when frames wait (pcap_get_selectable_fd) */
     /* Read at most max frames that are ready, without blocking, each to add (its bytes valid
      * during the call). Returns the frames read (0: none ready), -1 on an error of the capture
-     * (why in err): the capture ends. */
+     * (why in err): the capture ends; AB_LIVE_END (a stream) at its end, all read. */
     int (*read)(void *ctx, int max, void (*add)(void *actx, const ab_wire_pkt *p), void *actx,
                 char *err, size_t errlen);
     /* The kernel's counters into s (kernel_ok and the kernel_* fields). */
@@ -26,7 +26,14 @@ typedef struct ab_live_input {
     void *ready_ctx;
     double duration; /* seconds; 0: until cancelled */
     uint64_t count;  /* frames; 0: no limit */
+    /* 1: a capture file read as a stream (antibody pcap -), not an interface: path is its name;
+     * no frame is dropped (past the backlog cap the input is not read until the worker catches
+     * up), no clock is sent (flows time out by the capture's time), a cancel leaves the summary
+     * interrupted, and the summary has no capture counters (as for a capture file). */
+    int stream;
 } ab_live_input;
+
+#define AB_LIVE_END (-2) /* ab_live_input.read: the stream ended */
 
 /* Run the capture to its end (cancel, duration, count, an error of the capture) and deliver the
  * summary (with the capture's counters) to sink. */

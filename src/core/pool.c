@@ -58,6 +58,9 @@ typedef struct job {
     ab_wire_part part;  /* AB_JOB_PART */
     uint64_t skip;      /* AB_JOB_RESUME: the capture's frames not read again */
     uint64_t resumes;   /* AB_JOB_RESUME: the file's workers lost so far */
+    int stream;         /* AB_JOB_LIVE: a capture read as a stream (antibody pcap -) */
+    ab_flow_key skip_flows[AB_MAX_SKIP_FLOWS]; /* AB_JOB_RESUME: flows given up (not read) */
+    uint8_t n_skip_flows;
 } job;
 
 /* The member a worker is scanning, in memory it shares with the parent (MAP_SHARED, made before
@@ -144,7 +147,10 @@ typedef struct pool {
     char current[8192];        /* progress: the member being scanned */
     uint8_t scratch[BEAT_CAP]; /* beat_refresh's copy of a slot */
     ab_status fatal;
-    int live_ending; /* a live capture is ending: a lost worker is not replaced */
+    int live_ending;            /* a live capture is ending: a lost worker is not replaced */
+    uint64_t live_lost_frame;   /* the frame a lost live worker's slot said (beat_slot.frame) */
+    ab_flow_key live_lost_flow; /* and the flow it was on, when live_lost_in_flow */
+    int live_lost_in_flow;
 } pool;
 
 /* ---- events to the sink (parent only) ---- */
@@ -1065,10 +1071,11 @@ static void w_scan_live(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire_j
     (void)sc;
     ab_emit em = {w_finding, w_error, w, w_suppressed, w_skip, w_record};
     top_object top;
-    top_object_init(&top, j->path, "live");
+    top_object_init(&top, j->path, j->stream ? "stream" : "live");
     live_pump lp = {.w = w};
     ab_buf_init(&lp.in, IN_BUF_CAP);
-    ab_live_feed feed = {&lp, w_live_pump, j->restarts << 40};
+    ab_live_feed feed = {&lp,       w_live_pump,   j->restarts << 40,
+                         j->stream, j->skip_flows, j->n_skip_flows};
     ab_buf_init(&w->live_loc, BEAT_CAP);
     ab_wire_put_location(&w->live_loc, top.loc, top.src, 1);
     w->live = 1;
@@ -1111,7 +1118,8 @@ static void w_scan_resume(ab_scanner *sc, ab_engine *eng, wctx *w, const ab_wire
     top.obj.size = m.size; /* what the capture's own findings say; its bytes are read by the run */
     top.obj.st = &m.st;
     top.obj.mapped = m.map != NULL;
-    ab_capture_resume rs = {m.data, m.size, j->skip, j->resumes << 40};
+    ab_capture_resume rs = {m.data,           m.size,        j->skip,
+                            j->resumes << 40, j->skip_flows, j->n_skip_flows};
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
         if (ab_engine_scan_live(eng, &top.obj, &ab_source_pcap, ab_pcap_resume_run, &rs, &em) != 0)
@@ -1375,6 +1383,56 @@ static int reap(pid_t pid, int *status)
     }
 }
 
+/* A flow a lost worker was on is given up: the next worker does not read it (its packets may be
+ * what killed this one); the latest AB_MAX_SKIP_FLOWS are kept (skip_flow_add). */
+static void flow_key_of(const ab_capture_flow_at *fl, ab_flow_key *k)
+{
+    memset(k, 0, sizeof(*k)); /* padding too: keys are compared whole */
+    k->a = fl->client;
+    k->b = fl->server;
+    k->pa = fl->client_port;
+    k->pb = fl->server_port;
+    k->proto = fl->proto;
+}
+
+static void skip_flow_add(ab_flow_key *keys, uint8_t *n, const ab_flow_key *k)
+{
+    for (uint8_t i = 0; i < *n; i++)
+        if (!memcmp(&keys[i], k, sizeof(*k)))
+            return;
+    if (*n == AB_MAX_SKIP_FLOWS) {
+        memmove(keys, keys + 1, (AB_MAX_SKIP_FLOWS - 1) * sizeof(*keys));
+        (*n)--;
+    }
+    keys[(*n)++] = *k;
+}
+
+/* The flow the lost worker's capture was on, parsing it or scanning its members, into *fl with
+ * the frame. 0 when none was (decoding a frame, say). */
+static int flow_at_loss(const worker *w, ab_capture_flow_at *fl, uint64_t *frame)
+{
+    const beat_slot *s = w->slot;
+    int kind = w->q[0].kind;
+    if (!s || s->job != w->done + 1 ||
+        (kind != AB_JOB_FILE && kind != AB_JOB_RESUME && kind != AB_JOB_LIVE))
+        return 0;
+    uint64_t f = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
+    *fl = s->flow; /* the worker is gone: the slot no longer moves */
+    if (!f || fl->frame != f)
+        return 0;
+    *frame = f;
+    return 1;
+}
+
+static int flow_in_flight(const worker *w, char *name, size_t len, uint64_t *frame)
+{
+    ab_capture_flow_at fl;
+    if (!flow_at_loss(w, &fl, frame))
+        return 0;
+    ab_capture_flow_name(&fl, name, len);
+    return 1;
+}
+
 /* The lost worker w was reading a top-level capture file (its slot says the frame in flight):
  * the rest of the file becomes a resume job (*out, 1) from the next frame, unless the sweep is
  * ending, the frame is no point to go on from (the flush at the end, not past the job's own
@@ -1409,6 +1467,17 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     out->file_size = q->kind == AB_JOB_RESUME ? q->file_size : (uint64_t)q->st.st_size;
     out->skip = frame;
     out->resumes = losses;
+    /* the flows given up so far, and the one this worker was on */
+    memcpy(out->skip_flows, q->skip_flows, sizeof(out->skip_flows));
+    out->n_skip_flows = q->n_skip_flows;
+    ab_capture_flow_at fl;
+    uint64_t fl_frame;
+    int in_flow = flow_at_loss(w, &fl, &fl_frame);
+    if (in_flow) {
+        ab_flow_key key;
+        flow_key_of(&fl, &key);
+        skip_flow_add(out->skip_flows, &out->n_skip_flows, &key);
+    }
     ab_wire_job wj = {.kind = AB_JOB_RESUME,
                       .ino = (uint64_t)q->st.st_ino,
                       .path = q->path,
@@ -1430,28 +1499,13 @@ static int capture_resume(pool *p, worker *w, int respawn, size_t nl, job *out, 
     }
     snprintf(msg + k, len - k,
              "; the flows open in this worker are lost, the capture goes on from frame %llu in a "
-             "new worker",
-             (unsigned long long)frame + 1);
+             "new worker%s",
+             (unsigned long long)frame + 1, in_flow ? " without the flow it was on" : "");
     return 1;
 }
 
 /* The flow the lost worker's capture was working on, when one was in flight (beat_slot.flow):
  * its name into name, and the frame into *frame. 0 when none was (decoding a frame, say). */
-static int flow_in_flight(const worker *w, char *name, size_t len, uint64_t *frame)
-{
-    const beat_slot *s = w->slot;
-    int kind = w->q[0].kind;
-    if (!s || s->job != w->done + 1 ||
-        (kind != AB_JOB_FILE && kind != AB_JOB_RESUME && kind != AB_JOB_LIVE))
-        return 0;
-    uint64_t f = __atomic_load_n(&s->frame, __ATOMIC_RELAXED);
-    ab_capture_flow_at fl = s->flow; /* the worker is gone: the slot no longer moves */
-    if (!f || fl.frame != f)
-        return 0;
-    ab_capture_flow_name(&fl, name, len);
-    *frame = f;
-    return 1;
-}
 
 /* Say in msg that the worker was lost in the flow being parsed: in place of "on this object"
  * (a signal, an exit), or after the reason (a deadline). The frame of a live capture is only
@@ -1557,18 +1611,24 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         if (in_flow) {
             blame_flow(msg, sizeof(msg), frame, w->q[0].kind == AB_JOB_LIVE);
             if (w->q[0].kind == AB_JOB_LIVE)
-                fsrc[0] = "live";
+                fsrc[0] = w->q[0].stream ? "stream" : "live";
         }
+        ab_capture_flow_at lost;
+        uint64_t lost_frame;
+        int lost_in_flow = flow_at_loss(w, &lost, &lost_frame);
         if (w->q[0].kind == AB_JOB_LIVE) { /* the worker held every open flow */
             char *o2 = strstr(msg, " on this object");
             if (o2 && !strcmp(o2, " on this object"))
                 snprintf(o2, sizeof(msg) - (size_t)(o2 - msg),
                          " while decoding and parsing frames");
             size_t k = strlen(msg);
-            snprintf(msg + k, sizeof(msg) - k, "; the flows open in this worker are lost%s",
-                     respawn && !p->sc->cancel && !p->live_ending
-                         ? ", the capture goes on in a new worker"
-                         : "");
+            int goes_on = respawn && !p->sc->cancel && !p->live_ending;
+            snprintf(msg + k, sizeof(msg) - k, "; the flows open in this worker are lost%s%s",
+                     goes_on ? ", the capture goes on in a new worker" : "",
+                     goes_on && lost_in_flow ? " without the flow it was on" : "");
+            p->live_lost_in_flow = lost_in_flow;
+            if (lost_in_flow)
+                flow_key_of(&lost, &p->live_lost_flow);
         }
         if (w->q[0].kind == AB_JOB_PART) { /* which messages went unscanned */
             size_t k = strlen(msg);
@@ -1601,6 +1661,8 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     }
     ab_buf_release(&w->in);
     ab_buf_release(&w->beat);
+    if (w->slot) /* ab_pool_live goes on after it (live_worker_gone) */
+        p->live_lost_frame = __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED);
     slot_free(w);
     w->pid = 0;
     if (p->sc->cancel || p->live_ending)
@@ -1624,7 +1686,9 @@ static int send_job(worker *w, const job *j)
                       .file_size = j->file_size,
                       .part = j->part,
                       .skip = j->skip,
-                      .resumes = j->resumes};
+                      .resumes = j->resumes,
+                      .n_skip_flows = j->n_skip_flows};
+    memcpy(wj.skip_flows, j->skip_flows, sizeof(wj.skip_flows));
     ab_wire_put_job(&b, &wj);
     int rc = send_frame(w->fd, &b);
     ab_buf_release(&b);
@@ -2299,6 +2363,11 @@ ab_status ab_scan_pids(ab_scanner *sc, const pid_t *pids, size_t n, int all, con
 #define LIVE_READ_MAX    1024                /* frames read from libpcap per turn of the loop */
 #define LIVE_STOP_READS  64 /* reads of what the kernel holds at a stop (x LIVE_READ_MAX) */
 #define LIVE_FINISH_JOBS 10 /* the final flush may take this many member deadlines in all */
+/* A capture stream is never dropped: past its backlog cap it is not read (its writer waits), so
+ * the cap only needs to keep the worker fed; a turn's read passes it by at most STREAM_READ_MAX
+ * frames (16 MiB at the largest snapshot length). */
+#define STREAM_BACKLOG_CAP ((size_t)4 << 20)
+#define STREAM_READ_MAX    64
 
 /* A message for the worker, in the order it is to be sent. */
 typedef struct live_msg {
@@ -2306,6 +2375,7 @@ typedef struct live_msg {
     ab_buf b;        /* the whole frame (owned) */
     size_t off;      /* bytes of it sent */
     uint32_t frames; /* captured frames in it */
+    uint64_t end;    /* sent whole: the worker's frames up to its last (live.sent_frames) */
 } live_msg;
 
 typedef struct live {
@@ -2315,7 +2385,14 @@ typedef struct live {
     double batch_t0;
     live_msg *head, *tail;
     size_t backlog; /* bytes queued */
-    pid_t job_pid;  /* the worker holding the live job, 0: none */
+    /* Sent whole to the worker but perhaps not read yet (in the socket, or the batch it is on):
+     * kept until its slot says a later frame, so that what a lost worker had not taken goes to
+     * the next one. sent_frames: the frames sent whole to this worker (it counts from 1). */
+    live_msg *sent, *sent_tail;
+    uint64_t sent_frames;
+    ab_flow_key skip_flows[AB_MAX_SKIP_FLOWS]; /* flows lost workers were on: given up */
+    uint8_t n_skip_flows;
+    pid_t job_pid; /* the worker holding the live job, 0: none */
     uint64_t restarts;
     ab_capture_summary cs;
     int ending;    /* no more reading: the rest is sent, then QUIT */
@@ -2330,11 +2407,12 @@ static void live_msg_free(live_msg *m)
 }
 
 /* Queue frame b (moved) of frames captured frames; past the backlog cap it is dropped and its
- * frames counted. Control messages (frames 0) are never dropped: they are a few bytes. */
+ * frames counted. Control messages (frames 0) are never dropped: they are a few bytes; nor is a
+ * capture stream's frame (live_turn stops reading it past the cap instead). */
 static void live_queue(live *L, ab_buf *b, uint32_t frames)
 {
     live_msg *m = NULL;
-    if (frames == 0 || L->backlog + b->len <= LIVE_BACKLOG_CAP)
+    if (frames == 0 || L->in->stream || L->backlog + b->len <= LIVE_BACKLOG_CAP)
         m = calloc(1, sizeof(*m));
     if (!m) {
         L->cs.dropped_behind += frames;
@@ -2403,6 +2481,59 @@ static void live_add(void *ctx, const ab_wire_pkt *pk)
         live_close_batch(L);
 }
 
+/* A message sent whole: kept (live.sent) until the worker is past it. */
+static void live_sent(live *L, live_msg *m)
+{
+    L->sent_frames += m->frames;
+    m->end = L->sent_frames;
+    m->off = 0;
+    m->next = NULL;
+    if (L->sent_tail)
+        L->sent_tail->next = m;
+    else
+        L->sent = m;
+    L->sent_tail = m;
+}
+
+/* The worker is on frame f (beat_slot.frame): the messages it is past are done with. */
+static void live_prune(live *L, uint64_t f)
+{
+    while (L->sent && f && f != AB_CAPTURE_FRAME_END && L->sent->end < f) {
+        live_msg *m = L->sent;
+        L->sent = m->next;
+        if (!L->sent)
+            L->sent_tail = NULL;
+        live_msg_free(m);
+    }
+}
+
+/* m without its first k frames (a batch the lost worker was in: frame k in flight cost it). 0:
+ * nothing is left, or no memory (those frames are counted as dropped). */
+static int live_cut_batch(live *L, live_msg *m, uint32_t k)
+{
+    ab_wire_reader r = {(const uint8_t *)m->b.data + 5, (const uint8_t *)m->b.data + m->b.len, 0};
+    uint32_t n = ab_wire_get_frames_count(&r);
+    ab_buf b;
+    ab_buf_init(&b, IN_BUF_CAP);
+    ab_wire_frames_begin(&b);
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        ab_wire_pkt pk;
+        ab_wire_get_pkt(&r, &pk);
+        if (!r.bad && i >= k && ab_wire_frames_add(&b, &pk) != 0)
+            r.bad = 1;
+    }
+    uint32_t left = ab_wire_frames_count(&b);
+    if (r.bad || !left || ab_wire_finish(&b) != AB_OK) {
+        L->cs.dropped_behind += r.bad ? n - k : 0;
+        ab_buf_release(&b);
+        return 0;
+    }
+    ab_buf_release(&m->b);
+    m->b = b;
+    m->frames = left;
+    return 1;
+}
+
 /* Send what the socket takes. -1: the worker is gone. */
 static int live_flush(live *L, worker *w)
 {
@@ -2422,24 +2553,55 @@ static int live_flush(live *L, worker *w)
         if (!L->head)
             L->tail = NULL;
         L->backlog -= m->b.len;
-        live_msg_free(m);
+        live_sent(L, m);
     }
     return 0;
 }
 
-/* The worker holding the job is gone (worker_lost said why and started another): a message it
- * had only in part is of no use to the next one. */
-static void live_worker_gone(live *L)
+/* The worker holding the job is gone (worker_lost said why, and the frame it was on, f, and
+ * started another): what it had not read goes to the next one, before what was not sent yet. The
+ * frame in flight is not sent again (it may be what killed it), nor what came before it; a
+ * message it had only in part it did not read. Once it had read all (f AB_CAPTURE_FRAME_END: it
+ * was flushing after QUIT), only the control messages are sent again; lost before its first
+ * frame (f 0), all but the first message. Each loss so moves on by a message or a frame at
+ * least: a crash that comes back with the same bytes cannot loop. */
+static void live_worker_gone(live *L, uint64_t f)
 {
     L->job_pid = 0;
     L->restarts++;
-    live_msg *m = L->head;
-    if (m && m->off) {
-        L->head = m->next;
+    if (L->head)
+        L->head->off = 0;
+    live_msg *again = NULL, *last = NULL;
+    int first = 1;
+    while (L->sent) {
+        live_msg *m = L->sent;
+        L->sent = m->next;
+        uint64_t start = m->end - m->frames;
+        int keep = f == AB_CAPTURE_FRAME_END ? !m->frames : m->end >= f;
+        if (!f) /* on no frame yet: the first message may be what killed it, the rest goes on */
+            keep = !first;
+        first = 0;
+        if (keep && f && f != AB_CAPTURE_FRAME_END && m->frames && start < f)
+            keep = live_cut_batch(L, m, (uint32_t)(f - start)); /* f is in it */
+        if (!keep) {
+            live_msg_free(m);
+            continue;
+        }
+        L->backlog += m->b.len;
+        m->next = NULL;
+        if (last)
+            last->next = m;
+        else
+            again = m;
+        last = m;
+    }
+    L->sent_tail = NULL;
+    L->sent_frames = 0;
+    if (again) {
+        last->next = L->head;
         if (!L->head)
-            L->tail = NULL;
-        L->backlog -= m->b.len;
-        live_msg_free(m);
+            L->tail = last;
+        L->head = again;
     }
 }
 
@@ -2449,6 +2611,7 @@ static void live_give_job(live *L, worker *w)
     job j;
     memset(&j, 0, sizeof(j));
     j.kind = AB_JOB_LIVE;
+    j.stream = L->in->stream;
     if (!(j.path = strdup(L->in->path))) {
         L->p->fatal = AB_ERR_NOMEM;
         return;
@@ -2459,7 +2622,12 @@ static void live_give_job(live *L, worker *w)
     ab_buf b;
     ab_buf_init(&b, AB_WIRE_MAX_FRAME);
     ab_wire_begin(&b, AB_MSG_JOB);
-    ab_wire_job wj = {.kind = AB_JOB_LIVE, .path = j.path, .restarts = L->restarts};
+    ab_wire_job wj = {.kind = AB_JOB_LIVE,
+                      .path = j.path,
+                      .restarts = L->restarts,
+                      .stream = L->in->stream,
+                      .n_skip_flows = L->n_skip_flows};
+    memcpy(wj.skip_flows, L->skip_flows, sizeof(wj.skip_flows));
     ab_wire_put_job(&b, &wj);
     int rc = send_frame(w->fd, &b); /* a fresh socket: a small frame is taken at once */
     ab_buf_release(&b);
@@ -2476,7 +2644,9 @@ static void live_start_ending(live *L)
     if (L->ending)
         return;
     L->ending = 1;
-    L->p->live_ending = 1;
+    /* A stream's end is the end of its reading only: what is queued still needs a worker, and a
+     * lost one is replaced (a cancel ends it for good). A live capture ends with the flush. */
+    L->p->live_ending = !L->in->stream || L->p->sc->cancel;
     live_close_batch(L);
     live_control(L, AB_MSG_QUIT, 0);
     L->end_by = ab_now() + (double)LIVE_FINISH_JOBS * (L->p->sc->timeout + KILL_GRACE_S);
@@ -2485,12 +2655,16 @@ static void live_start_ending(live *L)
 /* Frames ready at the reader into batches. Returns what read returned. */
 static int live_read(live *L)
 {
-    int max = LIVE_READ_MAX;
+    int max = L->in->stream ? STREAM_READ_MAX : LIVE_READ_MAX;
     if (L->in->count && L->in->count - L->cs.packets < (uint64_t)max)
         max = (int)(L->in->count - L->cs.packets);
     if (max <= 0)
         return 0;
     int n = L->in->read(L->in->ctx, max, live_add, L, L->err, sizeof(L->err));
+    if (n == AB_LIVE_END) { /* a capture stream's end: all of it was read */
+        live_start_ending(L);
+        return 0;
+    }
     if (n < 0) {
         char msg[400];
         snprintf(msg, sizeof(msg), "capture ended: %s", L->err);
@@ -2517,7 +2691,8 @@ static void live_turn(live *L)
         if (w->nq && w->deadline < next)
             next = w->deadline;
     }
-    if (!L->ending) {
+    /* A capture stream waits for the worker past the cap: its writer is held up, nothing lost */
+    if (!L->ending && !(L->in->stream && L->backlog > STREAM_BACKLOG_CAP)) {
         ri = (int)n;
         pfd[n++] = (struct pollfd){.fd = L->in->fd, .events = POLLIN};
         if (ab_wire_frames_count(&L->batch) && L->batch_t0 + LIVE_BATCH_AGE < next)
@@ -2563,6 +2738,9 @@ static void live_stop_now(live *L)
     double now = ab_now();
     if (L->p->stop || (in->count && L->cs.packets >= in->count)) {
         live_start_ending(L);
+    } else if (in->stream && L->p->sc->cancel) { /* a stream's rest is not read: incomplete */
+        L->p->sum.interrupted = 1;
+        live_start_ending(L);
     } else if (L->p->sc->cancel || (in->duration > 0 && now - L->p->t0 >= in->duration)) {
         /* What the kernel holds already happened before the stop: it is read first (bounded). */
         for (int i = 0; i < LIVE_STOP_READS && !L->ending && live_read(L) > 0; i++)
@@ -2586,7 +2764,7 @@ ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *s
     p->n = 1; /* one worker owns the flows (the capture's state) */
     L->p = p;
     L->in = in;
-    L->cs.interface = in->path + 5;
+    L->cs.interface = in->stream ? in->path : in->path + 5; /* "live:IFACE" */
     ab_buf_init(&L->batch, IN_BUF_CAP);
     ab_wire_frames_begin(&L->batch);
     p->w[0].fd = -1;
@@ -2599,8 +2777,12 @@ ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *s
     double next_tick = p->t0 + LIVE_TICK_S;
     for (;;) {
         worker *w = &p->w[0];
-        if (L->job_pid && w->pid != L->job_pid)
-            live_worker_gone(L);
+        if (L->job_pid && w->pid != L->job_pid) {
+            if (p->live_lost_in_flow)
+                skip_flow_add(L->skip_flows, &L->n_skip_flows, &p->live_lost_flow);
+            p->live_lost_in_flow = 0;
+            live_worker_gone(L, p->live_lost_frame);
+        }
         if (p->fatal != AB_OK)
             break;
         live_stop_now(L);
@@ -2615,7 +2797,7 @@ ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *s
             continue;
         }
         double now = ab_now();
-        if (!L->ending && now >= next_tick) {
+        if (!L->ending && !in->stream && now >= next_tick) { /* a stream's flows: by its time */
             live_close_batch(L); /* the clock after the frames it follows */
             live_control(L, AB_MSG_TICK, (uint64_t)(now * 1e6));
             next_tick = now + LIVE_TICK_S;
@@ -2628,6 +2810,8 @@ ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *s
         }
         live_turn(L);
         live_deadline(L);
+        if (w->pid && w->slot && L->job_pid == w->pid)
+            live_prune(L, __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED));
         maybe_progress(p);
     }
     st = p->fatal;
@@ -2643,6 +2827,11 @@ out:
                 L->cs.dropped_behind += m->frames; /* never sent: the worker was gone */
             live_msg_free(m);
         }
+        while (L && L->sent) { /* sent: read, or lost with a worker (an error said so) */
+            live_msg *m = L->sent;
+            L->sent = m->next;
+            live_msg_free(m);
+        }
         if (L) {
             L->cs.dropped_behind += ab_wire_frames_count(&L->batch);
             ab_buf_release(&L->batch);
@@ -2654,7 +2843,10 @@ out:
             if (p->sum.net && !p->net.captures) /* its workers were lost: still one capture */
                 p->net.captures = 1;
             p->sum.seconds = ab_now() - p->t0;
-            p->sum.capture = L ? &L->cs : NULL;
+            /* a stream has no interface or drops: its summary is a capture file's */
+            p->sum.capture = L && !in->stream ? &L->cs : NULL;
+            if (p->sum.interrupted)
+                p->sum.errors++; /* as for a sweep: incomplete is an error */
             ab_event ev = {.kind = AB_EVENT_SUMMARY};
             ev.u.summary = p->sum; /* a live capture ends by a stop: not "interrupted" */
             int was_stopped = p->stop;

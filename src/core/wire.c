@@ -524,6 +524,43 @@ static int part_ok(const ab_wire_part *p, uint64_t size)
     return p->len && p->off <= size && p->len <= size - p->off && p->first;
 }
 
+static void put_skip_flows(ab_buf *b, const ab_wire_job *j)
+{
+    uint8_t n = j->n_skip_flows > AB_MAX_SKIP_FLOWS ? AB_MAX_SKIP_FLOWS : j->n_skip_flows;
+    ab_wire_u8(b, n);
+    for (uint8_t i = 0; i < n; i++) {
+        const ab_flow_key *k = &j->skip_flows[i];
+        ab_buf_add(b, k->a.b, sizeof(k->a.b));
+        ab_buf_add(b, k->b.b, sizeof(k->b.b));
+        ab_buf_add(b, &k->pa, 2);
+        ab_buf_add(b, &k->pb, 2);
+        ab_wire_u8(b, k->proto);
+    }
+}
+
+static void get_skip_flows(ab_wire_reader *r, ab_wire_job *j)
+{
+    j->n_skip_flows = ab_wire_get_u8(r);
+    if (j->n_skip_flows > AB_MAX_SKIP_FLOWS) {
+        r->bad = 1;
+        j->n_skip_flows = 0;
+        return;
+    }
+    for (uint8_t i = 0; i < j->n_skip_flows; i++) {
+        ab_flow_key *k = &j->skip_flows[i];
+        const uint8_t *p = take(r, 2 * sizeof(k->a.b) + 4);
+        if (!p) {
+            j->n_skip_flows = 0;
+            return;
+        }
+        memcpy(k->a.b, p, sizeof(k->a.b));
+        memcpy(k->b.b, p + 16, sizeof(k->b.b));
+        memcpy(&k->pa, p + 32, 2);
+        memcpy(&k->pb, p + 34, 2);
+        k->proto = ab_wire_get_u8(r);
+    }
+}
+
 void ab_wire_put_job(ab_buf *b, const ab_wire_job *j)
 {
     ab_wire_u8(b, j->kind);
@@ -537,12 +574,16 @@ void ab_wire_put_job(ab_buf *b, const ab_wire_job *j)
         ab_wire_u64(b, j->part.len);
         ab_wire_u64(b, j->part.first);
     }
-    if (j->kind == AB_JOB_LIVE)
+    if (j->kind == AB_JOB_LIVE) {
         ab_wire_u64(b, j->restarts);
+        ab_wire_u8(b, j->stream);
+        put_skip_flows(b, j);
+    }
     if (j->kind == AB_JOB_RESUME) {
         ab_wire_u64(b, j->file_size);
         ab_wire_u64(b, j->skip);
         ab_wire_u64(b, j->resumes);
+        put_skip_flows(b, j);
     }
 }
 
@@ -572,12 +613,16 @@ void ab_wire_get_job(ab_wire_reader *r, ab_wire_job *j)
             r->bad = 1;
     } else if (j->kind == AB_JOB_LIVE) {
         j->restarts = ab_wire_get_u64(r);
-        if (!j->path || strncmp(j->path, "live:", 5) || !j->path[5])
+        j->stream = ab_wire_get_u8(r);
+        get_skip_flows(r, j);
+        if (!j->path || j->stream > 1 || !j->path[0] ||
+            (!j->stream && (strncmp(j->path, "live:", 5) || !j->path[5])))
             r->bad = 1;
     } else if (j->kind == AB_JOB_RESUME) {
         j->file_size = ab_wire_get_u64(r);
         j->skip = ab_wire_get_u64(r);
         j->resumes = ab_wire_get_u64(r);
+        get_skip_flows(r, j);
         if (!ab_wire_resume_ok(j))
             r->bad = 1;
     } else if (j->kind != AB_JOB_FILE && j->kind != AB_JOB_PROC) {

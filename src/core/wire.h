@@ -10,6 +10,7 @@
 
 #include "antibody/antibody.h"
 #include "core/buf.h"
+#include "net/net.h" /* ab_flow_key */
 
 #define AB_WIRE_MAX_FRAME       ((uint32_t)16 << 20)
 #define AB_WIRE_MAX_ARRAY       64
@@ -86,10 +87,12 @@ void ab_wire_get_record(ab_wire_reader *r, ab_flow_record *rec, ab_wire_arrays *
 
 /* Jobs (parent -> worker, AB_MSG_JOB): a kind, the object's identity, then what the kind needs.
  * [u8 kind][u64 dev][u64 ino][u32 pid][str path], and for AB_JOB_PART [u64 file size][u64 off]
- * [u64 len][u64 first]; for AB_JOB_LIVE [u64 restarts] (the path must start "live:"); for
+ * [u64 len][u64 first]; for AB_JOB_LIVE [u64 restarts][u8 stream] (the path must be "live:IFACE",
+ * or with stream 1 a capture stream's name) then the flows given up; for
  * AB_JOB_RESUME [u64 file size][u64 skip][u64 resumes] (checked: the file's identity set, a size,
  * 1 <= skip <= size / 16 (a frame is at least a 16-byte record header), 1 <= resumes <=
- * AB_WIRE_MAX_RESUMES). */
+ * AB_WIRE_MAX_RESUMES) then the flows given up. Flows given up: [u8 n <= AB_MAX_SKIP_FLOWS], n x
+ * [16 bytes a][16 bytes b][u16 pa][u16 pb][u8 proto]. */
 enum {
     AB_JOB_FILE = 1,   /* a file: every matcher, every source */
     AB_JOB_PROC = 2,   /* a process's memory ("pid:N") */
@@ -115,8 +118,12 @@ typedef struct ab_wire_job {
                          * file's size when its first worker read it */
     ab_wire_part part;  /* AB_JOB_PART */
     uint64_t restarts;  /* AB_JOB_LIVE: live workers lost before this one (flow ids go on) */
+    uint8_t stream;     /* AB_JOB_LIVE: 1, a capture read as a stream (antibody pcap -) */
     uint64_t skip;      /* AB_JOB_RESUME: frames not read (the frame in flight and those before) */
     uint64_t resumes;   /* AB_JOB_RESUME: workers of this file lost so far (flow ids go on) */
+    /* AB_JOB_LIVE, AB_JOB_RESUME: flows given up (lost workers were on them): not read */
+    ab_flow_key skip_flows[AB_MAX_SKIP_FLOWS];
+    uint8_t n_skip_flows;
 } ab_wire_job;
 
 void ab_wire_put_job(ab_buf *b, const ab_wire_job *j);

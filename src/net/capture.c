@@ -489,6 +489,8 @@ struct ab_capture {
 ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out, ab_capture **res)
 {
     *res = NULL;
+    if (opts && opts->n_skip_flows > AB_MAX_SKIP_FLOWS)
+        return AB_ERR_ARG;
     ab_capture *k = calloc(1, sizeof(*k));
     if (!k)
         return AB_ERR_NOMEM;
@@ -518,6 +520,25 @@ ab_status ab_capture_new(const ab_capture_opts *opts, const ab_capture_out *out,
     return AB_OK;
 }
 
+int ab_flow_key_has(const ab_flow_key *k, const ab_pkt *p)
+{
+    if (p->proto != k->proto)
+        return 0;
+    if (p->sport == k->pa && p->dport == k->pb && !memcmp(&p->src, &k->a, sizeof(p->src)) &&
+        !memcmp(&p->dst, &k->b, sizeof(p->dst)))
+        return 1;
+    return p->sport == k->pb && p->dport == k->pa && !memcmp(&p->src, &k->b, sizeof(p->src)) &&
+           !memcmp(&p->dst, &k->a, sizeof(p->dst));
+}
+
+static int skipped_flow(const ab_capture_opts *o, const ab_pkt *p)
+{
+    for (size_t i = 0; i < o->n_skip_flows; i++)
+        if (ab_flow_key_has(&o->skip_flows[i], p))
+            return 1;
+    return 0;
+}
+
 /* One frame counted; decoded and given to the flows unless skip. */
 static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t *data,
                      size_t caplen, size_t wirelen, int skip)
@@ -529,7 +550,8 @@ static void frame_in(ab_capture *k, int linktype, uint64_t ts_us, const uint8_t 
     if (skip || k->finished)
         return;
     ab_pkt p;
-    if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1)
+    if (ab_decode(k->dec, linktype, ts_us, data, caplen, wirelen, &p) == 1 &&
+        !(k->o.n_skip_flows && skipped_flow(&k->o, &p)))
         ab_flows_packet(k->flows, &p);
     if (k->c.untold) /* values_now: on_close clears it for a flow that ended in this frame */
         tell_values(&k->c, k->c.untold);

@@ -40,6 +40,10 @@ typedef struct ab_capture_opts {
     uint64_t skip_frames; /* frames of the capture not read (resuming after a lost worker) */
     int drop_behind; /* data is a private read-only file mapping: MADV_DONTNEED behind the reader */
     int values_now;  /* a live capture: values go to out->values as they are read (see there) */
+    /* Flows whose packets are not read (decoded, then dropped): the ones a lost worker was on,
+     * so that the next one is not lost the same way. */
+    ab_flow_key skip_flows[AB_MAX_SKIP_FLOWS];
+    size_t n_skip_flows;
 } ab_capture_opts;
 
 void ab_capture_opts_default(ab_capture_opts *o);

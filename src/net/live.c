@@ -3,17 +3,25 @@
  * (core/pool.c ab_pool_live, AB_JOB_LIVE), which runs the pipeline (capture.h) as for a file.
  *
  * Order matters: the capture is opened (the only step that needs root or CAP_NET_RAW), the filter
- * set, then privileges are dropped for good, and only then is a worker forked or a packet read. */
+ * set, then privileges are dropped for good, and only then is a worker forked or a packet read.
+ *
+ * ab_scan_capture_stream (antibody pcap -) feeds the same worker from a capture file read as a
+ * stream. Its bytes are the capture's, not the kernel's, so libpcap reads them in a reader process
+ * of their own (a hostile file header or record costs that process, never the sweep), which
+ * hands the frames to the parent through a pipe, in records of ours. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -266,5 +274,218 @@ ab_status ab_scan_live(ab_scanner *sc, const ab_live_opts *o, const ab_sink *sin
     st = ab_pool_live(sc, &in, sink);
 out:
     pcap_close(r.p);
+    return st;
+}
+
+/* ---- a capture read as a stream (antibody pcap -) ---- */
+
+/* What the reader process writes to the parent: a record head, then len bytes (a frame, or for
+ * REC_ERROR libpcap's message). Host order: both ends are this program. */
+enum { REC_FRAME = 1, REC_END = 2, REC_ERROR = 3 };
+typedef struct rec {
+    uint32_t kind, len, wirelen, linktype;
+    uint64_t ts_us;
+} rec;
+
+#define REC_MAX_MSG 512
+#define STREAM_BUF  (2 * (sizeof(rec) + AB_WIRE_MAX_CAPLEN)) /* room for a whole record and more */
+
+typedef struct streamer {
+    pid_t pid;    /* the reader process, 0 once reaped */
+    int fd;       /* the pipe's read end (non-blocking, owned) */
+    uint8_t *buf; /* STREAM_BUF bytes (owned); [off, len) not yet taken */
+    size_t off, len;
+    int ended;       /* REC_END was read */
+    uint64_t frames; /* frames read */
+} streamer;
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int write_rec(int fd, uint32_t kind, const struct pcap_pkthdr *h, int linktype,
+                     const void *data, size_t len)
+{
+    rec r = {.kind = kind, .len = (uint32_t)len, .linktype = (uint32_t)linktype};
+    if (h) {
+        uint64_t sec = h->ts.tv_sec < 0 ? 0 : (uint64_t)h->ts.tv_sec;
+        uint64_t usec = h->ts.tv_usec < 0 ? 0 : (uint64_t)h->ts.tv_usec;
+        r.ts_us = sec * 1000000u + usec;
+        r.wirelen = h->len < h->caplen ? h->caplen : h->len;
+    }
+    return write_all(fd, &r, sizeof(r)) || (len && write_all(fd, data, len)) ? -1 : 0;
+}
+
+/* The reader process: libpcap over in_fd, each frame to out_fd, then REC_END or REC_ERROR. A
+ * pipe the parent does not drain holds it up (the parent stops reading while its worker is
+ * behind), and so the writer into in_fd: nothing is dropped. */
+_Noreturn static void stream_reader(int in_fd, int out_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    signal(SIGINT, SIG_IGN); /* the parent decides when to stop (Ctrl-C reaches the group) */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGPIPE, SIG_DFL); /* the parent gone: nothing to say it to */
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    FILE *f = fdopen(in_fd, "rb");
+    pcap_t *p =
+        f ? pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, eb) : NULL;
+    if (!p) {
+        if (!f)
+            snprintf(eb, sizeof(eb), "%s", strerror(errno));
+        write_rec(out_fd, REC_ERROR, NULL, 0, eb, strnlen(eb, REC_MAX_MSG));
+        _exit(0);
+    }
+    int linktype = pcap_datalink(p);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int r;
+    while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+        size_t n = h->caplen > AB_WIRE_MAX_CAPLEN ? AB_WIRE_MAX_CAPLEN : h->caplen;
+        if (write_rec(out_fd, REC_FRAME, h, linktype, data, n) != 0)
+            _exit(0);
+    }
+    if (r == PCAP_ERROR) {
+        const char *m = pcap_geterr(p);
+        write_rec(out_fd, REC_ERROR, NULL, 0, m, strnlen(m, REC_MAX_MSG));
+    } else {
+        write_rec(out_fd, REC_END, NULL, 0, NULL, 0);
+    }
+    _exit(0);
+}
+
+/* Why the reader process ended without a last record (it is reaped here). */
+static void reader_lost(streamer *s, char *err, size_t errlen)
+{
+    int ws = 0;
+    if (s->pid && waitpid(s->pid, &ws, 0) == s->pid)
+        s->pid = 0;
+    if (WIFSIGNALED(ws))
+        snprintf(err, errlen, "its reader was killed by signal %d after %llu frames", WTERMSIG(ws),
+                 (unsigned long long)s->frames);
+    else
+        snprintf(err, errlen, "its reader ended before the capture's end, after %llu frames",
+                 (unsigned long long)s->frames);
+}
+
+/* ab_live_input.read over the reader's records. */
+static int st_read(void *ctx, int max, void (*add)(void *actx, const ab_wire_pkt *p), void *actx,
+                   char *err, size_t errlen)
+{
+    streamer *s = ctx;
+    int n = 0;
+    for (;;) {
+        while (n < max && s->len - s->off >= sizeof(rec)) {
+            rec r;
+            memcpy(&r, s->buf + s->off, sizeof(r));
+            size_t want = r.kind == REC_FRAME ? AB_WIRE_MAX_CAPLEN : REC_MAX_MSG;
+            if ((r.kind != REC_FRAME && r.kind != REC_END && r.kind != REC_ERROR) || r.len > want) {
+                snprintf(err, errlen, "its reader wrote a bad record"); /* a bug */
+                return -1;
+            }
+            if (s->len - s->off - sizeof(rec) < r.len)
+                break; /* the rest is to come */
+            const uint8_t *d = s->buf + s->off + sizeof(rec);
+            s->off += sizeof(rec) + r.len;
+            if (r.kind == REC_ERROR) { /* said on the capture (its name): the message alone */
+                snprintf(err, errlen, "%s%.*s",
+                         s->frames ? "" : "not a pcap or pcapng capture libpcap reads: ",
+                         (int)r.len, (const char *)d);
+                return -1;
+            }
+            if (r.kind == REC_END) {
+                s->ended = 1;
+                return n ? n : AB_LIVE_END;
+            }
+            ab_wire_pkt pk = {r.ts_us, r.linktype, r.len, r.wirelen, d};
+            add(actx, &pk);
+            n++;
+            s->frames++;
+        }
+        if (n >= max || s->ended)
+            return s->ended && !n ? AB_LIVE_END : n;
+        memmove(s->buf, s->buf + s->off, s->len - s->off); /* room for a whole record */
+        s->len -= s->off;
+        s->off = 0;
+        ssize_t got = read(s->fd, s->buf + s->len, STREAM_BUF - s->len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return n;
+        if (got < 0) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            return -1;
+        }
+        if (got == 0) {
+            if (n)
+                return n; /* said at the next call */
+            reader_lost(s, err, errlen);
+            return -1;
+        }
+        s->len += (size_t)got;
+    }
+}
+
+ab_status ab_scan_capture_stream(ab_scanner *sc, int fd, const char *name, const ab_sink *sink)
+{
+    if (!sc || !sc->compiled || fd < 0 || !name || !*name)
+        return AB_ERR_ARG;
+    if (!sc->unpack) {
+        ab_scanner_set_error(sc, "a capture is read by unpacking its flows: not with --no-unpack");
+        return AB_ERR_ARG;
+    }
+    streamer s = {.fd = -1};
+    int pfd[2] = {-1, -1};
+    ab_status st = AB_ERR_NOMEM;
+    if (!(s.buf = malloc(STREAM_BUF)))
+        goto out;
+    st = AB_ERR_IO;
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        ab_scanner_set_error(sc, "%s: cannot make a pipe: %s", name, strerror(errno));
+        goto out;
+    }
+    fflush(NULL); /* nothing buffered is written twice */
+    s.pid = fork();
+    if (s.pid < 0) {
+        s.pid = 0;
+        ab_scanner_set_error(sc, "%s: cannot start its reader: %s", name, strerror(errno));
+        goto out;
+    }
+    if (s.pid == 0) {
+        close(pfd[0]);
+        stream_reader(fd, pfd[1]);
+    }
+    close(pfd[1]); /* the reader's end: its exit is the pipe's end */
+    pfd[1] = -1;
+    s.fd = pfd[0];
+    pfd[0] = -1;
+    if (fcntl(s.fd, F_SETFL, fcntl(s.fd, F_GETFL) | O_NONBLOCK) != 0) {
+        ab_scanner_set_error(sc, "%s: %s", name, strerror(errno));
+        goto out;
+    }
+    ab_live_input in = {.ctx = &s, .path = name, .fd = s.fd, .read = st_read, .stream = 1};
+    st = ab_pool_live(sc, &in, sink);
+out:
+    if (s.pid) {
+        kill(s.pid,
+             SIGKILL); /* done (an error, a cancel): what it would still read is not wanted */
+        waitpid(s.pid, NULL, 0);
+    }
+    for (int i = 0; i < 2; i++)
+        if (pfd[i] >= 0)
+            close(pfd[i]);
+    if (s.fd >= 0)
+        close(s.fd);
+    free(s.buf);
     return st;
 }

@@ -44,6 +44,18 @@ typedef struct ab_pkt {
     uint8_t reassembled;      /* 1: an IP datagram joined from fragments */
 } ab_pkt;
 
+/* A flow by its two ends, in either order: a flow given up after a worker was lost on it (its
+ * later packets are not read: capture.h skip_flows). */
+typedef struct ab_flow_key {
+    ab_ipaddr a, b;
+    uint16_t pa, pb;
+    uint8_t proto;
+} ab_flow_key;
+#define AB_MAX_SKIP_FLOWS 8 /* flows given up in one capture: the latest ones */
+
+/* 1 when packet p is of flow k, either way. */
+int ab_flow_key_has(const ab_flow_key *k, const ab_pkt *p);
+
 /* The flow a parser's bytes belong to, as the app layer and the outputs see it. */
 typedef struct ab_flow_ref {
     uint64_t id;    /* unique in one capture, from 1 in order of first packet */

@@ -23,6 +23,8 @@ typedef struct psrc {
     uint64_t id_base; /* added to flow ids: a live capture's later workers go on from it */
     ab_capture *cap;  /* the pipeline (owned: capture_end frees it) */
     int live;         /* values are matched as they are read (on_values), not with the stream */
+    const ab_flow_key *skip_flows; /* not read: flows lost workers were on (borrowed) */
+    size_t n_skip_flows;
 } psrc;
 
 static const char *proto_name(uint8_t p, char *buf, size_t n)
@@ -331,6 +333,9 @@ static ab_status capture_start(psrc *p, ab_capture_opts *o, ab_capture_out *out,
     o->skip_frames = skip;
     o->drop_behind = drop_behind;
     o->values_now = p->live;
+    o->n_skip_flows = p->n_skip_flows > AB_MAX_SKIP_FLOWS ? AB_MAX_SKIP_FLOWS : p->n_skip_flows;
+    if (o->n_skip_flows)
+        memcpy(o->skip_flows, p->skip_flows, o->n_skip_flows * sizeof(*p->skip_flows));
     uint64_t room = ab_unpack_max_member(u); /* a payload object is a member like any */
     if (room < o->app.max_body)
         o->app.max_body = (size_t)room;
@@ -371,9 +376,9 @@ static void capture_end(psrc *p, int counted)
 /* A capture file through the pipeline: from its first frame (skip 0), or resumed after a lost
  * worker (skip frames not read, flow ids from id_base on). */
 static ab_status pcap_read(ab_unpack *u, const uint8_t *data, size_t size, uint64_t skip,
-                           uint64_t id_base)
+                           uint64_t id_base, const ab_flow_key *skip_flows, size_t n_skip_flows)
 {
-    psrc p = {.u = u, .id_base = id_base};
+    psrc p = {.u = u, .id_base = id_base, .skip_flows = skip_flows, .n_skip_flows = n_skip_flows};
     ab_capture_opts o;
     ab_capture_out out;
     /* Streams and plain bodies are the capture's own bytes, twice at most; a flow is at least a
@@ -397,13 +402,14 @@ static ab_status pcap_read(ab_unpack *u, const uint8_t *data, size_t size, uint6
 
 static ab_status pcap_run(ab_unpack *u, const uint8_t *data, size_t size)
 {
-    return pcap_read(u, data, size, 0, 0);
+    return pcap_read(u, data, size, 0, 0, NULL, 0);
 }
 
 ab_status ab_pcap_resume_run(ab_unpack *u, void *arg)
 {
     const ab_capture_resume *r = arg;
-    return pcap_read(u, r->data, r->size, r->skip_frames, r->first_flow_id);
+    return pcap_read(u, r->data, r->size, r->skip_frames, r->first_flow_id, r->skip_flows,
+                     r->n_skip_flows);
 }
 
 /* A live capture (unpack.h ab_live_feed): the same pipeline and members, frames from the feed.
@@ -411,7 +417,11 @@ ab_status ab_pcap_resume_run(ab_unpack *u, void *arg)
 ab_status ab_pcap_live_run(ab_unpack *u, void *arg)
 {
     const ab_live_feed *feed = arg;
-    psrc p = {.u = u, .id_base = feed->first_flow_id, .live = 1};
+    psrc p = {.u = u,
+              .id_base = feed->first_flow_id,
+              .live = !feed->stream,
+              .skip_flows = feed->skip_flows,
+              .n_skip_flows = feed->n_skip_flows};
     ab_capture_opts o;
     ab_capture_out out; /* no drop_behind: the frames are in no file mapping */
     ab_status rc = capture_start(&p, &o, &out, 0, 0);

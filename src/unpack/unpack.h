@@ -19,6 +19,7 @@
 
 #include "antibody/antibody.h"
 #include "core/object.h"
+#include "net/net.h" /* ab_flow_key */
 
 typedef struct ab_unpack ab_unpack;
 
@@ -273,6 +274,11 @@ typedef struct ab_live_feed {
     void *ctx;
     int (*pump)(void *ctx, struct ab_capture *cap);
     uint64_t first_flow_id; /* flow ids of this capture start after it (a restarted worker) */
+    /* 1: a capture file read as a stream (antibody pcap -): its members are a capture file's
+     * (values with their flow direction's stream), not a live capture's (values as they come) */
+    int stream;
+    const ab_flow_key *skip_flows; /* flows not read: lost workers were on them (capture.h) */
+    size_t n_skip_flows;
 } ab_live_feed;
 /* run for ab_unpack_run_live: ctx is an ab_live_feed. */
 ab_status ab_pcap_live_run(ab_unpack *u, void *feed);
@@ -285,6 +291,8 @@ typedef struct ab_capture_resume {
     size_t size;
     uint64_t skip_frames;
     uint64_t first_flow_id;
+    const ab_flow_key *skip_flows; /* flows not read: lost workers were on them (capture.h) */
+    size_t n_skip_flows;
 } ab_capture_resume;
 /* run for ab_unpack_run_live: ctx is an ab_capture_resume. The budget is a fresh file's (as
  * pcap_run widens it for the whole capture), not what the lost worker left of it. */

@@ -394,6 +394,51 @@ static void test_frame_at_and_skip(void **state)
     free(c.p);
 }
 
+/* skip_flows: the packets of a flow given up (either way) are not read; the others are, and
+ * every frame is still counted. */
+static void test_skip_flows(void **state)
+{
+    (void)state;
+    pc c;
+    pc_begin(&c);
+    static const char d[] = "hello";
+    for (int i = 0; i < 3; i++) {
+        uint16_t sp = (uint16_t)(42000 + i);
+        uint64_t t = (uint64_t)i * 10000;
+        pc_pkt(&c, t + 1000, 0, sp, 7000, 0x02, 999, NULL, 0);
+        pc_pkt(&c, t + 2000, 0, sp, 7000, 0x18, 1000, d, sizeof(d) - 1);
+        pc_pkt(&c, t + 3000, 0, sp, 7000, 0x04, 1005, NULL, 0);
+    }
+    for (int order = 0; order <= 1; order++) { /* the key's ends either way round */
+        ab_capture_opts o;
+        ab_capture_opts_default(&o);
+        ab_flow_key *k = &o.skip_flows[0];
+        memset(k, 0, sizeof(*k));
+        ab_ipaddr cli = {{0}}, srv = {{0}};
+        cli.b[10] = cli.b[11] = srv.b[10] = srv.b[11] = 0xff; /* ::ffff:10.0.0.1, 10.0.0.2 */
+        cli.b[12] = srv.b[12] = 10;
+        cli.b[15] = 1;
+        srv.b[15] = 2;
+        k->a = order ? srv : cli;
+        k->b = order ? cli : srv;
+        k->pa = order ? 7000 : 42001;
+        k->pb = order ? 42001 : 7000;
+        k->proto = 6;
+        o.n_skip_flows = 1;
+        got g;
+        ab_capture_stats st;
+        assert_int_equal(run(&c, &o, &g, &st), AB_OK);
+        assert_int_equal(st.frames, 9);
+        assert_int_equal(st.flow.flows, 2);     /* the flows of ports 42000 and 42002 */
+        assert_int_equal(g.n_streams, 2);       /* their client sides (nothing came back) */
+        o.n_skip_flows = AB_MAX_SKIP_FLOWS + 1; /* refused */
+        ab_capture *cap;
+        ab_capture_out out = {.stream = on_stream};
+        assert_int_equal(ab_capture_new(&o, &out, &cap), AB_ERR_ARG);
+    }
+    free(c.p);
+}
+
 /* n flows, one after the other, each sending `each` bytes (not a known protocol) in 1 KiB
  * segments from port 41000 + i; none ends. */
 static void serial_flows(pc *c, int n, size_t each)
@@ -713,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_observable_packet_time),
         cmocka_unit_test(test_values_now),
         cmocka_unit_test(test_frame_at_and_skip),
+        cmocka_unit_test(test_skip_flows),
         cmocka_unit_test(test_stream_memcap_ends_oldest),
         cmocka_unit_test(test_stream_memcap_unreached),
         cmocka_unit_test(test_stream_memcap_cut),

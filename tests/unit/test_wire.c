@@ -514,25 +514,33 @@ static void test_frames(void **state)
     ab_buf_release(&b);
 }
 
-/* A live job: its restarts travel; a path that is not "live:IFACE" is refused. */
+/* A live job: its restarts travel; a path that is not "live:IFACE" is refused, unless the job is
+ * a capture stream's (any name but ""). */
 static void test_live_job(void **state)
 {
     (void)state;
     ab_buf b;
     ab_buf_init(&b, AB_WIRE_MAX_FRAME);
-    const char *paths[] = {"live:lo", "live:", "/etc/passwd", NULL};
-    for (size_t k = 0; k < 4; k++) {
+    static const struct {
+        const char *path;
+        uint8_t stream;
+        int ok;
+    } cases[] = {{"live:lo", 0, 1}, {"live:", 0, 0}, {"/etc/passwd", 0, 0}, {NULL, 0, 0},
+                 {"stdin", 1, 1},   {"", 1, 0},      {NULL, 1, 0},          {"live:lo", 2, 0}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         ab_buf_reset(&b);
-        ab_wire_job j = {.kind = AB_JOB_LIVE, .path = paths[k], .restarts = 3};
+        ab_wire_job j = {
+            .kind = AB_JOB_LIVE, .path = cases[k].path, .restarts = 3, .stream = cases[k].stream};
         ab_wire_put_job(&b, &j);
         ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
         ab_wire_job g;
         ab_wire_get_job(&r, &g);
-        assert_int_equal(r.bad, k != 0);
-        if (k == 0) {
+        assert_int_equal(r.bad, !cases[k].ok);
+        if (cases[k].ok) {
             assert_int_equal(g.kind, AB_JOB_LIVE);
             assert_int_equal(g.restarts, 3);
-            assert_string_equal(g.path, "live:lo");
+            assert_int_equal(g.stream, cases[k].stream);
+            assert_string_equal(g.path, cases[k].path);
         }
     }
     /* the tick: one u64 */
@@ -757,6 +765,49 @@ static void test_net(void **state)
     ab_buf_release(&b);
 }
 
+/* The flows given up travel with live and resume jobs, each field; more than AB_MAX_SKIP_FLOWS
+ * or a cut list is refused. */
+static void test_job_skip_flows(void **state)
+{
+    (void)state;
+    ab_buf b;
+    ab_buf_init(&b, AB_WIRE_MAX_FRAME);
+    for (int live = 0; live <= 1; live++) {
+        ab_wire_job j = live ? (ab_wire_job){.kind = AB_JOB_LIVE, .path = "live:lo"} : resume_job();
+        j.n_skip_flows = AB_MAX_SKIP_FLOWS;
+        for (int i = 0; i < AB_MAX_SKIP_FLOWS; i++) {
+            ab_flow_key *k = &j.skip_flows[i];
+            memset(k, 0, sizeof(*k));
+            k->a.b[15] = (uint8_t)i;
+            k->b.b[0] = (uint8_t)(100 + i);
+            k->pa = (uint16_t)(40000 + i);
+            k->pb = 80;
+            k->proto = (uint8_t)(i % 2 ? 17 : 6);
+        }
+        ab_wire_job g;
+        assert_true(resume_decodes(&b, &j, &g, 0));
+        assert_int_equal(g.n_skip_flows, AB_MAX_SKIP_FLOWS);
+        for (int i = 0; i < AB_MAX_SKIP_FLOWS; i++) {
+            assert_memory_equal(g.skip_flows[i].a.b, j.skip_flows[i].a.b, 16);
+            assert_memory_equal(g.skip_flows[i].b.b, j.skip_flows[i].b.b, 16);
+            assert_int_equal(g.skip_flows[i].pa, j.skip_flows[i].pa);
+            assert_int_equal(g.skip_flows[i].pb, 80);
+            assert_int_equal(g.skip_flows[i].proto, j.skip_flows[i].proto);
+        }
+        assert_false(resume_decodes(&b, &j, &g, 1)); /* the last key cut short */
+        /* a count past the bound, written by hand where the count goes */
+        j.n_skip_flows = 0;
+        ab_buf_reset(&b);
+        ab_wire_put_job(&b, &j);
+        assert_int_equal(b.data[b.len - 1], 0); /* the count is the last byte */
+        b.data[b.len - 1] = AB_MAX_SKIP_FLOWS + 1;
+        ab_wire_reader r = {(const uint8_t *)b.data, (const uint8_t *)b.data + b.len, 0};
+        ab_wire_get_job(&r, &g);
+        assert_true(r.bad);
+    }
+    ab_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -771,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_live_job),
         cmocka_unit_test(test_resume_job),
+        cmocka_unit_test(test_job_skip_flows),
         cmocka_unit_test(test_net),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
