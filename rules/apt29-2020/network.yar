@@ -142,7 +142,7 @@ rule APT29_Exploit_CVE_2018_13379_Fortinet
 rule APT29_Exploit_CVE_2019_9670_Zimbra
 {
     meta:
-        description = "Zimbra CVE-2019-9670 XXE in what a client sent over HTTP: a POST to /Autodiscover/Autodiscover.xml followed by an XML entity declared with SYSTEM (file:, http:, ftp:, jar:, netdoc:)"
+        description = "Zimbra CVE-2019-9670 XXE in what a client sent over HTTP: a POST to the Autodiscover servlet (a path with an autodiscover segment: /Autodiscover/Autodiscover.xml, anything under /autodiscover/, /service/autodiscover; letters, dots and slashes plain or percent-encoded, with extra slashes, ./ or ../ before it) followed by an XML entity declared with SYSTEM (file:, http:, ftp:, jar:, netdoc:)"
         author = "antibody"
         reference = "NCSC advisory of 16 Jul 2020 (initial access: CVE-2019-9670), https://www.ncsc.gov.uk/news/advisory-apt29-targets-covid-19-vaccine-development; public exploit requests as documented"
         date = "2026-12-02"
@@ -152,7 +152,11 @@ rule APT29_Exploit_CVE_2019_9670_Zimbra
         memory = 0
 
     strings:
-        $post = /POST \/+autodiscover(\/|%2f)+autodiscover\.xml/ nocase
+        // Zimbra's Jetty rewrites /autodiscover/*, /Autodiscover/* and /AutoDiscover/* to the
+        // servlet /service/autodiscover, which the public requests also POST to directly: a
+        // segment "autodiscover" anywhere in the path (what is before it may climb out with
+        // ../), each letter plain or percent-encoded (%41 or %61 for a; nocase covers the rest)
+        $post = /POST [^ \r\n?]{0,256}(\/|%2f)(a|%[46]1)(u|%[57]5)(t|%[57]4)(o|%[46]f)(d|%[46]4)(i|%[46]9)(s|%[57]3)(c|%[46]3)(o|%[46]f)(v|%[57]6)(e|%[46]5)(r|%[57]2)(\/|%2f|[?; \t])/ nocase
         $xxe  = /<!ENTITY[^>]{0,256}SYSTEM[ \t\r\n]*["'](file|https?|ftp|jar|netdoc):/ nocase
 
     condition:

@@ -58,6 +58,29 @@ for fact, what in rows:
 print("network facts: %d, problems: %d" % (len(rows), bad))
 sys.exit(1 if bad else 0)
 EOF2
+  # Each CVE rule is tested on its request as published and on the forms that evade a naive
+  # match (the table above checks that every session fires): a variant percent-encoded, one not,
+  # and one whose path a server normalises (doubled slashes, ./ or ../ segments).
+  $PY - <<'EOF2'
+import os, re, sys
+sys.path.insert(0, os.environ["SRCDIR"] + "/tests/fixtures")
+import gen_apt29_net as n
+kinds = {}
+for fact, req, rule in n.POS:
+    if req is None or not rule.startswith("APT29_Exploit_CVE_"):
+        continue
+    target = req.split(b" ", 2)[1]
+    k = kinds.setdefault(rule, set())
+    k.add("encoded" if b"%" in target else "plain")
+    if re.search(rb"//|/\./|/\.\./", target):
+        k.add("normalised")
+want = {"encoded", "plain", "normalised"}
+for rule in ("APT29_Exploit_CVE_2019_19781_Citrix", "APT29_Exploit_CVE_2019_11510_Pulse",
+             "APT29_Exploit_CVE_2018_13379_Fortinet", "APT29_Exploit_CVE_2019_9670_Zimbra"):
+    got = kinds.get(rule, set())
+    assert got == want, (rule, "variants missing:", sorted(want - got))
+print("every CVE rule has encoded, plain and normalised variants")
+EOF2
   # Text that quotes the requests, the markup and the traits (the pack's own README, a note) is
   # no network traffic: the rules say where they apply, and none fires on a file.
   cp "$SRCDIR/rules/apt29-2020/README.md" "$T/readme.md"
