@@ -114,8 +114,8 @@ def per_pdu(row, fields, n, what):
             out.append([None] * n)
         elif len(v) == n:
             out.append(v)
-        elif n == 1 and not v:
-            out.append([""])
+        elif not v:  # none of the frame's PDUs has it: each one's is empty
+            out.append([""] * n)
         else:
             raise Ambiguous("frame %s: %d %s PDUs but %d %s" % (frame(row), n, what, len(v), f))
     return list(zip(*out))
