@@ -104,9 +104,9 @@ def last(row, f):
 
 
 def per_pdu(row, fields, n, what):
-    """The values of fields for each of n PDUs of a frame: one occurrence per PDU, or none when
-    there is one PDU (an absent header). Several PDUs with a field absent in some cannot be
-    aligned: that is said, not guessed."""
+    """The values of fields for each of n PDUs of a frame: one occurrence per PDU, or none at all
+    (absent in every PDU). Several PDUs with a field absent in some only cannot be aligned: that
+    is said, not guessed."""
     out = []
     for f in fields:
         v = row.get(f)
