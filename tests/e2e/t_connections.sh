@@ -109,7 +109,7 @@ test_connections_processes() {
 test_connections_owner_unknown() {
   # Another user's socket: its holder cannot be read without root; the match is still reported,
   # with the socket as its path and the reason saying why.
-  [ "$(id -u)" = 0 ] || { echo "skipped: needs root to run as another user"; return 0; }
+  [ "$(id -u)" = 0 ] || skip "needs root to run as another user"
   conn_fixture
   install -m 755 "$ANTIBODY" "$T/antibody-copy"
   printf 'cidr\t127.0.0.0/8\n' >"$T/c2.ioc"

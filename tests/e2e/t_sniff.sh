@@ -5,8 +5,8 @@
 # every wait is for a condition, with a generous bound. Sourced by e2e.sh.
 
 sniff_root() {
-  [ "$(id -u)" = 0 ] || { echo "skipped: antibody sniff needs root (a capture on lo)"; return 1; }
-  command -v curl >/dev/null || { echo "skipped: needs curl"; return 1; }
+  [ "$(id -u)" = 0 ] || skip "antibody sniff needs root (a capture on lo)"
+  command -v curl >/dev/null || skip "needs curl"
   return 0
 }
 
@@ -151,7 +151,7 @@ EOF2
 # user change is tried, and the flow is scanned as with root.
 test_sniff_cap_net_raw() {
   sniff_root || return 0
-  command -v setpriv >/dev/null || { echo "skipped: needs setpriv"; return 0; }
+  command -v setpriv >/dev/null || skip "needs setpriv"
   sniff_setup
   chmod 755 "$T"
   chmod 644 "$T/sniff.yar" "$T/sniff.ioc"
@@ -201,10 +201,10 @@ EOF2
 # with a packet socket. On receive the kernel moves the tag into the packet's metadata, and
 # libpcap puts it back into the frame.
 veth_setup() {
-  command -v ip >/dev/null || { echo "skipped: needs ip (iproute2)"; return 1; }
+  command -v ip >/dev/null || skip "needs ip (iproute2)"
   VNS=abe2e$$ VH=abv$$h VN=abv$$n NET=10.213.$(($$ % 250))
   ip netns add "$VNS" 2>"$T/ip.err" ||
-    { echo "skipped: cannot make a network namespace: $(cat "$T/ip.err")"; return 1; }
+    skip "cannot make a network namespace: $(cat "$T/ip.err")"
   BG_NETNS+=("$VNS")
   ip link add "$VH" type veth peer name "$VN" netns "$VNS" || fail "ip link add veth"
   ip addr add "$NET.1/24" dev "$VH" && ip link set "$VH" up || fail "host end of the veth"
