@@ -76,13 +76,15 @@ EOF2
 }
 
 # sniff_stop: SIGINT, then the exit status in RC (waits up to 60 s).
+# sniff_stop [SIGNAL]: the normal end of a capture, by SIGINT (Ctrl-C) or the SIGNAL given.
 sniff_stop() {
-  kill -INT "$SNIFF_PID"
+  local sig=${1:-INT}
+  kill -"$sig" "$SNIFF_PID"
   for _ in $(seq 3); do
     wait_exit "$SNIFF_PID"
     [ "$RC" != 124 ] && return 0
   done
-  fail "antibody sniff did not end after SIGINT"
+  fail "antibody sniff did not end after SIG$sig"
 }
 
 # crash_then_next FAULT: sniff with the test hook FAULT; a request from client port $p1 (the one
@@ -295,7 +297,7 @@ test_sniff_veth() {
     fail "the held connection ended before its Host was said"
   touch "$T/release"
   wait "$HELD_PID" || fail "the held connection failed"
-  sniff_stop
+  sniff_stop TERM # as a service manager stops it: the same clean end as Ctrl-C
   [ "$RC" = 1 ] || { cat "$T/err"; fail "exit $RC, expected 1 (findings)"; }
   $PY - "$T/out" "$NET" "$HTTP_PORT" "$(sha256sum <"$T/www/big.bin" | cut -d' ' -f1)" <<'EOF2'
 import json, sys
@@ -328,6 +330,7 @@ ips = [e for e in fs if e["matcher"] == "observable" and e["where"].startswith("
 assert len(ips) >= 4 and len(ips) == len({(e["flow"]["id"], e["where"]) for e in ips}), ips
 s = evs[-1]
 assert s["event"] == "summary" and s["capture"]["interface"].startswith("abv"), s
+assert not s["interrupted"] and s["errors"] == 0, s  # SIGTERM is a normal end
 assert s["capture"]["kernel_dropped"] == 0 and s["capture"]["dropped_worker_behind"] == 0, s
 n = s["network"]
 assert n["malformed_frames"] == 0 and n["truncated_frames"] == 0 and n["gaps"] == 0, n
