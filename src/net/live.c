@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <math.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -314,8 +315,56 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-static int write_rec(int fd, uint32_t kind, const struct pcap_pkthdr *h, int linktype,
-                     const void *data, size_t len)
+/* The reader process's two ends. Records are gathered in out (a write per record cost two
+ * system calls a frame, most of the stream's time) and written when it fills, and whenever the
+ * input is about to be waited for: a frame read is never held back while no more come (a live
+ * tcpdump -w - upstream). */
+#define READER_OUT ((size_t)1 << 20)
+#define READER_IN  ((size_t)256 << 10)
+
+typedef struct reader_io {
+    int in, out;
+    uint8_t *buf; /* READER_OUT bytes */
+    size_t len;
+    int failed; /* a write failed (the parent is gone) */
+} reader_io;
+
+static void rio_flush(reader_io *io)
+{
+    if (io->len && !io->failed && write_all(io->out, io->buf, io->len) != 0)
+        io->failed = 1;
+    io->len = 0;
+}
+
+static void rio_put(reader_io *io, const void *p, size_t n)
+{
+    if (io->len + n > READER_OUT)
+        rio_flush(io);
+    if (n > READER_OUT) { /* cannot happen: a record is at most a frame and its head */
+        if (!io->failed && write_all(io->out, p, n) != 0)
+            io->failed = 1;
+        return;
+    }
+    memcpy(io->buf + io->len, p, n);
+    io->len += n;
+}
+
+/* fopencookie's read: what is gathered goes out before a read that would wait. */
+static ssize_t rio_read(void *cookie, char *buf, size_t n)
+{
+    reader_io *io = cookie;
+    struct pollfd pfd = {.fd = io->in, .events = POLLIN};
+    if (io->len && poll(&pfd, 1, 0) == 0)
+        rio_flush(io);
+    for (;;) {
+        ssize_t r = read(io->in, buf, n);
+        if (r >= 0 || errno != EINTR)
+            return r;
+    }
+}
+
+static void write_rec(reader_io *io, uint32_t kind, const struct pcap_pkthdr *h, int linktype,
+                      const void *data, size_t len)
 {
     rec r = {.kind = kind, .len = (uint32_t)len, .linktype = (uint32_t)linktype};
     if (h) {
@@ -324,7 +373,9 @@ static int write_rec(int fd, uint32_t kind, const struct pcap_pkthdr *h, int lin
         r.ts_us = sec * 1000000u + usec;
         r.wirelen = h->len < h->caplen ? h->caplen : h->len;
     }
-    return write_all(fd, &r, sizeof(r)) || (len && write_all(fd, data, len)) ? -1 : 0;
+    rio_put(io, &r, sizeof(r));
+    if (len)
+        rio_put(io, data, len);
 }
 
 /* The reader process: libpcap over in_fd, each frame to out_fd, then REC_END or REC_ERROR. A
@@ -337,30 +388,40 @@ _Noreturn static void stream_reader(int in_fd, int out_fd)
     signal(SIGTERM, SIG_IGN);
     signal(SIGPIPE, SIG_DFL); /* the parent gone: nothing to say it to */
     char eb[PCAP_ERRBUF_SIZE] = "";
-    FILE *f = fdopen(in_fd, "rb");
+    static reader_io io; /* static: the process is this function's */
+    io = (reader_io){.in = in_fd, .out = out_fd, .buf = malloc(READER_OUT)};
+    cookie_io_functions_t fns = {.read = rio_read};
+    FILE *f = io.buf ? fopencookie(&io, "rb", fns) : NULL;
+    if (f)
+        setvbuf(f, NULL, _IOFBF, READER_IN); /* reads of the input in big pieces */
     pcap_t *p =
         f ? pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, eb) : NULL;
     if (!p) {
         if (!f)
             snprintf(eb, sizeof(eb), "%s", strerror(errno));
-        write_rec(out_fd, REC_ERROR, NULL, 0, eb, strnlen(eb, REC_MAX_MSG));
+        if (!io.buf) /* out of memory: the parent says the reader ended early */
+            _exit(1);
+        write_rec(&io, REC_ERROR, NULL, 0, eb, strnlen(eb, REC_MAX_MSG));
+        rio_flush(&io);
         _exit(0);
     }
     int linktype = pcap_datalink(p);
     struct pcap_pkthdr *h;
     const u_char *data;
     int r;
-    while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+    while (!io.failed && (r = pcap_next_ex(p, &h, &data)) == 1) {
         size_t n = h->caplen > AB_WIRE_MAX_CAPLEN ? AB_WIRE_MAX_CAPLEN : h->caplen;
-        if (write_rec(out_fd, REC_FRAME, h, linktype, data, n) != 0)
-            _exit(0);
+        write_rec(&io, REC_FRAME, h, linktype, data, n);
     }
+    if (io.failed)
+        _exit(0);
     if (r == PCAP_ERROR) {
         const char *m = pcap_geterr(p);
-        write_rec(out_fd, REC_ERROR, NULL, 0, m, strnlen(m, REC_MAX_MSG));
+        write_rec(&io, REC_ERROR, NULL, 0, m, strnlen(m, REC_MAX_MSG));
     } else {
-        write_rec(out_fd, REC_END, NULL, 0, NULL, 0);
+        write_rec(&io, REC_END, NULL, 0, NULL, 0);
     }
+    rio_flush(&io);
     _exit(0);
 }
 

@@ -880,6 +880,24 @@ EOF2
     "$T/err" || fail "no error for a text on stdin"
   run 2 ab pcap --no-progress - "$T/caps/http.pcap" </dev/null
   grep -q "read alone" "$T/err" || fail "no usage error for - with another capture"
+  # a stream that is not over (tcpdump -w - upstream): what came is read now, not held back
+  # until more comes (the reader gathers its records, and writes them before it waits)
+  $PY - "$ANTIBODY" "$T/caps/dns.pcap" <<'EOF2'
+import select, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "pcap", "--flows", "--no-progress", "--no-default-pack", "-"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+p.stdin.write(open(sys.argv[2], "rb").read())
+p.stdin.flush()
+t0, got = time.time(), b""
+while b'"type":"dns"' not in got and time.time() - t0 < 20:
+    if select.select([p.stdout], [], [], 0.5)[0]:
+        got += p.stdout.read1(65536)
+open_for = time.time() - t0
+p.stdin.close()
+p.wait()
+assert b'"type":"dns"' in got, "no DNS record while the stream was open (%.1f s)" % open_for
+print("a DNS record %.2f s after the frames, the stream still open" % open_for)
+EOF2
   # A parser crash costs the frame in flight and the flows open in the worker, said with the
   # flow; a new worker goes on from the next frame.
   mkdir -p "$T/r"
