@@ -19,6 +19,9 @@ typedef struct ab_live_input {
      * (why in err): the capture ends; AB_LIVE_END (a stream) at its end, all read. */
     int (*read)(void *ctx, int max, void (*add)(void *actx, const ab_wire_pkt *p), void *actx,
                 char *err, size_t errlen);
+    /* 1 when frames are ready without the fd being readable (read them already, stopped at
+     * max). May be NULL: the fd says it all. */
+    int (*pending)(void *ctx);
     /* The kernel's counters into s (kernel_ok and the kernel_* fields). */
     void (*stats)(void *ctx, ab_capture_summary *s);
     /* The worker is started: the caller may say it is listening. May be NULL. */

@@ -1582,6 +1582,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
 {
     int status = 0;
     char msg[400];
+    int had_live = w->nq && w->q[0].kind == AB_JOB_LIVE; /* the capture goes on: where it was */
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
@@ -1683,7 +1684,7 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
     }
     ab_buf_release(&w->in);
     ab_buf_release(&w->beat);
-    if (w->slot) /* ab_pool_live goes on after it (live_worker_gone) */
+    if (w->slot && had_live) /* for live_worker_gone */
         p->live_lost_frame = __atomic_load_n(&w->slot->frame, __ATOMIC_RELAXED);
     slot_free(w);
     w->pid = 0;
@@ -2546,7 +2547,7 @@ static int live_cut_batch(live *L, live_msg *m, uint32_t k)
     }
     uint32_t left = ab_wire_frames_count(&b);
     if (r.bad || !left || ab_wire_finish(&b) != AB_OK) {
-        L->cs.dropped_behind += r.bad ? n - k : 0;
+        L->cs.dropped_behind += r.bad && n > k ? n - k : 0;
         ab_buf_release(&b);
         return 0;
     }
@@ -2690,7 +2691,8 @@ static int live_read(live *L)
     if (n < 0) {
         char msg[400];
         snprintf(msg, sizeof(msg), "capture ended: %s", L->err);
-        pool_error(L->p, L->in->path, AB_ERR_IO, msg);
+        const char *loc[1] = {L->in->path}, *src[1] = {L->in->stream ? "stream" : "live"};
+        pool_error_at(L->p, L->in->path, loc, src, 1, AB_ERR_IO, msg);
         live_start_ending(L);
     }
     return n;
@@ -2714,9 +2716,13 @@ static void live_turn(live *L)
             next = w->deadline;
     }
     /* A capture stream waits for the worker past the cap: its writer is held up, nothing lost */
+    int pend = 0; /* frames the reader holds already: read them now, not at the next byte */
     if (!L->ending && !(L->in->stream && L->backlog > STREAM_BACKLOG_CAP)) {
         ri = (int)n;
         pfd[n++] = (struct pollfd){.fd = L->in->fd, .events = POLLIN};
+        pend = L->in->pending && L->in->pending(L->in->ctx);
+        if (pend)
+            next = now;
         if (ab_wire_frames_count(&L->batch) && L->batch_t0 + LIVE_BATCH_AGE < next)
             next = L->batch_t0 + LIVE_BATCH_AGE;
     }
@@ -2724,7 +2730,7 @@ static void live_turn(live *L)
     int rc = poll(pfd, n, ms);
     if (rc > 0 && wi >= 0 && (pfd[wi].revents & (POLLIN | POLLHUP | POLLERR)))
         drain(p, w);
-    if (!L->ending && ri >= 0 && rc > 0 && pfd[ri].revents)
+    if (!L->ending && ri >= 0 && ((rc > 0 && pfd[ri].revents) || pend))
         live_read(L);
     now = ab_now();
     if (ab_wire_frames_count(&L->batch) &&
@@ -2825,9 +2831,9 @@ ab_status ab_pool_live(ab_scanner *sc, const ab_live_input *in, const ab_sink *s
             next_tick = now + LIVE_TICK_S;
         }
         if (w->pid && L->job_pid == w->pid && L->head && live_flush(L, w) != 0) {
-            drain(p, w);
-            if (w->pid)
-                worker_lost(p, w, AB_OK, NULL, !L->ending);
+            drain(p, w); /* may find it gone, and start another: that one is not this loss's */
+            if (w->pid && w->pid == L->job_pid)
+                worker_lost(p, w, AB_OK, NULL, !p->live_ending);
             continue;
         }
         live_turn(L);
@@ -2856,6 +2862,15 @@ out:
         }
         if (L) {
             L->cs.dropped_behind += ab_wire_frames_count(&L->batch);
+            if (in->stream && L->cs.dropped_behind) { /* a stream has no drop counter: said */
+                char m[200];
+                snprintf(m, sizeof(m),
+                         "%llu frames of the capture were not scanned: its worker was lost as "
+                         "the capture ended",
+                         (unsigned long long)L->cs.dropped_behind);
+                const char *loc[1] = {in->path}, *src[1] = {"stream"};
+                pool_error_at(p, in->path, loc, src, 1, AB_ERR_CRASH, m);
+            }
             ab_buf_release(&L->batch);
             L->cs.worker_restarts = L->restarts;
             if (in->stats)

@@ -381,9 +381,11 @@ static void write_rec(reader_io *io, uint32_t kind, const struct pcap_pkthdr *h,
 /* The reader process: libpcap over in_fd, each frame to out_fd, then REC_END or REC_ERROR. A
  * pipe the parent does not drain holds it up (the parent stops reading while its worker is
  * behind), and so the writer into in_fd: nothing is dropped. */
-_Noreturn static void stream_reader(int in_fd, int out_fd)
+_Noreturn static void stream_reader(int in_fd, int out_fd, pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* it was gone before the prctl: no signal will come */
+        _exit(0);
     signal(SIGINT, SIG_IGN); /* the parent decides when to stop (Ctrl-C reaches the group) */
     signal(SIGTERM, SIG_IGN);
     signal(SIGPIPE, SIG_DFL); /* the parent gone: nothing to say it to */
@@ -425,11 +427,33 @@ _Noreturn static void stream_reader(int in_fd, int out_fd)
     _exit(0);
 }
 
+/* The reader process holds its input on 0, its pipe to the parent on 3, /dev/null on 1, and
+ * nothing else: hostile bytes parsed there can reach neither the report (stdout, -o files) nor
+ * anything else the parent has open. */
+_Noreturn static void stream_reader_start(int in_fd, int out_fd, pid_t parent)
+{
+    int in = fcntl(in_fd, F_DUPFD, 10), out = fcntl(out_fd, F_DUPFD, 10);
+    if (in < 0 || out < 0 || dup2(in, 0) != 0 || dup2(out, 3) != 3)
+        _exit(5);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0 && dup2(null, STDOUT_FILENO) != STDOUT_FILENO)
+        _exit(5);
+    if (close_range(4, ~0U, 0) != 0) {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (long f = 4; f < (max > 0 && max < 65536 ? max : 65536); f++)
+            close((int)f);
+    }
+    stream_reader(0, 3, parent);
+}
+
 /* Why the reader process ended without a last record (it is reaped here). */
 static void reader_lost(streamer *s, char *err, size_t errlen)
 {
     int ws = 0;
-    if (s->pid && waitpid(s->pid, &ws, 0) == s->pid)
+    pid_t r = 0;
+    while (s->pid && (r = waitpid(s->pid, &ws, 0)) < 0 && errno == EINTR)
+        ;
+    if (s->pid && r == s->pid)
         s->pid = 0;
     if (WIFSIGNALED(ws))
         snprintf(err, errlen, "its reader was killed by signal %d after %llu frames", WTERMSIG(ws),
@@ -437,6 +461,18 @@ static void reader_lost(streamer *s, char *err, size_t errlen)
     else
         snprintf(err, errlen, "its reader ended before the capture's end, after %llu frames",
                  (unsigned long long)s->frames);
+}
+
+/* ab_live_input.pending: a whole record is in the buffer (st_read stopped at its max). */
+static int st_pending(void *ctx)
+{
+    const streamer *s = ctx;
+    if (s->ended || s->len - s->off < sizeof(rec))
+        return 0;
+    rec r;
+    memcpy(&r, s->buf + s->off, sizeof(r));
+    /* a bad record is pending too: st_read says so */
+    return r.len > AB_WIRE_MAX_CAPLEN || s->len - s->off - sizeof(rec) >= r.len;
 }
 
 /* ab_live_input.read over the reader's records. */
@@ -459,9 +495,8 @@ static int st_read(void *ctx, int max, void (*add)(void *actx, const ab_wire_pkt
             const uint8_t *d = s->buf + s->off + sizeof(rec);
             s->off += sizeof(rec) + r.len;
             if (r.kind == REC_ERROR) { /* said on the capture (its name): the message alone */
-                snprintf(err, errlen, "%s%.*s",
-                         s->frames ? "" : "not a pcap or pcapng capture libpcap reads: ",
-                         (int)r.len, (const char *)d);
+                snprintf(err, errlen, "%s%.*s", s->frames ? "" : "no capture read: ", (int)r.len,
+                         (const char *)d);
                 return -1;
             }
             if (r.kind == REC_END) {
@@ -516,16 +551,15 @@ ab_status ab_scan_capture_stream(ab_scanner *sc, int fd, const char *name, const
         goto out;
     }
     fflush(NULL); /* nothing buffered is written twice */
+    pid_t parent = getpid();
     s.pid = fork();
     if (s.pid < 0) {
         s.pid = 0;
         ab_scanner_set_error(sc, "%s: cannot start its reader: %s", name, strerror(errno));
         goto out;
     }
-    if (s.pid == 0) {
-        close(pfd[0]);
-        stream_reader(fd, pfd[1]);
-    }
+    if (s.pid == 0)
+        stream_reader_start(fd, pfd[1], parent);
     close(pfd[1]); /* the reader's end: its exit is the pipe's end */
     pfd[1] = -1;
     s.fd = pfd[0];
@@ -534,13 +568,15 @@ ab_status ab_scan_capture_stream(ab_scanner *sc, int fd, const char *name, const
         ab_scanner_set_error(sc, "%s: %s", name, strerror(errno));
         goto out;
     }
-    ab_live_input in = {.ctx = &s, .path = name, .fd = s.fd, .read = st_read, .stream = 1};
+    ab_live_input in = {
+        .ctx = &s, .path = name, .fd = s.fd, .read = st_read, .pending = st_pending, .stream = 1};
     st = ab_pool_live(sc, &in, sink);
 out:
     if (s.pid) {
-        kill(s.pid,
-             SIGKILL); /* done (an error, a cancel): what it would still read is not wanted */
-        waitpid(s.pid, NULL, 0);
+        /* done (an error, a cancel): what it would still read is not wanted */
+        kill(s.pid, SIGKILL);
+        while (waitpid(s.pid, NULL, 0) < 0 && errno == EINTR)
+            ;
     }
     for (int i = 0; i < 2; i++)
         if (pfd[i] >= 0)

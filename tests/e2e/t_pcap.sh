@@ -876,27 +876,66 @@ EOF2
   grep -q '"event":"error".*"path":"stdin".*truncated' "$T/out" || fail "no error for a cut capture"
   grep -q '"type":"http"' "$T/out" || fail "the flows before the cut were not read"
   run 2 sh -c 'echo "not a capture" | "$0" pcap --no-progress -' "$ANTIBODY"
-  grep -q "stdin: capture ended: not a pcap or pcapng capture libpcap reads: unknown file format" \
+  grep -q "stdin: capture ended: no capture read: unknown file format" \
     "$T/err" || fail "no error for a text on stdin"
   run 2 ab pcap --no-progress - "$T/caps/http.pcap" </dev/null
   grep -q "read alone" "$T/err" || fail "no usage error for - with another capture"
-  # a stream that is not over (tcpdump -w - upstream): what came is read now, not held back
-  # until more comes (the reader gathers its records, and writes them before it waits)
-  $PY - "$ANTIBODY" "$T/caps/dns.pcap" <<'EOF2'
+  # The frame right after the one in flight is another flow's SYN: it goes to the new worker (a
+  # batch cut one frame too far would lose it, and flow 4 would be picked up mid-stream).
+  mkdir -p "$T/r"
+  printf 'ip\t10.0.0.2\ttest address of every flow\n' >"$T/r.ioc"
+  $PY - "$SRCDIR/tests/fixtures" "$T/r/interleaved.pcap" <<'EOF2'
+import sys
+sys.path.insert(0, sys.argv[1])
+from gen_pcap import A4, B4, LT_RAW, ipv4, tcp, write_pcap
+def flow(sp):
+    data = b"hello from flow %d\n" % (sp - 40000)
+    c = lambda payload=b"", **kw: ipv4(A4, B4, 6, tcp(A4, B4, payload, sport=sp, dport=80, **kw))
+    s = lambda **kw: ipv4(B4, A4, 6, tcp(B4, A4, b"", sport=80, dport=sp, **kw))
+    return [c(seq=1000, ack=0, flags=0x02), s(seq=5000, ack=1001, flags=0x12),
+            c(seq=1001, ack=5001, flags=0x10), c(data, seq=1001, ack=5001, flags=0x18),
+            c(seq=1001 + len(data), ack=5001, flags=0x11),
+            s(seq=5001, ack=1002 + len(data), flags=0x11)]
+a, b = flow(40002), flow(40004)
+frames = flow(40000) + flow(40001) + a[:4] + b + a[4:]  # frame 16: 40002's data; 17: 40004's SYN
+write_pcap(sys.argv[2], LT_RAW, frames)
+EOF2
+  ANTIBODY_TEST_FAULT="crash-parse:40002" run 1 sh -c 'f=$1; shift; "$0" pcap "$@" - <"$f"' \
+    "$ANTIBODY" "$T/r/interleaved.pcap" --json --flows --no-progress --no-default-pack \
+    --ioc "$T/r.ioc"
+  $PY - "$T/out" <<'EOF2'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert len([e for e in evs if e["event"] == "error"]) == 1, evs
+conn = {e["flow"]["src_port"]: e["conn"] for e in evs if e.get("type") == "conn"}
+c = conn.get(40004)
+assert c and not c["midstream"] and c["pkts_toserver"] == 4 and c["pkts_toclient"] == 2, conn
+ports = sorted(f["flow"]["src_port"] for f in evs if f["event"] == "finding")
+assert ports == [40000, 40001, 40004], ports
+print("ok")
+EOF2
+  # A stream that is not over (tcpdump -w - upstream): what came is read now, not held back
+  # until more comes. The reader gathers its records, and writes them before it waits; the parent
+  # takes 64 frames a turn, and the rest it holds without the pipe saying more (pending). 20 flows
+  # of 6 frames each, all ended: 20 conn records while the pipe is still open.
+  mkdir -p "$T/o"
+  resume_capture "$T/o/twenty.pcap" 20
+  $PY - "$ANTIBODY" "$T/o/twenty.pcap" <<'EOF2'
 import select, subprocess, sys, time
 p = subprocess.Popen([sys.argv[1], "pcap", "--flows", "--no-progress", "--no-default-pack", "-"],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 p.stdin.write(open(sys.argv[2], "rb").read())
 p.stdin.flush()
+conns = lambda b: sum(1 for l in b.split(b"\n") if b'"type":"conn"' in l)
 t0, got = time.time(), b""
-while b'"type":"dns"' not in got and time.time() - t0 < 20:
+while conns(got) < 20 and time.time() - t0 < 20:
     if select.select([p.stdout], [], [], 0.5)[0]:
         got += p.stdout.read1(65536)
-open_for = time.time() - t0
+open_for, n = time.time() - t0, conns(got)
 p.stdin.close()
 p.wait()
-assert b'"type":"dns"' in got, "no DNS record while the stream was open (%.1f s)" % open_for
-print("a DNS record %.2f s after the frames, the stream still open" % open_for)
+assert n == 20, "%d of 20 flows said while the stream was open (%.1f s)" % (n, open_for)
+print("20 flows said %.2f s after their frames, the stream still open" % open_for)
 EOF2
   # A parser crash costs the frame in flight and the flows open in the worker, said with the
   # flow; a new worker goes on from the next frame.
