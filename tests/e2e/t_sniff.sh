@@ -208,6 +208,9 @@ veth_setup() {
   ip netns add "$VNS" 2>"$T/ip.err" ||
     skip "cannot make a network namespace: $(cat "$T/ip.err")"
   BG_NETNS+=("$VNS")
+  # in a chroot whose root is no mount point, ip cannot enter the namespace (its mount step fails)
+  ip netns exec "$VNS" true 2>"$T/ip.err" ||
+    skip "cannot enter a network namespace here: $(cat "$T/ip.err")"
   ip link add "$VH" type veth peer name "$VN" netns "$VNS" || fail "ip link add veth"
   ip addr add "$NET.1/24" dev "$VH" && ip link set "$VH" up || fail "host end of the veth"
   ip -n "$VNS" addr add "$NET.2/24" dev "$VN" && ip -n "$VNS" link set "$VN" up &&
