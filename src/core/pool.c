@@ -1446,15 +1446,6 @@ static int flow_at_loss(const worker *w, ab_capture_flow_at *fl, uint64_t *frame
     return 1;
 }
 
-static int flow_in_flight(const worker *w, char *name, size_t len, uint64_t *frame)
-{
-    ab_capture_flow_at fl;
-    if (!flow_at_loss(w, &fl, frame))
-        return 0;
-    ab_capture_flow_name(&fl, name, len);
-    return 1;
-}
-
 /* The lost worker w was reading a top-level capture file (its slot says the frame in flight):
  * the rest of the file becomes a resume job (*out, 1) from the next frame, unless the sweep is
  * ending, the frame is no point to go on from (the flush at the end, not past the job's own
@@ -1629,16 +1620,17 @@ static void worker_lost(pool *p, worker *w, ab_status why_st, const char *why, i
         /* No member: a flow being parsed, if the capture said one (then blamed on it). */
         char flow[2 * AB_IPADDR_TEXT + 32];
         const char *floc[2] = {w->q[0].path, flow}, *fsrc[2] = {"file", "flow"};
-        uint64_t frame = 0;
-        int in_flow = nl < 2 && flow_in_flight(w, flow, sizeof(flow), &frame);
+        /* The flow it was on, parsing it or scanning a member of it: given up (skip_flows). */
+        ab_capture_flow_at lost;
+        uint64_t lost_frame = 0;
+        int lost_in_flow = flow_at_loss(w, &lost, &lost_frame);
+        int in_flow = nl < 2 && lost_in_flow;
         if (in_flow) {
-            blame_flow(msg, sizeof(msg), frame, w->q[0].kind == AB_JOB_LIVE);
+            ab_capture_flow_name(&lost, flow, sizeof(flow));
+            blame_flow(msg, sizeof(msg), lost_frame, w->q[0].kind == AB_JOB_LIVE);
             if (w->q[0].kind == AB_JOB_LIVE)
                 fsrc[0] = w->q[0].stream ? "stream" : "live";
         }
-        ab_capture_flow_at lost;
-        uint64_t lost_frame;
-        int lost_in_flow = flow_at_loss(w, &lost, &lost_frame);
         if (w->q[0].kind == AB_JOB_LIVE) { /* the worker held every open flow */
             char *o2 = strstr(msg, " on this object");
             if (o2 && !strcmp(o2, " on this object"))
